@@ -1,0 +1,151 @@
+//! The registry of diagnostic codes. A code is part of cairn's public
+//! interface: it appears in CI annotations, SARIF rule ids and `policies:` in
+//! `cairn.yaml`, so a code is never renamed or reused. Each code has a default
+//! severity, a one-line summary and a long explanation for `cairn explain`
+//! (the explanations live in `explain/CODE.md` beside this file).
+
+use serde::{Serialize, Serializer};
+
+use super::Severity;
+
+macro_rules! codes {
+    ($( $variant:ident = $name:literal, $severity:ident, $summary:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code as written in output and in `cairn.yaml`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $name, )* }
+            }
+
+            pub fn default_severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// One line saying what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+
+            /// The long explanation printed by `cairn explain`.
+            pub fn explanation(self) -> &'static str {
+                match self { $( Code::$variant => include_str!(concat!("explain/", $name, ".md")), )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading files.
+    IoError = "io-error", Error, "a file or directory could not be read";
+    NonUtf8 = "non-utf8", Error, "a file is not valid UTF-8";
+    FileTooLarge = "file-too-large", Error, "a file is larger than cairn reads";
+    SymlinkLoop = "symlink-loop", Error, "a symbolic link points back at one of its own parents";
+    EmptyFile = "empty-file", Warning, "a YAML file holds no document";
+    // YAML.
+    YamlSyntax = "yaml-syntax", Error, "the file is not well-formed YAML";
+    YamlDuplicateKey = "yaml-duplicate-key", Error, "a mapping has the same key twice";
+    YamlAliasLimit = "yaml-alias-limit", Error, "YAML aliases expand to too many nodes";
+    YamlDepthLimit = "yaml-depth-limit", Error, "YAML is nested too deeply";
+    YamlUnsupported = "yaml-unsupported", Error, "a YAML feature cairn does not accept (complex keys, undefined aliases)";
+    // cairn.yaml.
+    ConfigUnknownKey = "config-unknown-key", Error, "cairn.yaml has a key cairn does not know";
+    ConfigInvalid = "config-invalid", Error, "a value in cairn.yaml has the wrong type or form";
+    // Entities.
+    UnknownKind = "unknown-kind", Error, "a document of a known API group has a kind cairn does not know";
+    UnknownApiVersion = "unknown-api-version", Error, "a document of a known API group has an unknown version";
+    SchemaViolation = "schema-violation", Error, "a document does not match the JSON Schema of its kind";
+    InvalidName = "invalid-name", Error, "an entity name breaks Backstage's naming rules";
+    InvalidNamespace = "invalid-namespace", Error, "a namespace breaks Backstage's naming rules";
+    InvalidLabel = "invalid-label", Error, "a label key or value breaks Backstage's rules";
+    InvalidAnnotation = "invalid-annotation", Error, "an annotation key breaks Backstage's rules";
+    InvalidTag = "invalid-tag", Error, "a tag breaks Backstage's rules";
+    InvalidField = "invalid-field", Error, "a first-class field (tier, repo…) has a value cairn cannot use";
+    DuplicateEntity = "duplicate-entity", Error, "two documents define the same entity";
+    // References.
+    InvalidRef = "invalid-ref", Error, "an entity reference is malformed";
+    UnresolvedRef = "unresolved-ref", Error, "an entity reference names no entity in the catalog";
+    RefWrongKind = "ref-wrong-kind", Error, "an entity reference points at an entity of the wrong kind";
+    GroupCycle = "group-cycle", Error, "groups are their own ancestors through spec.parent";
+    GroupChildMismatch = "group-child-mismatch", Warning, "a group's parent does not list it among its children";
+    LocationTargetMissing = "location-target-missing", Error, "a Location target does not exist";
+    LocationTargetUnsupported = "location-target-unsupported", Warning, "a Location target cairn does not follow (a URL)";
+    // ResourceDefinitions.
+    VersionFormat = "version-format", Error, "a ResourceDefinition version is not strict SemVer in a string";
+    DuplicateVersion = "duplicate-version", Error, "two files define the same version of a ResourceDefinition";
+    InvalidPattern = "invalid-pattern", Error, "a validation pattern is not a valid regular expression";
+    InvalidBounds = "invalid-bounds", Error, "a validation has min greater than max, or bounds on a non-numeric input";
+    InvalidDefault = "invalid-default", Error, "an input's default does not satisfy its own type and validation";
+    InputNameCase = "input-name-case", Error, "an input or output name is not snake_case";
+    DuplicateInput = "duplicate-input", Error, "two inputs or two outputs share a name";
+    UnsupportedEngineConfig = "unsupported-engine-config", Warning, "engine_configs names an engine missing from supported_engines";
+    // Policies (severity configurable in cairn.yaml).
+    Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
+    Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
+    Tier1NeedsOncall = "tier1-needs-oncall", Error, "a tier1 service has no on-call annotation";
+}
+
+impl Code {
+    /// Looks a code up by its written name.
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+
+    /// Whether `policies:` in cairn.yaml may change this code's severity.
+    /// Problems that make the catalog unreadable or ambiguous may not be
+    /// silenced.
+    pub fn is_configurable(self) -> bool {
+        matches!(
+            self,
+            Code::Tier1NeedsOwner
+                | Code::Tier1NeedsRunbook
+                | Code::Tier1NeedsOncall
+                | Code::EmptyFile
+                | Code::GroupChildMismatch
+                | Code::LocationTargetUnsupported
+                | Code::UnsupportedEngineConfig
+        )
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_an_explanation_that_names_it() {
+        for code in Code::ALL {
+            let text = code.explanation();
+            assert!(
+                text.starts_with(&format!("# {}", code.as_str())),
+                "explain/{}.md must start with `# {}`",
+                code.as_str(),
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for code in Code::ALL {
+            assert_eq!(Code::from_name(code.as_str()), Some(*code));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Diagnostics are data: every problem cairn finds in a catalog is a
+//! [`Diagnostic`] with a stable code, a severity, a message, the exact place
+//! (file, line, column, JSON pointer) and, where there is one, a hint on how to
+//! fix it. Stages return diagnostics as values and never fail on bad input;
+//! only the CLI decides what they mean for the exit status.
+//!
+//! The codes and their long explanations live in [`codes`]; the output formats
+//! (human, json, github, sarif) live in [`render`], one function per format.
+
+pub mod codes;
+pub mod render;
+
+use serde::Serialize;
+
+pub use codes::Code;
+
+/// How bad a diagnostic is. `Error` fails `cairn check`; `Warning` does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A place in a source file: 1-based line and column (columns count
+/// characters) and the JSON pointer of the node inside its YAML document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// Path relative to the catalog root, with `/` separators.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub pointer: String,
+}
+
+impl Location {
+    pub fn file_only(file: impl Into<String>) -> Self {
+        Location { file: file.into(), line: 0, column: 0, pointer: String::new() }
+    }
+}
+
+/// Another location that explains the primary one (the first definition of a
+/// duplicate entity, the other end of a cycle).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Related {
+    pub message: String,
+    pub location: Location,
+}
+
+/// One problem found in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub location: Location,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: code.default_severity(),
+            code,
+            message: message.into(),
+            location,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_related(mut self, message: impl Into<String>, location: Location) -> Self {
+        self.related.push(Related { message: message.into(), location });
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The order diagnostics are reported in: by file, position, then code,
+    /// so output is identical whatever order the stages ran in.
+    fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str) {
+        (
+            &self.location.file,
+            self.location.line,
+            self.location.column,
+            self.code.as_str(),
+            &self.location.pointer,
+            &self.message,
+        )
+    }
+}
+
+/// Sorts diagnostics into their reporting order and drops exact repeats (a
+/// file reached twice must not report its problems twice).
+pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+}
+
+/// Counts of errors and warnings, for summaries and the exit status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Counts {
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        Counts { errors, warnings: diagnostics.len() - errors }
+    }
+}
+
+/// The closest candidate to `wanted`, for "did you mean" hints. Candidates
+/// farther than a third of the word's length (at least 2 edits) are not
+/// suggested: a wrong guess is worse than none.
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted_lower = wanted.to_ascii_lowercase();
+    let limit = (wanted.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&wanted_lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["payments", "orders", "checkout"];
+        assert_eq!(did_you_mean("paymnets", names), Some("payments"));
+        assert_eq!(did_you_mean("Orders", names), Some("orders"));
+        assert_eq!(did_you_mean("inventory", names), None);
+    }
+}

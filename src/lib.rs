@@ -1,0 +1,13 @@
+//! cairn compiles a software catalog kept in git into diagnostics, a static
+//! JSON API and a static portal. The crate is laid out as the pipeline:
+//!
+//! ```text
+//! load → parse → model → resolve → validate → emit
+//! ```
+//!
+//! Each stage is a module that takes the previous stage's output as data and
+//! returns its own plus diagnostics; [`pipeline`] strings them together and
+//! the `cli` module turns flags into calls. See ARCHITECTURE.md for the map.
+
+pub mod diagnostics;
+pub mod parse;

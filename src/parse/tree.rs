@@ -1,0 +1,170 @@
+//! The YAML tree with source positions that every later stage reads.
+
+use saphyr_parser::Marker;
+use serde_json::Value as Json;
+
+/// A 1-based line and column (columns count characters, as editors do).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Pos {
+    pub(super) fn from_marker(marker: Marker) -> Pos {
+        Pos { line: marker.line() as u32, column: marker.col() as u32 + 1 }
+    }
+}
+
+/// A YAML value, typed with the YAML 1.2 core schema. Mappings keep their
+/// keys as nodes (with positions) in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// A value and the span of source text it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Node {
+    pub fn new(value: Value, start: Pos, end: Pos) -> Node {
+        Node { value, start, end }
+    }
+
+    /// A copy placed where an alias used it, so diagnostics point at the use.
+    pub(super) fn relocated(mut self, start: Pos) -> Node {
+        self.start = start;
+        self.end = start;
+        self
+    }
+
+    /// Number of nodes in this subtree (keys count), for the alias budget.
+    pub fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Seq(items) => items.iter().map(Node::size).sum(),
+            Value::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+            _ => 0,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of any scalar (keys may be numbers or booleans in YAML).
+    pub fn as_scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::String(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null => Some("null".to_string()),
+            Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.get_entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value under `key` of a mapping.
+    pub fn get_entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
+    }
+
+    /// The string under `key`, if it is a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Node::as_str)
+    }
+
+    /// The node at a JSON pointer (RFC 6901), if it exists.
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        let mut node = self;
+        for token in pointer_tokens(pointer) {
+            node = node.child(&token)?;
+        }
+        Some(node)
+    }
+
+    /// The deepest node that exists along a JSON pointer: the node itself, or
+    /// for a missing key the parent that should hold it.
+    pub fn locate(&self, pointer: &str) -> &Node {
+        let mut node = self;
+        for token in pointer_tokens(pointer) {
+            match node.child(&token) {
+                Some(child) => node = child,
+                None => break,
+            }
+        }
+        node
+    }
+
+    fn child(&self, token: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_scalar_text().as_deref() == Some(token))
+                .map(|(_, v)| v),
+            Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        }
+    }
+
+    /// The JSON form of this subtree, for JSON Schema validation and output.
+    /// Non-finite floats (`.inf`, `.nan`) have no JSON form and become
+    /// strings.
+    pub fn to_json(&self) -> Json {
+        match &self.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or_else(|| Json::String(f.to_string())),
+            Value::String(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Escapes a key for use as a JSON pointer token.
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
