@@ -9,5 +9,8 @@
 //! returns its own plus diagnostics; [`pipeline`] strings them together and
 //! the `cli` module turns flags into calls. See ARCHITECTURE.md for the map.
 
+pub mod config;
 pub mod diagnostics;
+pub mod load;
+pub mod model;
 pub mod parse;

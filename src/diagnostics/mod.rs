@@ -44,7 +44,12 @@ pub struct Location {
 
 impl Location {
     pub fn file_only(file: impl Into<String>) -> Self {
-        Location { file: file.into(), line: 0, column: 0, pointer: String::new() }
+        Location {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            pointer: String::new(),
+        }
     }
 }
 
@@ -86,7 +91,10 @@ impl Diagnostic {
     }
 
     pub fn with_related(mut self, message: impl Into<String>, location: Location) -> Self {
-        self.related.push(Related { message: message.into(), location });
+        self.related.push(Related {
+            message: message.into(),
+            location,
+        });
         self
     }
 
@@ -125,23 +133,37 @@ pub struct Counts {
 
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Self {
-        let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        Counts { errors, warnings: diagnostics.len() - errors }
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        Counts {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
     }
 }
 
-/// The closest candidate to `wanted`, for "did you mean" hints. Candidates
-/// farther than a third of the word's length (at least 2 edits) are not
-/// suggested: a wrong guess is worse than none.
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let wanted_lower = wanted.to_ascii_lowercase();
+/// The closest candidate to `wanted`, for "did you mean" hints. A candidate
+/// qualifies when it is within a third of the word's length in edits (at
+/// least 2) or shares most of its prefix (Jaro-Winkler ≥ 0.88, which catches
+/// `policy` → `policies`); a wrong guess is worse than none.
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let wanted = wanted.to_ascii_lowercase();
     let limit = (wanted.chars().count() / 3).max(2);
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&wanted_lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|candidate| {
+            let lower = candidate.to_ascii_lowercase();
+            let distance = strsim::damerau_levenshtein(&wanted, &lower);
+            let similarity = strsim::jaro_winkler(&wanted, &lower);
+            (distance <= limit || similarity >= 0.88).then_some((distance, candidate))
+        })
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
-        .map(|(_, c)| c)
+        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]

@@ -69,8 +69,12 @@ pub fn parse_yaml(file: &str, text: &str) -> ParsedFile {
                 let pos = Pos::from_marker(*error.marker());
                 // The scanner has its own nesting limit for flow collections.
                 let diagnostic = if error.info().contains("recursion limit") {
-                    Diagnostic::new(Code::YamlDepthLimit, location(file, pos, ""), "YAML nested too deeply")
-                        .with_help("flatten the document; catalog entities need only a few levels")
+                    Diagnostic::new(
+                        Code::YamlDepthLimit,
+                        location(file, pos, ""),
+                        "YAML nested too deeply",
+                    )
+                    .with_help("flatten the document; catalog entities need only a few levels")
                 } else {
                     Diagnostic::new(Code::YamlSyntax, location(file, pos, ""), format!("invalid YAML: {}", error.info()))
                         .with_help("fix the YAML syntax at this position; an editor with YAML support shows the structure")
@@ -84,13 +88,28 @@ pub fn parse_yaml(file: &str, text: &str) -> ParsedFile {
 }
 
 fn location(file: &str, pos: Pos, pointer: &str) -> Location {
-    Location { file: file.to_string(), line: pos.line, column: pos.column, pointer: pointer.to_string() }
+    Location {
+        file: file.to_string(),
+        line: pos.line,
+        column: pos.column,
+        pointer: pointer.to_string(),
+    }
 }
 
 /// A collection being built: its start position, anchor and children.
 enum Frame {
-    Seq { start: Pos, anchor: usize, items: Vec<Node> },
-    Map { start: Pos, anchor: usize, entries: Vec<(Node, Node)>, pending_key: Option<Node>, index: Option<HashMap<String, usize>> },
+    Seq {
+        start: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        index: Option<HashMap<String, usize>>,
+    },
 }
 
 struct TreeBuilder<'f> {
@@ -120,7 +139,10 @@ impl<'f> TreeBuilder<'f> {
     }
 
     fn error(&self, code: Code, pos: Pos, message: String, help: &str) -> Box<Diagnostic> {
-        Box::new(Diagnostic::new(code, location(self.file, pos, &self.pointer()), message).with_help(help))
+        Box::new(
+            Diagnostic::new(code, location(self.file, pos, &self.pointer()), message)
+                .with_help(help),
+        )
     }
 
     /// JSON pointer of the node being built, for diagnostics.
@@ -164,9 +186,22 @@ impl<'f> TreeBuilder<'f> {
                 self.remember(anchor, &node, 1);
                 self.push_value(node)
             }
-            Event::SequenceStart(anchor, _) => self.open(Frame::Seq { start, anchor, items: Vec::new() }, start),
+            Event::SequenceStart(anchor, _) => self.open(
+                Frame::Seq {
+                    start,
+                    anchor,
+                    items: Vec::new(),
+                },
+                start,
+            ),
             Event::MappingStart(anchor, _) => self.open(
-                Frame::Map { start, anchor, entries: Vec::new(), pending_key: None, index: None },
+                Frame::Map {
+                    start,
+                    anchor,
+                    entries: Vec::new(),
+                    pending_key: None,
+                    index: None,
+                },
                 start,
             ),
             Event::SequenceEnd | Event::MappingEnd => self.close(Pos::from_marker(span.end)),
@@ -209,10 +244,22 @@ impl<'f> TreeBuilder<'f> {
     }
 
     fn close(&mut self, end: Pos) -> Step {
-        let frame = self.stack.pop().expect("the parser balances collection events");
+        let frame = self
+            .stack
+            .pop()
+            .expect("the parser balances collection events");
         let (node, anchor) = match frame {
-            Frame::Seq { start, anchor, items } => (Node::new(Value::Seq(items), start, end), anchor),
-            Frame::Map { start, anchor, entries, .. } => (Node::new(Value::Map(entries), start, end), anchor),
+            Frame::Seq {
+                start,
+                anchor,
+                items,
+            } => (Node::new(Value::Seq(items), start, end), anchor),
+            Frame::Map {
+                start,
+                anchor,
+                entries,
+                ..
+            } => (Node::new(Value::Map(entries), start, end), anchor),
         };
         if anchor != 0 {
             self.remember(anchor, &node, node.size());
@@ -232,15 +279,25 @@ impl<'f> TreeBuilder<'f> {
             // An empty document (`---` followed by nothing) holds no entity.
             None if node.value == Value::Null => Ok(()),
             None => {
-                self.out.documents.push(Document { index: self.doc_index, root: node });
+                self.out.documents.push(Document {
+                    index: self.doc_index,
+                    root: node,
+                });
                 Ok(())
             }
             Some(Frame::Seq { items, .. }) => {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { pending_key: None, .. }) => self.push_key(node),
-            Some(Frame::Map { pending_key, entries, index, .. }) => {
+            Some(Frame::Map {
+                pending_key: None, ..
+            }) => self.push_key(node),
+            Some(Frame::Map {
+                pending_key,
+                entries,
+                index,
+                ..
+            }) => {
                 let key = pending_key.take().expect("matched above");
                 let key_text = key.as_scalar_text().unwrap_or_default();
                 // A duplicate key was reported when it was read; the first value stays.
@@ -274,7 +331,10 @@ impl<'f> TreeBuilder<'f> {
                 format!("duplicate key `{key_text}` in this mapping"),
             )
             .with_help("remove one of the two keys; YAML does not say which one wins")
-            .with_related("first defined here", location(self.file, first_pos, &pointer));
+            .with_related(
+                "first defined here",
+                location(self.file, first_pos, &pointer),
+            );
             self.out.diagnostics.push(diagnostic);
         }
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
@@ -306,10 +366,16 @@ fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize
 
 /// Position of `key` among `entries`: a linear scan for small mappings, a
 /// hash index once a mapping grows.
-fn find_key(entries: &[(Node, Node)], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
+fn find_key(
+    entries: &[(Node, Node)],
+    index: &Option<HashMap<String, usize>>,
+    key: &str,
+) -> Option<usize> {
     match index {
         Some(index) => index.get(key).copied(),
-        None => entries.iter().position(|(k, _)| k.as_scalar_text().as_deref() == Some(key)),
+        None => entries
+            .iter()
+            .position(|(k, _)| k.as_scalar_text().as_deref() == Some(key)),
     }
 }
 

@@ -12,7 +12,10 @@ pub struct Pos {
 
 impl Pos {
     pub(super) fn from_marker(marker: Marker) -> Pos {
-        Pos { line: marker.line() as u32, column: marker.col() as u32 + 1 }
+        Pos {
+            line: marker.line() as u32,
+            column: marker.col() as u32 + 1,
+        }
     }
 }
 
@@ -98,7 +101,10 @@ impl Node {
 
     /// The key node and value under `key` of a mapping.
     pub fn get_entry(&self, key: &str) -> Option<(&Node, &Node)> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, v)| (k, v))
     }
 
     /// The string under `key`, if it is a string.
@@ -147,7 +153,9 @@ impl Node {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or_else(|| Json::String(f.to_string())),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(f.to_string())),
             Value::String(s) => Json::String(s.clone()),
             Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => Json::Object(
@@ -161,7 +169,10 @@ impl Node {
 }
 
 fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
 }
 
 /// Escapes a key for use as a JSON pointer token.

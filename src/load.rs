@@ -1,0 +1,424 @@
+//! Load: find the catalog's YAML files, read them in parallel and parse them.
+//!
+//! With no `sources:` the whole root is walked; otherwise each `path:`
+//! source is. The walk honours `.gitignore` (through the `ignore` crate,
+//! ripgrep's walker, built on `walkdir`) and always skips `.git`, `.cairn`,
+//! `node_modules`, `target` and the output directory. Backstage `Location`
+//! entities are followed: their file targets are loaded too (relative to the
+//! Location's file), and a file reached both by the walk and by a Location is
+//! loaded once.
+//!
+//! Architecture Invariant: this is the only stage that reads the catalog's
+//! files. Every problem — unreadable file, symlink loop, non-UTF-8 bytes, a
+//! file too large — becomes a diagnostic naming the file; nothing is dropped
+//! silently.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::{Config, Source, CONFIG_FILE};
+use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::parse::{parse_yaml, Document, Node};
+
+/// Files larger than this are refused: a catalog file is a few kilobytes,
+/// and reading a runaway generated file into memory helps nobody.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Directory names never walked.
+const SKIPPED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
+
+/// One catalog file, read and parsed.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the catalog root with `/` separators (how every
+    /// diagnostic and output names the file).
+    pub display: String,
+    pub text: String,
+    pub documents: Vec<Document>,
+}
+
+/// Everything the load stage produced, files sorted by display path.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub files: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads the catalog under `root` as `config` describes. `out_dir` is
+/// skipped by the walk.
+pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
+    let mut loaded = Loaded::default();
+    let skip = out_dir.map(|p| absolute(root, p));
+    let mut paths = Vec::new();
+    if config.sources.is_empty() {
+        walk(
+            root,
+            root,
+            skip.as_deref(),
+            &mut paths,
+            &mut loaded.diagnostics,
+        );
+    }
+    for source in &config.sources {
+        match source {
+            Source::Path(dir) => {
+                let start = root.join(dir);
+                if start.exists() {
+                    walk(root, &start, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
+                } else {
+                    loaded.diagnostics.push(
+                        Diagnostic::new(Code::IoError, Location::file_only(CONFIG_FILE), format!("source path `{}` does not exist", dir.display()))
+                            .with_help("create the directory or fix `sources:` in cairn.yaml"),
+                    );
+                }
+            }
+            Source::Git { url, .. } => loaded.diagnostics.push(
+                Diagnostic::new(Code::ConfigInvalid, Location::file_only(CONFIG_FILE), format!("git source `{}` cannot be read by this version of cairn", redact_url(url)))
+                    .with_help("git sources are not supported yet; check the repository out and use a `path:` source"),
+            ),
+        }
+    }
+
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut pending: Vec<PathBuf> = paths
+        .into_iter()
+        .filter(|p| seen.insert(canonical(p)))
+        .collect();
+    // Each round reads a batch in parallel, then queues the Location targets
+    // that were not read yet.
+    while !pending.is_empty() {
+        let batch: Vec<(SourceFile, Vec<Diagnostic>)> = pending
+            .par_iter()
+            .map(|path| read_file(root, path))
+            .collect();
+        pending = Vec::new();
+        for (file, diagnostics) in batch {
+            loaded.diagnostics.extend(diagnostics);
+            for target in location_targets(root, &file, &mut loaded.diagnostics) {
+                if seen.insert(canonical(&target)) {
+                    pending.push(target);
+                }
+            }
+            loaded.files.push(file);
+        }
+    }
+    loaded.files.sort_by(|a, b| a.display.cmp(&b.display));
+    loaded
+}
+
+/// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
+fn walk(
+    root: &Path,
+    start: &Path,
+    skip: Option<&Path>,
+    paths: &mut Vec<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let skip = skip.map(Path::to_path_buf);
+    let walker = ignore::WalkBuilder::new(start)
+        .standard_filters(false)
+        .git_ignore(true)
+        .require_git(false)
+        .follow_links(true)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let name = entry.file_name().to_string_lossy();
+            !(is_dir
+                && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())))
+        })
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(entry) => {
+                let path = entry.path();
+                let is_yaml = matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                );
+                let is_file = entry.file_type().is_some_and(|t| !t.is_dir());
+                if is_yaml
+                    && is_file
+                    && !(path.parent() == Some(root)
+                        && path.file_name() == Some(CONFIG_FILE.as_ref()))
+                {
+                    paths.push(path.to_path_buf());
+                }
+            }
+            Err(error) => diagnostics.push(walk_error(root, &error)),
+        }
+    }
+}
+
+fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
+    fn find_loop(error: &ignore::Error) -> Option<(&Path, &Path)> {
+        match error {
+            ignore::Error::Loop { ancestor, child } => Some((ancestor, child)),
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => find_loop(err),
+            _ => None,
+        }
+    }
+    fn find_path(error: &ignore::Error) -> Option<&Path> {
+        match error {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                find_path(err)
+            }
+            _ => None,
+        }
+    }
+    if let Some((ancestor, child)) = find_loop(error) {
+        return Diagnostic::new(
+            Code::SymlinkLoop,
+            Location::file_only(display_path(root, child)),
+            format!(
+                "symbolic link loop: `{}` leads back to `{}`",
+                display_path(root, child),
+                display_path(root, ancestor)
+            ),
+        )
+        .with_help("remove the link or point it outside its own parent directories");
+    }
+    let file = find_path(error)
+        .map(|p| display_path(root, p))
+        .unwrap_or_default();
+    Diagnostic::new(
+        Code::IoError,
+        Location::file_only(file),
+        format!("cannot read directory entry: {error}"),
+    )
+    .with_help("check the permissions of this path")
+}
+
+/// Reads and parses one file; every failure is a diagnostic.
+fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
+    let display = display_path(root, path);
+    let fail = |code: Code, message: String, help: &str| {
+        let file = SourceFile {
+            display: display.clone(),
+            text: String::new(),
+            documents: Vec::new(),
+        };
+        (
+            file,
+            vec![Diagnostic::new(code, Location::file_only(&display), message).with_help(help)],
+        )
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+            return fail(
+                Code::FileTooLarge,
+                format!("file is {} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes", meta.len()),
+                "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
+            )
+        }
+        Ok(_) => {}
+        Err(e) => return fail(Code::IoError, format!("cannot read file: {e}"), "check that the file exists and is readable"),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return fail(
+                Code::IoError,
+                format!("cannot read file: {e}"),
+                "check the file's permissions",
+            )
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = &e.as_bytes()[..offset];
+            let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count() as u32
+                + 1;
+            let file = SourceFile {
+                display: display.clone(),
+                text: String::new(),
+                documents: Vec::new(),
+            };
+            let diagnostic = Diagnostic::new(
+                Code::NonUtf8,
+                Location {
+                    file: display.clone(),
+                    line,
+                    column,
+                    pointer: String::new(),
+                },
+                format!(
+                    "file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {offset}",
+                    e.as_bytes()[offset]
+                ),
+            )
+            .with_help("save the file as UTF-8");
+            return (file, vec![diagnostic]);
+        }
+    };
+    let parsed = parse_yaml(&display, &text);
+    let mut diagnostics = parsed.diagnostics;
+    if parsed.documents.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EmptyFile,
+                Location::file_only(&display),
+                "file holds no YAML document",
+            )
+            .with_help("add an entity or delete the file"),
+        );
+    }
+    (
+        SourceFile {
+            display,
+            text,
+            documents: parsed.documents,
+        },
+        diagnostics,
+    )
+}
+
+/// The files a Backstage `Location` document in `file` points at. URL
+/// targets are not fetched (a build never touches the network).
+fn location_targets(
+    root: &Path,
+    file: &SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<PathBuf> {
+    let mut targets = Vec::new();
+    let dir = root.join(&file.display);
+    let dir = dir.parent().unwrap_or(root);
+    for doc in &file.documents {
+        let root_node = &doc.root;
+        let is_location = root_node
+            .get_str("apiVersion")
+            .is_some_and(|v| v.starts_with("backstage.io/"))
+            && root_node.get_str("kind") == Some("Location");
+        let Some(spec) = root_node.get("spec").filter(|_| is_location) else {
+            continue;
+        };
+        let kind = spec.get_str("type").unwrap_or("file");
+        let mut nodes: Vec<(&Node, String)> = Vec::new();
+        if let Some(target) = spec.get("target") {
+            nodes.push((target, "/spec/target".into()));
+        }
+        if let Some(items) = spec.get("targets").and_then(Node::as_seq) {
+            nodes.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n, format!("/spec/targets/{i}"))),
+            );
+        }
+        for (node, pointer) in nodes {
+            let Some(target) = node.as_str() else {
+                continue;
+            };
+            let at = Location {
+                file: file.display.clone(),
+                line: node.start.line,
+                column: node.start.column,
+                pointer,
+            };
+            let is_url = target.contains("://") || kind == "url";
+            if is_url {
+                diagnostics.push(
+                    Diagnostic::new(Code::LocationTargetUnsupported, at, format!("Location target `{target}` is a URL; cairn does not fetch it"))
+                        .with_help("a build never touches the network: add the repository as a `git:` source in cairn.yaml"),
+                );
+                continue;
+            }
+            let path = dir.join(target);
+            if path.is_file() {
+                targets.push(path);
+            } else {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::LocationTargetMissing,
+                        at,
+                        format!("Location target `{target}` does not exist"),
+                    )
+                    .with_help(format!(
+                        "no file at `{}`; targets are relative to the Location's file",
+                        display_path(root, &path)
+                    )),
+                );
+            }
+        }
+    }
+    targets
+}
+
+/// The name of a path in diagnostics: relative to the root, `/`-separated,
+/// with `.` and `..` resolved lexically.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    use std::path::Component;
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mut parts: Vec<String> = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            Component::RootDir => parts.push(String::new()),
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    parts.join("/")
+}
+
+fn absolute(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A URL with any `user:password@` part replaced, safe to print.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_relative_and_slash_separated() {
+        let root = Path::new("/r");
+        assert_eq!(display_path(root, Path::new("/r/a/./b.yaml")), "a/b.yaml");
+        assert_eq!(display_path(root, Path::new("/r/a/../c.yaml")), "c.yaml");
+    }
+
+    #[test]
+    fn credentials_never_printed() {
+        assert_eq!(
+            redact_url("https://user:tok@github.com/a/b.git"),
+            "https://***@github.com/a/b.git"
+        );
+        assert_eq!(
+            redact_url("https://github.com/a/b.git"),
+            "https://github.com/a/b.git"
+        );
+        assert_eq!(redact_url("file:///tmp/x@y"), "file:///tmp/x@y");
+    }
+}

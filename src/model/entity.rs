@@ -1,0 +1,461 @@
+//! The typed entity shared by every later stage.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::resource_definition::{self, ResourceDefinition};
+use crate::parse::{Document, Node, Value};
+
+/// The kinds cairn understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Component,
+    Api,
+    System,
+    Domain,
+    Resource,
+    Group,
+    User,
+    Location,
+    ResourceDefinition,
+}
+
+impl Kind {
+    pub const BACKSTAGE_NAMES: &'static [&'static str] = &[
+        "Component",
+        "API",
+        "System",
+        "Domain",
+        "Resource",
+        "Group",
+        "User",
+        "Location",
+    ];
+
+    pub fn from_backstage(name: &str) -> Option<Kind> {
+        Some(match name {
+            "Component" => Kind::Component,
+            "API" => Kind::Api,
+            "System" => Kind::System,
+            "Domain" => Kind::Domain,
+            "Resource" => Kind::Resource,
+            "Group" => Kind::Group,
+            "User" => Kind::User,
+            "Location" => Kind::Location,
+            _ => return None,
+        })
+    }
+
+    /// The kind as written in `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Component => "Component",
+            Kind::Api => "API",
+            Kind::System => "System",
+            Kind::Domain => "Domain",
+            Kind::Resource => "Resource",
+            Kind::Group => "Group",
+            Kind::User => "User",
+            Kind::Location => "Location",
+            Kind::ResourceDefinition => "ResourceDefinition",
+        }
+    }
+
+    /// The kind in entity refs and URLs (`component`, `api`…).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Component => "component",
+            Kind::Api => "api",
+            Kind::System => "system",
+            Kind::Domain => "domain",
+            Kind::Resource => "resource",
+            Kind::Group => "group",
+            Kind::User => "user",
+            Kind::Location => "location",
+            Kind::ResourceDefinition => "resourcedefinition",
+        }
+    }
+
+    /// Parses the kind part of an entity ref (case-insensitive, as Backstage).
+    pub fn from_ref(text: &str) -> Option<Kind> {
+        let lower = text.to_ascii_lowercase();
+        [
+            Kind::Component,
+            Kind::Api,
+            Kind::System,
+            Kind::Domain,
+            Kind::Resource,
+            Kind::Group,
+            Kind::User,
+            Kind::Location,
+        ]
+        .into_iter()
+        .find(|k| k.slug() == lower)
+    }
+
+    /// The file name of this kind's JSON Schema in `schemas/`.
+    pub fn schema_file(self) -> &'static str {
+        match self {
+            Kind::Component => "component.schema.json",
+            Kind::Api => "api.schema.json",
+            Kind::System => "system.schema.json",
+            Kind::Domain => "domain.schema.json",
+            Kind::Resource => "resource.schema.json",
+            Kind::Group => "group.schema.json",
+            Kind::User => "user.schema.json",
+            Kind::Location => "location.schema.json",
+            Kind::ResourceDefinition => "resource-definition.schema.json",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity of a Backstage entity: kind, namespace and name, compared
+/// case-insensitively as Backstage does (both parts are stored lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntityKey {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl EntityKey {
+    pub fn new(kind: Kind, namespace: &str, name: &str) -> EntityKey {
+        EntityKey {
+            kind,
+            namespace: namespace.to_ascii_lowercase(),
+            name: name.to_ascii_lowercase(),
+        }
+    }
+}
+
+impl fmt::Display for EntityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}/{}", self.kind.slug(), self.namespace, self.name)
+    }
+}
+
+/// A field of `spec` that refers to other entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefField {
+    Owner,
+    System,
+    Domain,
+    SubdomainOf,
+    SubcomponentOf,
+    ProvidesApis,
+    ConsumesApis,
+    DependsOn,
+    DependencyOf,
+    Parent,
+    Children,
+    Members,
+    MemberOf,
+}
+
+impl RefField {
+    /// The key under `spec`.
+    pub fn key(self) -> &'static str {
+        match self {
+            RefField::Owner => "owner",
+            RefField::System => "system",
+            RefField::Domain => "domain",
+            RefField::SubdomainOf => "subdomainOf",
+            RefField::SubcomponentOf => "subcomponentOf",
+            RefField::ProvidesApis => "providesApis",
+            RefField::ConsumesApis => "consumesApis",
+            RefField::DependsOn => "dependsOn",
+            RefField::DependencyOf => "dependencyOf",
+            RefField::Parent => "parent",
+            RefField::Children => "children",
+            RefField::Members => "members",
+            RefField::MemberOf => "memberOf",
+        }
+    }
+
+    /// The reference fields each kind has, as Backstage defines them.
+    pub fn of_kind(kind: Kind) -> &'static [RefField] {
+        use RefField::*;
+        match kind {
+            Kind::Component => &[
+                Owner,
+                System,
+                SubcomponentOf,
+                ProvidesApis,
+                ConsumesApis,
+                DependsOn,
+                DependencyOf,
+            ],
+            Kind::Api => &[Owner, System],
+            Kind::System => &[Owner, Domain],
+            Kind::Domain => &[Owner, SubdomainOf],
+            Kind::Resource => &[Owner, System, DependsOn, DependencyOf],
+            Kind::Group => &[Parent, Children, Members],
+            Kind::User => &[MemberOf],
+            Kind::Location | Kind::ResourceDefinition => &[],
+        }
+    }
+
+    /// The kind assumed when a ref omits it (`None`: the ref must name it).
+    pub fn default_kind(self) -> Option<Kind> {
+        use RefField::*;
+        match self {
+            Owner | Parent | Children | MemberOf => Some(Kind::Group),
+            System => Some(Kind::System),
+            Domain | SubdomainOf => Some(Kind::Domain),
+            SubcomponentOf => Some(Kind::Component),
+            ProvidesApis | ConsumesApis => Some(Kind::Api),
+            Members => Some(Kind::User),
+            DependsOn | DependencyOf => None,
+        }
+    }
+
+    /// The kinds a ref in this field may point at.
+    pub fn allowed_kinds(self) -> &'static [Kind] {
+        use RefField::*;
+        match self {
+            Owner => &[Kind::Group, Kind::User],
+            System => &[Kind::System],
+            Domain | SubdomainOf => &[Kind::Domain],
+            SubcomponentOf => &[Kind::Component],
+            ProvidesApis | ConsumesApis => &[Kind::Api],
+            DependsOn | DependencyOf => &[Kind::Component, Kind::Resource],
+            Parent | Children | MemberOf => &[Kind::Group],
+            Members => &[Kind::User],
+        }
+    }
+
+    /// The Backstage relation this field creates, and its reverse.
+    pub fn relations(self) -> (&'static str, &'static str) {
+        use RefField::*;
+        match self {
+            Owner => ("ownedBy", "ownerOf"),
+            System | Domain | SubdomainOf | SubcomponentOf => ("partOf", "hasPart"),
+            ProvidesApis => ("providesApi", "apiProvidedBy"),
+            ConsumesApis => ("consumesApi", "apiConsumedBy"),
+            DependsOn => ("dependsOn", "dependencyOf"),
+            DependencyOf => ("dependencyOf", "dependsOn"),
+            Parent => ("childOf", "parentOf"),
+            Children => ("parentOf", "childOf"),
+            Members => ("hasMember", "memberOf"),
+            MemberOf => ("memberOf", "hasMember"),
+        }
+    }
+
+    fn is_list(self) -> bool {
+        use RefField::*;
+        matches!(
+            self,
+            ProvidesApis | ConsumesApis | DependsOn | DependencyOf | Children | Members | MemberOf
+        )
+    }
+}
+
+/// One reference as written, with the pointer of its node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecRef {
+    pub field: RefField,
+    pub text: String,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Link {
+    pub url: String,
+    pub title: Option<String>,
+    pub icon: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    pub name: String,
+    pub namespace: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub tags: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub picture: Option<String>,
+}
+
+/// One catalog entity: a Backstage entity or a ResourceDefinition version.
+#[derive(Debug, Clone)]
+pub struct Entity {
+    pub kind: Kind,
+    pub api_version: String,
+    pub metadata: Metadata,
+    /// `spec.type`.
+    pub spec_type: Option<String>,
+    /// `spec.lifecycle`.
+    pub lifecycle: Option<String>,
+    /// `spec.profile` of Groups and Users.
+    pub profile: Profile,
+    /// `spec.definition` of APIs, when it is inline text.
+    pub definition: Option<String>,
+    /// Every reference in `spec`, in source order.
+    pub refs: Vec<SpecRef>,
+    /// The typed definition, for `kind: ResourceDefinition`.
+    pub resource_definition: Option<ResourceDefinition>,
+    /// Where the entity was defined.
+    pub file: String,
+    pub document: usize,
+    /// The document tree, for mapping JSON pointers back to positions.
+    pub node: Arc<Node>,
+}
+
+impl Entity {
+    /// The identity of a Backstage entity. ResourceDefinitions are keyed by
+    /// name and version instead (see `resolve`).
+    pub fn key(&self) -> EntityKey {
+        EntityKey::new(self.kind, &self.metadata.namespace, &self.metadata.name)
+    }
+
+    /// `kind:namespace/name` as Backstage writes refs, in original case.
+    pub fn ref_string(&self) -> String {
+        format!(
+            "{}:{}/{}",
+            self.kind.slug(),
+            self.metadata.namespace,
+            self.metadata.name
+        )
+    }
+
+    /// The node at `pointer`, or the nearest existing parent.
+    pub fn locate(&self, pointer: &str) -> &Node {
+        self.node.locate(pointer)
+    }
+
+    /// The document as JSON, exactly as written.
+    pub fn to_json(&self) -> Json {
+        self.node.to_json()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata.annotations.get(key).map(String::as_str)
+    }
+}
+
+fn text(node: Option<&Node>) -> Option<String> {
+    node.and_then(Node::as_str).map(str::to_string)
+}
+
+fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.and_then(Node::as_map)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_scalar_text()?, v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn build(
+    kind: Kind,
+    api_version: &str,
+    name: String,
+    file: &str,
+    doc: &Document,
+) -> Entity {
+    let root = &doc.root;
+    let meta = root.get("metadata");
+    let get = |key: &str| meta.and_then(|m| m.get(key));
+    let links = get("links")
+        .and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|l| {
+                    Some(Link {
+                        url: l.get_str("url")?.to_string(),
+                        title: text(l.get("title")),
+                        icon: text(l.get("icon")),
+                        kind: text(l.get("type")),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let metadata = Metadata {
+        name,
+        namespace: text(get("namespace")).unwrap_or_else(|| "default".into()),
+        title: text(get("title")),
+        description: text(get("description")),
+        labels: string_map(get("labels")),
+        annotations: string_map(get("annotations")),
+        tags: get("tags")
+            .and_then(Node::as_seq)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        links,
+    };
+    let spec = root.get("spec");
+    let spec_get = |key: &str| spec.and_then(|s| s.get(key));
+    let mut refs = Vec::new();
+    for &field in RefField::of_kind(kind) {
+        let Some(node) = spec_get(field.key()) else {
+            continue;
+        };
+        let pointer = format!("/spec/{}", field.key());
+        match (&node.value, field.is_list()) {
+            (Value::Seq(items), true) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(t) = item.as_str() {
+                        refs.push(SpecRef {
+                            field,
+                            text: t.to_string(),
+                            pointer: format!("{pointer}/{i}"),
+                        });
+                    }
+                }
+            }
+            (Value::String(t), false) => refs.push(SpecRef {
+                field,
+                text: t.clone(),
+                pointer,
+            }),
+            _ => {} // wrong shape: reported by the schema check
+        }
+    }
+    let profile_node = spec_get("profile");
+    let profile = Profile {
+        display_name: text(profile_node.and_then(|p| p.get("displayName"))),
+        email: text(profile_node.and_then(|p| p.get("email"))),
+        picture: text(profile_node.and_then(|p| p.get("picture"))),
+    };
+    Entity {
+        kind,
+        api_version: api_version.to_string(),
+        metadata,
+        spec_type: text(spec_get("type")),
+        lifecycle: text(spec_get("lifecycle")),
+        profile,
+        definition: text(spec_get("definition")),
+        refs,
+        resource_definition: (kind == Kind::ResourceDefinition)
+            .then(|| resource_definition::build(root)),
+        file: file.to_string(),
+        document: doc.index,
+        node: Arc::new(root.clone()),
+    }
+}

@@ -1,0 +1,148 @@
+//! Model: parsed YAML documents → typed [`Entity`] values.
+//!
+//! A document is an entity when its `apiVersion` belongs to a known API group
+//! (`backstage.io`, `catalog.nestor.io`); anything else (GitHub workflows,
+//! compose files, OpenAPI documents) is skipped silently. Within a known
+//! group an unknown kind or version is an error with a suggestion.
+//!
+//! Lowering is lenient on purpose: a field of the wrong type is left empty
+//! here and reported by the JSON Schema check in `validate`, so one mistake
+//! yields one diagnostic and the entity still exists for reference
+//! resolution. Only a document without a usable `metadata.name` yields no
+//! entity, and that is reported here.
+//!
+//! Architecture Invariant: this stage reads no files and knows nothing about
+//! other entities; it works one document at a time.
+
+mod entity;
+mod resource_definition;
+
+pub use entity::{Entity, EntityKey, Kind, Link, Metadata, Profile, RefField, SpecRef};
+pub use resource_definition::{Input, Output, ResourceDefinition};
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
+use crate::load::SourceFile;
+use crate::parse::{Document, Node};
+
+/// API groups whose documents are catalog entities.
+const BACKSTAGE_GROUP: &str = "backstage.io";
+const NESTOR_GROUP: &str = "catalog.nestor.io";
+
+/// Lowers every document of every file, in parallel; entities come back in
+/// file order.
+pub fn lower_files(files: &[SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
+    let per_file: Vec<(Vec<Entity>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|file| {
+            let mut entities = Vec::new();
+            let mut diagnostics = Vec::new();
+            for doc in &file.documents {
+                if let Some(entity) = lower_document(&file.display, doc, &mut diagnostics) {
+                    entities.push(entity);
+                }
+            }
+            (entities, diagnostics)
+        })
+        .collect();
+    let mut entities = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (e, d) in per_file {
+        entities.extend(e);
+        diagnostics.extend(d);
+    }
+    (entities, diagnostics)
+}
+
+fn at(file: &str, node: &Node, pointer: &str) -> Location {
+    Location {
+        file: file.to_string(),
+        line: node.start.line,
+        column: node.start.column,
+        pointer: pointer.to_string(),
+    }
+}
+
+/// Lowers one document, or returns `None` when it is not an entity.
+pub fn lower_document(
+    file: &str,
+    doc: &Document,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Entity> {
+    let root = &doc.root;
+    let api_version = root.get_str("apiVersion")?;
+    let (kind_node, kind_name) = root.get("kind").and_then(|n| Some((n, n.as_str()?)))?;
+    let (group, version) = api_version.split_once('/').unwrap_or((api_version, ""));
+    let version_node = root.get("apiVersion").expect("read above");
+    let kind = match group {
+        BACKSTAGE_GROUP => {
+            if !matches!(version, "v1alpha1" | "v1beta1") {
+                diagnostics.push(
+                    Diagnostic::new(Code::UnknownApiVersion, at(file, version_node, "/apiVersion"), format!("unknown apiVersion `{api_version}`"))
+                        .with_help("Backstage entities use `backstage.io/v1alpha1` (or `backstage.io/v1beta1`)"),
+                );
+                return None;
+            }
+            Kind::from_backstage(kind_name)
+        }
+        NESTOR_GROUP => {
+            if version != "v1" {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownApiVersion,
+                        at(file, version_node, "/apiVersion"),
+                        format!("unknown apiVersion `{api_version}`"),
+                    )
+                    .with_help("ResourceDefinitions use `catalog.nestor.io/v1`"),
+                );
+                return None;
+            }
+            (kind_name == "ResourceDefinition").then_some(Kind::ResourceDefinition)
+        }
+        _ => return None,
+    };
+    let Some(kind) = kind else {
+        let known = if group == NESTOR_GROUP {
+            &["ResourceDefinition"][..]
+        } else {
+            Kind::BACKSTAGE_NAMES
+        };
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownKind,
+            at(file, kind_node, "/kind"),
+            format!("unknown kind `{kind_name}` for apiVersion `{api_version}`"),
+        );
+        diagnostic = match did_you_mean(kind_name, known.iter().copied()) {
+            Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
+            None => diagnostic.with_help(format!("known kinds: {}", known.join(", "))),
+        };
+        diagnostics.push(diagnostic);
+        return None;
+    };
+    let name_node = root.get("metadata").and_then(|m| m.get("name"));
+    let Some(name) = name_node
+        .and_then(Node::as_scalar_text)
+        .filter(|n| !n.is_empty() && name_node.is_some_and(|n| n.as_seq().is_none()))
+    else {
+        let parent = root.get("metadata").unwrap_or(root);
+        let pointer = if root.get("metadata").is_some() {
+            "/metadata"
+        } else {
+            ""
+        };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::SchemaViolation,
+                at(file, parent, pointer),
+                format!("{kind_name} has no `metadata.name`"),
+            )
+            .with_help("every entity needs `metadata: { name: ... }`"),
+        );
+        return None;
+    };
+    Some(entity::build(kind, api_version, name, file, doc))
+}
+
+#[cfg(test)]
+mod tests;

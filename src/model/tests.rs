@@ -1,0 +1,90 @@
+use super::*;
+use crate::parse::parse_yaml;
+
+fn lower(text: &str) -> (Vec<Entity>, Vec<Diagnostic>) {
+    let parsed = parse_yaml("e.yaml", text);
+    let mut diagnostics = parsed.diagnostics;
+    let entities = parsed
+        .documents
+        .iter()
+        .filter_map(|d| lower_document("e.yaml", d, &mut diagnostics))
+        .collect();
+    (entities, diagnostics)
+}
+
+#[test]
+fn lowers_a_component_with_refs() {
+    let (entities, diagnostics) = lower(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\n  annotations: { cairn.dev/tier: tier1 }\n  links: [{ url: 'https://r', type: runbook }]\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n  dependsOn: [component:cart, resource:db]\n",
+    );
+    assert!(diagnostics.is_empty());
+    let e = &entities[0];
+    assert_eq!(e.kind, Kind::Component);
+    assert_eq!(e.metadata.namespace, "default");
+    assert_eq!(e.annotation("cairn.dev/tier"), Some("tier1"));
+    assert_eq!(e.metadata.links[0].kind.as_deref(), Some("runbook"));
+    let refs: Vec<_> = e
+        .refs
+        .iter()
+        .map(|r| (r.field, r.text.as_str(), r.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            (RefField::Owner, "payments", "/spec/owner"),
+            (RefField::DependsOn, "component:cart", "/spec/dependsOn/0"),
+            (RefField::DependsOn, "resource:db", "/spec/dependsOn/1"),
+        ]
+    );
+}
+
+#[test]
+fn skips_documents_of_other_groups_silently() {
+    let (entities, diagnostics) = lower(
+        "on: push\njobs: {}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\n",
+    );
+    assert!(entities.is_empty());
+    assert!(diagnostics.is_empty());
+}
+
+#[test]
+fn unknown_kind_in_a_known_group_suggests_one() {
+    let (entities, diagnostics) =
+        lower("apiVersion: backstage.io/v1alpha1\nkind: Componnet\nmetadata: { name: x }\n");
+    assert!(entities.is_empty());
+    assert_eq!(diagnostics[0].code, Code::UnknownKind);
+    assert_eq!(diagnostics[0].location.line, 2);
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("did you mean `Component`?")
+    );
+}
+
+#[test]
+fn missing_name_points_at_metadata() {
+    let (entities, diagnostics) =
+        lower("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  title: x\n");
+    assert!(entities.is_empty());
+    assert_eq!(
+        (diagnostics[0].code, diagnostics[0].location.line),
+        (Code::SchemaViolation, 4)
+    );
+}
+
+#[test]
+fn lowers_the_seed_resource_definition() {
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/seed-resource-definition/aws-rds-mysql.yaml"
+    ))
+    .unwrap();
+    let (entities, diagnostics) = lower(&seed);
+    assert!(diagnostics.is_empty());
+    let rd = entities[0].resource_definition.as_ref().unwrap();
+    assert_eq!(rd.version.as_deref(), Some("1.2.0"));
+    assert_eq!(rd.inputs.len(), 3);
+    assert!(rd.inputs[0].required && !rd.inputs[2].required);
+    assert_eq!(rd.inputs[1].min, Some(20.0));
+    assert_eq!(rd.outputs.len(), 2);
+    assert_eq!(rd.engine_configs.len(), 3);
+}
