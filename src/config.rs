@@ -151,25 +151,14 @@ fn at(node: &Node, pointer: &str) -> Location {
 }
 
 impl Reader {
-    fn invalid(
-        &mut self,
-        node: &Node,
-        pointer: &str,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) {
+    fn invalid(&mut self, node: &Node, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         self.diagnostics
             .push(Diagnostic::new(Code::ConfigInvalid, at(node, pointer), message).with_help(help));
     }
 
     /// The entries of a mapping whose keys must come from `known`; unknown
     /// keys are reported with a suggestion and skipped.
-    fn entries<'n>(
-        &mut self,
-        node: &'n Node,
-        pointer: &str,
-        known: &[&str],
-    ) -> Vec<(&'n str, &'n Node)> {
+    fn entries<'n>(&mut self, node: &'n Node, pointer: &str, known: &[&str]) -> Vec<(&'n str, &'n Node)> {
         let Some(entries) = node.as_map() else {
             if node.value != Value::Null {
                 self.invalid(
@@ -225,11 +214,7 @@ impl Reader {
     }
 
     fn read_root(&mut self, root: &Node, config: &mut Config) {
-        for (key, value) in self.entries(
-            root,
-            "",
-            &["site", "sources", "discovery", "policies", "fields"],
-        ) {
+        for (key, value) in self.entries(root, "", &["site", "sources", "discovery", "policies", "fields"]) {
             match key {
                 "site" => self.read_site(value, &mut config.site),
                 "sources" => config.sources = self.read_sources(value),
@@ -297,15 +282,10 @@ impl Reader {
                         (None, Some(reference)) => reference,
                         (None, None) => "HEAD".into(),
                     };
-                    sources.push(Source::Git {
-                        url,
-                        reference,
-                        path,
-                    });
+                    sources.push(Source::Git { url, reference, path });
                 }
                 (None, Some(path)) if fields.is_empty() => {
-                    if Path::new(&path).is_absolute() || path.split(['/', '\\']).any(|c| c == "..")
-                    {
+                    if Path::new(&path).is_absolute() || path.split(['/', '\\']).any(|c| c == "..") {
                         self.invalid(
                             item,
                             &pointer,
@@ -459,15 +439,9 @@ mod tests {
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(config.site.base_url, "/portal/");
         assert_eq!(config.sources.len(), 2);
-        assert_eq!(
-            config.severity_of(Code::Tier1NeedsRunbook),
-            Some(Severity::Warning)
-        );
+        assert_eq!(config.severity_of(Code::Tier1NeedsRunbook), Some(Severity::Warning));
         assert_eq!(config.severity_of(Code::Tier1NeedsOncall), None);
-        assert_eq!(
-            config.severity_of(Code::Tier1NeedsOwner),
-            Some(Severity::Error)
-        );
+        assert_eq!(config.severity_of(Code::Tier1NeedsOwner), Some(Severity::Error));
         assert_eq!(config.fields.tier, "acme.com/tier");
     }
 
@@ -481,19 +455,11 @@ mod tests {
             .collect();
         assert_eq!(
             helps[0],
-            (
-                Code::ConfigUnknownKey,
-                2,
-                "did you mean `title`?".to_string()
-            )
+            (Code::ConfigUnknownKey, 2, "did you mean `title`?".to_string())
         );
         assert_eq!(
             helps[1],
-            (
-                Code::ConfigUnknownKey,
-                3,
-                "did you mean `policies`?".to_string()
-            )
+            (Code::ConfigUnknownKey, 3, "did you mean `policies`?".to_string())
         );
     }
 

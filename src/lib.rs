@@ -14,3 +14,4 @@ pub mod diagnostics;
 pub mod load;
 pub mod model;
 pub mod parse;
+pub mod resolve;

@@ -53,13 +53,7 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
     let skip = out_dir.map(|p| absolute(root, p));
     let mut paths = Vec::new();
     if config.sources.is_empty() {
-        walk(
-            root,
-            root,
-            skip.as_deref(),
-            &mut paths,
-            &mut loaded.diagnostics,
-        );
+        walk(root, root, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
     }
     for source in &config.sources {
         match source {
@@ -69,30 +63,35 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
                     walk(root, &start, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
                 } else {
                     loaded.diagnostics.push(
-                        Diagnostic::new(Code::IoError, Location::file_only(CONFIG_FILE), format!("source path `{}` does not exist", dir.display()))
-                            .with_help("create the directory or fix `sources:` in cairn.yaml"),
+                        Diagnostic::new(
+                            Code::IoError,
+                            Location::file_only(CONFIG_FILE),
+                            format!("source path `{}` does not exist", dir.display()),
+                        )
+                        .with_help("create the directory or fix `sources:` in cairn.yaml"),
                     );
                 }
             }
             Source::Git { url, .. } => loaded.diagnostics.push(
-                Diagnostic::new(Code::ConfigInvalid, Location::file_only(CONFIG_FILE), format!("git source `{}` cannot be read by this version of cairn", redact_url(url)))
-                    .with_help("git sources are not supported yet; check the repository out and use a `path:` source"),
+                Diagnostic::new(
+                    Code::ConfigInvalid,
+                    Location::file_only(CONFIG_FILE),
+                    format!(
+                        "git source `{}` cannot be read by this version of cairn",
+                        redact_url(url)
+                    ),
+                )
+                .with_help("git sources are not supported yet; check the repository out and use a `path:` source"),
             ),
         }
     }
 
     let mut seen: HashSet<PathBuf> = HashSet::new();
-    let mut pending: Vec<PathBuf> = paths
-        .into_iter()
-        .filter(|p| seen.insert(canonical(p)))
-        .collect();
+    let mut pending: Vec<PathBuf> = paths.into_iter().filter(|p| seen.insert(canonical(p))).collect();
     // Each round reads a batch in parallel, then queues the Location targets
     // that were not read yet.
     while !pending.is_empty() {
-        let batch: Vec<(SourceFile, Vec<Diagnostic>)> = pending
-            .par_iter()
-            .map(|path| read_file(root, path))
-            .collect();
+        let batch: Vec<(SourceFile, Vec<Diagnostic>)> = pending.par_iter().map(|path| read_file(root, path)).collect();
         pending = Vec::new();
         for (file, diagnostics) in batch {
             loaded.diagnostics.extend(diagnostics);
@@ -109,13 +108,7 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
 }
 
 /// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
-fn walk(
-    root: &Path,
-    start: &Path,
-    skip: Option<&Path>,
-    paths: &mut Vec<PathBuf>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
     let skip = skip.map(Path::to_path_buf);
     let walker = ignore::WalkBuilder::new(start)
         .standard_filters(false)
@@ -126,23 +119,18 @@ fn walk(
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             let name = entry.file_name().to_string_lossy();
-            !(is_dir
-                && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())))
+            !(is_dir && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())))
         })
         .build();
     for entry in walker {
         match entry {
             Ok(entry) => {
                 let path = entry.path();
-                let is_yaml = matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml")
-                );
+                let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
                 let is_file = entry.file_type().is_some_and(|t| !t.is_dir());
                 if is_yaml
                     && is_file
-                    && !(path.parent() == Some(root)
-                        && path.file_name() == Some(CONFIG_FILE.as_ref()))
+                    && !(path.parent() == Some(root) && path.file_name() == Some(CONFIG_FILE.as_ref()))
                 {
                     paths.push(path.to_path_buf());
                 }
@@ -165,9 +153,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     fn find_path(error: &ignore::Error) -> Option<&Path> {
         match error {
             ignore::Error::WithPath { path, .. } => Some(path),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-                find_path(err)
-            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => find_path(err),
             _ => None,
         }
     }
@@ -183,9 +169,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
         )
         .with_help("remove the link or point it outside its own parent directories");
     }
-    let file = find_path(error)
-        .map(|p| display_path(root, p))
-        .unwrap_or_default();
+    let file = find_path(error).map(|p| display_path(root, p)).unwrap_or_default();
     Diagnostic::new(
         Code::IoError,
         Location::file_only(file),
@@ -212,12 +196,21 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
             return fail(
                 Code::FileTooLarge,
-                format!("file is {} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes", meta.len()),
+                format!(
+                    "file is {} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes",
+                    meta.len()
+                ),
                 "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
             )
         }
         Ok(_) => {}
-        Err(e) => return fail(Code::IoError, format!("cannot read file: {e}"), "check that the file exists and is readable"),
+        Err(e) => {
+            return fail(
+                Code::IoError,
+                format!("cannot read file: {e}"),
+                "check that the file exists and is readable",
+            )
+        }
     }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -236,10 +229,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
             let valid = &e.as_bytes()[..offset];
             let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
             let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..])
-                .chars()
-                .count() as u32
-                + 1;
+            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
             let file = SourceFile {
                 display: display.clone(),
                 text: String::new(),
@@ -286,11 +276,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
 
 /// The files a Backstage `Location` document in `file` points at. URL
 /// targets are not fetched (a build never touches the network).
-fn location_targets(
-    root: &Path,
-    file: &SourceFile,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<PathBuf> {
+fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut targets = Vec::new();
     let dir = root.join(&file.display);
     let dir = dir.parent().unwrap_or(root);
@@ -309,12 +295,7 @@ fn location_targets(
             nodes.push((target, "/spec/target".into()));
         }
         if let Some(items) = spec.get("targets").and_then(Node::as_seq) {
-            nodes.extend(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (n, format!("/spec/targets/{i}"))),
-            );
+            nodes.extend(items.iter().enumerate().map(|(i, n)| (n, format!("/spec/targets/{i}"))));
         }
         for (node, pointer) in nodes {
             let Some(target) = node.as_str() else {
@@ -329,8 +310,14 @@ fn location_targets(
             let is_url = target.contains("://") || kind == "url";
             if is_url {
                 diagnostics.push(
-                    Diagnostic::new(Code::LocationTargetUnsupported, at, format!("Location target `{target}` is a URL; cairn does not fetch it"))
-                        .with_help("a build never touches the network: add the repository as a `git:` source in cairn.yaml"),
+                    Diagnostic::new(
+                        Code::LocationTargetUnsupported,
+                        at,
+                        format!("Location target `{target}` is a URL; cairn does not fetch it"),
+                    )
+                    .with_help(
+                        "a build never touches the network: add the repository as a `git:` source in cairn.yaml",
+                    ),
                 );
                 continue;
             }
@@ -415,10 +402,7 @@ mod tests {
             redact_url("https://user:tok@github.com/a/b.git"),
             "https://***@github.com/a/b.git"
         );
-        assert_eq!(
-            redact_url("https://github.com/a/b.git"),
-            "https://github.com/a/b.git"
-        );
+        assert_eq!(redact_url("https://github.com/a/b.git"), "https://github.com/a/b.git");
         assert_eq!(redact_url("file:///tmp/x@y"), "file:///tmp/x@y");
     }
 }

@@ -133,10 +133,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Self {
-        let errors = diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
+        let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         Counts {
             errors,
             warnings: diagnostics.len() - errors,
@@ -148,10 +145,7 @@ impl Counts {
 /// qualifies when it is within a third of the word's length in edits (at
 /// least 2) or shares most of its prefix (Jaro-Winkler ≥ 0.88, which catches
 /// `policy` → `policies`); a wrong guess is worse than none.
-pub fn did_you_mean<'a>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted = wanted.to_ascii_lowercase();
     let limit = (wanted.chars().count() / 3).max(2);
     candidates

@@ -366,13 +366,7 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-pub(super) fn build(
-    kind: Kind,
-    api_version: &str,
-    name: String,
-    file: &str,
-    doc: &Document,
-) -> Entity {
+pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc: &Document) -> Entity {
     let root = &doc.root;
     let meta = root.get("metadata");
     let get = |key: &str| meta.and_then(|m| m.get(key));
@@ -401,11 +395,7 @@ pub(super) fn build(
         annotations: string_map(get("annotations")),
         tags: get("tags")
             .and_then(Node::as_seq)
-            .map(|t| {
-                t.iter()
-                    .filter_map(|n| n.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|t| t.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
             .unwrap_or_default(),
         links,
     };
@@ -452,8 +442,7 @@ pub(super) fn build(
         profile,
         definition: text(spec_get("definition")),
         refs,
-        resource_definition: (kind == Kind::ResourceDefinition)
-            .then(|| resource_definition::build(root)),
+        resource_definition: (kind == Kind::ResourceDefinition).then(|| resource_definition::build(root)),
         file: file.to_string(),
         document: doc.index,
         node: Arc::new(root.clone()),

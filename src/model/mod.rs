@@ -65,11 +65,7 @@ fn at(file: &str, node: &Node, pointer: &str) -> Location {
 }
 
 /// Lowers one document, or returns `None` when it is not an entity.
-pub fn lower_document(
-    file: &str,
-    doc: &Document,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Entity> {
+pub fn lower_document(file: &str, doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<Entity> {
     let root = &doc.root;
     let api_version = root.get_str("apiVersion")?;
     let (kind_node, kind_name) = root.get("kind").and_then(|n| Some((n, n.as_str()?)))?;
@@ -79,8 +75,12 @@ pub fn lower_document(
         BACKSTAGE_GROUP => {
             if !matches!(version, "v1alpha1" | "v1beta1") {
                 diagnostics.push(
-                    Diagnostic::new(Code::UnknownApiVersion, at(file, version_node, "/apiVersion"), format!("unknown apiVersion `{api_version}`"))
-                        .with_help("Backstage entities use `backstage.io/v1alpha1` (or `backstage.io/v1beta1`)"),
+                    Diagnostic::new(
+                        Code::UnknownApiVersion,
+                        at(file, version_node, "/apiVersion"),
+                        format!("unknown apiVersion `{api_version}`"),
+                    )
+                    .with_help("Backstage entities use `backstage.io/v1alpha1` (or `backstage.io/v1beta1`)"),
                 );
                 return None;
             }

@@ -61,12 +61,7 @@ fn number(node: Option<&Node>) -> Option<f64> {
 
 fn strings(node: Option<&Node>) -> Vec<String> {
     node.and_then(Node::as_seq)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|n| n.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|items| items.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
@@ -77,12 +72,7 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
     let s = |key: &str| spec.and_then(|s| s.get(key));
     let mut inputs = Vec::new();
     for (key, required) in [("required_inputs", true), ("optional_inputs", false)] {
-        for (i, node) in s(key)
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        for (i, node) in s(key).and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
             let Some(name) = node.get_str("name") else {
                 continue;
             };

@@ -40,30 +40,24 @@ fn lowers_a_component_with_refs() {
 
 #[test]
 fn skips_documents_of_other_groups_silently() {
-    let (entities, diagnostics) = lower(
-        "on: push\njobs: {}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\n",
-    );
+    let (entities, diagnostics) =
+        lower("on: push\njobs: {}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\n");
     assert!(entities.is_empty());
     assert!(diagnostics.is_empty());
 }
 
 #[test]
 fn unknown_kind_in_a_known_group_suggests_one() {
-    let (entities, diagnostics) =
-        lower("apiVersion: backstage.io/v1alpha1\nkind: Componnet\nmetadata: { name: x }\n");
+    let (entities, diagnostics) = lower("apiVersion: backstage.io/v1alpha1\nkind: Componnet\nmetadata: { name: x }\n");
     assert!(entities.is_empty());
     assert_eq!(diagnostics[0].code, Code::UnknownKind);
     assert_eq!(diagnostics[0].location.line, 2);
-    assert_eq!(
-        diagnostics[0].help.as_deref(),
-        Some("did you mean `Component`?")
-    );
+    assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `Component`?"));
 }
 
 #[test]
 fn missing_name_points_at_metadata() {
-    let (entities, diagnostics) =
-        lower("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  title: x\n");
+    let (entities, diagnostics) = lower("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  title: x\n");
     assert!(entities.is_empty());
     assert_eq!(
         (diagnostics[0].code, diagnostics[0].location.line),

@@ -69,15 +69,15 @@ pub fn parse_yaml(file: &str, text: &str) -> ParsedFile {
                 let pos = Pos::from_marker(*error.marker());
                 // The scanner has its own nesting limit for flow collections.
                 let diagnostic = if error.info().contains("recursion limit") {
-                    Diagnostic::new(
-                        Code::YamlDepthLimit,
-                        location(file, pos, ""),
-                        "YAML nested too deeply",
-                    )
-                    .with_help("flatten the document; catalog entities need only a few levels")
+                    Diagnostic::new(Code::YamlDepthLimit, location(file, pos, ""), "YAML nested too deeply")
+                        .with_help("flatten the document; catalog entities need only a few levels")
                 } else {
-                    Diagnostic::new(Code::YamlSyntax, location(file, pos, ""), format!("invalid YAML: {}", error.info()))
-                        .with_help("fix the YAML syntax at this position; an editor with YAML support shows the structure")
+                    Diagnostic::new(
+                        Code::YamlSyntax,
+                        location(file, pos, ""),
+                        format!("invalid YAML: {}", error.info()),
+                    )
+                    .with_help("fix the YAML syntax at this position; an editor with YAML support shows the structure")
                 };
                 builder.out.diagnostics.push(diagnostic);
                 break;
@@ -139,10 +139,7 @@ impl<'f> TreeBuilder<'f> {
     }
 
     fn error(&self, code: Code, pos: Pos, message: String, help: &str) -> Box<Diagnostic> {
-        Box::new(
-            Diagnostic::new(code, location(self.file, pos, &self.pointer()), message)
-                .with_help(help),
-        )
+        Box::new(Diagnostic::new(code, location(self.file, pos, &self.pointer()), message).with_help(help))
     }
 
     /// JSON pointer of the node being built, for diagnostics.
@@ -244,21 +241,11 @@ impl<'f> TreeBuilder<'f> {
     }
 
     fn close(&mut self, end: Pos) -> Step {
-        let frame = self
-            .stack
-            .pop()
-            .expect("the parser balances collection events");
+        let frame = self.stack.pop().expect("the parser balances collection events");
         let (node, anchor) = match frame {
-            Frame::Seq {
-                start,
-                anchor,
-                items,
-            } => (Node::new(Value::Seq(items), start, end), anchor),
+            Frame::Seq { start, anchor, items } => (Node::new(Value::Seq(items), start, end), anchor),
             Frame::Map {
-                start,
-                anchor,
-                entries,
-                ..
+                start, anchor, entries, ..
             } => (Node::new(Value::Map(entries), start, end), anchor),
         };
         if anchor != 0 {
@@ -289,9 +276,7 @@ impl<'f> TreeBuilder<'f> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map {
-                pending_key: None, ..
-            }) => self.push_key(node),
+            Some(Frame::Map { pending_key: None, .. }) => self.push_key(node),
             Some(Frame::Map {
                 pending_key,
                 entries,
@@ -331,10 +316,7 @@ impl<'f> TreeBuilder<'f> {
                 format!("duplicate key `{key_text}` in this mapping"),
             )
             .with_help("remove one of the two keys; YAML does not say which one wins")
-            .with_related(
-                "first defined here",
-                location(self.file, first_pos, &pointer),
-            );
+            .with_related("first defined here", location(self.file, first_pos, &pointer));
             self.out.diagnostics.push(diagnostic);
         }
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
@@ -366,11 +348,7 @@ fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize
 
 /// Position of `key` among `entries`: a linear scan for small mappings, a
 /// hash index once a mapping grows.
-fn find_key(
-    entries: &[(Node, Node)],
-    index: &Option<HashMap<String, usize>>,
-    key: &str,
-) -> Option<usize> {
+fn find_key(entries: &[(Node, Node)], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
     match index {
         Some(index) => index.get(key).copied(),
         None => entries

@@ -21,8 +21,7 @@ fn values_keep_line_and_column() {
 
 #[test]
 fn scalars_follow_the_core_schema() {
-    let parsed =
-        parse("a: 1.10\nb: \"1.10\"\nc: 7\nd: true\ne: ~\nf: 0x1F\ng: 1.2.3\nh: !!str 5\n");
+    let parsed = parse("a: 1.10\nb: \"1.10\"\nc: 7\nd: true\ne: ~\nf: 0x1F\ng: 1.2.3\nh: !!str 5\n");
     let root = &parsed.documents[0].root;
     assert_eq!(root.get("a").unwrap().value, Value::Float(1.1));
     assert_eq!(root.get_str("b"), Some("1.10"));
@@ -51,11 +50,7 @@ fn duplicate_keys_are_errors_naming_both_places() {
     assert_eq!(d.location.pointer, "/metadata/name");
     assert_eq!(d.related[0].location.line, 2);
     assert_eq!(
-        parsed.documents[0]
-            .root
-            .get("metadata")
-            .unwrap()
-            .get_str("name"),
+        parsed.documents[0].root.get("metadata").unwrap().get_str("name"),
         Some("a")
     );
 }
@@ -70,13 +65,13 @@ fn syntax_errors_point_at_the_problem_and_keep_earlier_documents() {
 
 #[test]
 fn billion_laughs_fails_fast() {
-    let mut text = String::from(
-        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-    );
+    let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
     let mut prev = "a";
     for name in names {
-        text.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        text.push_str(&format!(
+            "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
         prev = name;
     }
     let started = std::time::Instant::now();
@@ -98,10 +93,7 @@ fn deep_nesting_is_bounded() {
 fn aliases_are_expanded() {
     let parsed = parse("base: &b {x: 1}\nuse: *b\n");
     assert!(parsed.diagnostics.is_empty());
-    assert_eq!(
-        parsed.documents[0].root.pointer("/use/x").unwrap().value,
-        Value::Int(1)
-    );
+    assert_eq!(parsed.documents[0].root.pointer("/use/x").unwrap().value, Value::Int(1));
 }
 
 #[test]

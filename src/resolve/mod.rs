@@ -1,0 +1,256 @@
+//! Resolve: turn a flat list of entities into a catalog with identities,
+//! relations and first-class service fields.
+//!
+//! * Identity: Backstage entities are keyed by kind, namespace and name
+//!   (case-insensitive); ResourceDefinitions by name and version. The first
+//!   definition (in file order) wins; every later one is a
+//!   `duplicate-entity` error naming both places.
+//! * References: every `spec` ref is parsed (`[kind:][namespace/]name`, with
+//!   the field's default kind and the entity's own namespace), looked up and
+//!   turned into a relation in both directions, as Backstage's processors do.
+//!   An unresolved ref gets a "did you mean" from the names that exist.
+//! * Services: every Component gets its first-class fields (tier, repo,
+//!   on-call, Slack, runbooks, tech) from the annotations named in
+//!   `cairn.yaml`, falling back to its owner Group where that makes sense.
+//!
+//! Architecture Invariant: the catalog's order is deterministic (sorted by
+//! identity), whatever order files were read or threads ran in.
+
+mod refs;
+mod services;
+
+pub use refs::{parse_ref, ParsedRef};
+pub use services::{OnCall, Service};
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::config::Config;
+use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::model::{Entity, EntityKey, Kind};
+
+/// A relation from one entity to another, Backstage-named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Relation {
+    pub kind: &'static str,
+    pub target: usize,
+}
+
+/// The resolved catalog every later stage reads.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Every entity, sorted by kind, namespace, name (and version for
+    /// ResourceDefinitions).
+    pub entities: Vec<Entity>,
+    /// Backstage entities by identity.
+    pub index: HashMap<EntityKey, usize>,
+    /// Outgoing relations of each entity, sorted and without repeats.
+    pub relations: Vec<Vec<Relation>>,
+    /// ResourceDefinition versions by definition name, newest first.
+    pub resources: BTreeMap<String, Vec<usize>>,
+    /// One entry per Component, in entity order.
+    pub services: Vec<Service>,
+}
+
+impl Catalog {
+    pub fn get(&self, key: &EntityKey) -> Option<&Entity> {
+        self.index.get(key).map(|&i| &self.entities[i])
+    }
+
+    /// Targets of the outgoing relations of `entity` of one kind.
+    pub fn related(&self, entity: usize, kind: &str) -> impl Iterator<Item = usize> + '_ {
+        let kind = kind.to_string();
+        self.relations[entity]
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(|r| r.target)
+    }
+
+    /// Every entity reachable from `entity` through relations of `kind`,
+    /// with its distance (1 = direct), breadth-first and in a stable order.
+    pub fn transitive(&self, entity: usize, kind: &str) -> Vec<(usize, usize)> {
+        let mut depth_of: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = VecDeque::from([(entity, 0)]);
+        while let Some((current, depth)) = queue.pop_front() {
+            for next in self.related(current, kind) {
+                if next != entity && !depth_of.contains_key(&next) {
+                    depth_of.insert(next, depth + 1);
+                    queue.push_back((next, depth + 1));
+                }
+            }
+        }
+        let mut out: Vec<_> = depth_of.into_iter().collect();
+        out.sort_by_key(|&(i, depth)| (depth, i));
+        out
+    }
+}
+
+/// Builds the catalog from lowered entities.
+pub fn resolve(mut entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    // Stable order: by identity, then by where the entity was defined, so the
+    // first definition of a duplicate is the one in the earliest file.
+    entities.sort_by_cached_key(|e| (sort_key(e), e.file.clone(), e.document));
+    let entities = drop_duplicates(entities, &mut diagnostics);
+
+    let mut catalog = Catalog {
+        relations: vec![Vec::new(); entities.len()],
+        ..Catalog::default()
+    };
+    for (i, entity) in entities.iter().enumerate() {
+        if entity.kind == Kind::ResourceDefinition {
+            catalog
+                .resources
+                .entry(entity.metadata.name.clone())
+                .or_default()
+                .push(i);
+        } else {
+            catalog.index.insert(entity.key(), i);
+        }
+    }
+    catalog.entities = entities;
+    for versions in catalog.resources.values_mut() {
+        versions.sort_by(|&a, &b| version_of(&catalog.entities[b]).cmp(&version_of(&catalog.entities[a])));
+    }
+    refs::resolve_refs(&mut catalog, &mut diagnostics);
+    group_cycles(&catalog, &mut diagnostics);
+    catalog.services = services::build(&catalog, &config.fields);
+    (catalog, diagnostics)
+}
+
+/// Identity order: kind, namespace, name, then semver for definitions.
+fn sort_key(entity: &Entity) -> (Kind, String, String, Option<semver::Version>, String) {
+    let version = entity
+        .resource_definition
+        .as_ref()
+        .and_then(|rd| rd.version.clone())
+        .unwrap_or_default();
+    (
+        entity.kind,
+        entity.metadata.namespace.to_ascii_lowercase(),
+        entity.metadata.name.to_ascii_lowercase(),
+        semver::Version::parse(&version).ok(),
+        version,
+    )
+}
+
+fn version_of(entity: &Entity) -> Option<semver::Version> {
+    entity
+        .resource_definition
+        .as_ref()?
+        .version
+        .as_deref()
+        .and_then(|v| semver::Version::parse(v).ok())
+}
+
+fn name_location(entity: &Entity) -> Location {
+    let pointer = if entity.kind == Kind::ResourceDefinition {
+        "/metadata/version"
+    } else {
+        "/metadata/name"
+    };
+    let node = entity.locate(pointer);
+    Location {
+        file: entity.file.clone(),
+        line: node.start.line,
+        column: node.start.column,
+        pointer: pointer.into(),
+    }
+}
+
+/// Keeps the first of each identity and reports the others.
+fn drop_duplicates(entities: Vec<Entity>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Entity> {
+    let mut kept: Vec<Entity> = Vec::with_capacity(entities.len());
+    let identity = |e: &Entity| {
+        let (kind, ns, name, _, version) = sort_key(e);
+        (
+            kind,
+            ns,
+            name,
+            if e.kind == Kind::ResourceDefinition {
+                Some(version)
+            } else {
+                None
+            },
+        )
+    };
+    for entity in entities {
+        if let Some(first) = kept.last().filter(|k| identity(k) == identity(&entity)) {
+            let (code, what) = if entity.kind == Kind::ResourceDefinition {
+                let version = entity
+                    .resource_definition
+                    .as_ref()
+                    .and_then(|r| r.version.clone())
+                    .unwrap_or_default();
+                (
+                    Code::DuplicateVersion,
+                    format!("ResourceDefinition `{}` version {version}", entity.metadata.name),
+                )
+            } else {
+                (Code::DuplicateEntity, format!("entity `{}`", entity.ref_string()))
+            };
+            let first_location = name_location(first);
+            diagnostics.push(
+                Diagnostic::new(
+                    code,
+                    name_location(&entity),
+                    format!(
+                        "{what} is already defined in {}:{}",
+                        first_location.file, first_location.line
+                    ),
+                )
+                .with_help("keep one definition: delete this one or rename it")
+                .with_related("first defined here", first_location),
+            );
+            continue;
+        }
+        kept.push(entity);
+    }
+    kept
+}
+
+/// Reports each cycle of `spec.parent` once, at the cycle's first group in
+/// catalog order (walking from that group finds the whole cycle).
+fn group_cycles(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
+    for (start, entity) in catalog.entities.iter().enumerate() {
+        if entity.kind != Kind::Group {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut current = start;
+        while let Some(parent) = catalog.related(current, "childOf").next() {
+            if let Some(pos) = path.iter().position(|&p| p == parent) {
+                let cycle = &path[pos..];
+                let first = *cycle.iter().min().expect("a cycle has members");
+                if first == start {
+                    let names: Vec<_> = cycle
+                        .iter()
+                        .chain([&parent])
+                        .map(|&i| catalog.entities[i].metadata.name.clone())
+                        .collect();
+                    let node = entity.locate("/spec/parent");
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::GroupCycle,
+                            Location {
+                                file: entity.file.clone(),
+                                line: node.start.line,
+                                column: node.start.column,
+                                pointer: "/spec/parent".into(),
+                            },
+                            format!("group hierarchy has a cycle: {}", names.join(" → ")),
+                        )
+                        .with_help(
+                            "a group cannot be its own ancestor; remove `spec.parent` from one group in the cycle",
+                        ),
+                    );
+                }
+                break;
+            }
+            path.push(parent);
+            current = parent;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

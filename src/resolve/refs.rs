@@ -1,0 +1,250 @@
+//! Entity references: parsing `[kind:][namespace/]name`, lookup, relations.
+
+use std::collections::BTreeSet;
+
+use super::{Catalog, Relation};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
+use crate::model::{Entity, EntityKey, Kind, SpecRef};
+
+/// A reference split into its parts; `kind` is `None` when omitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRef<'a> {
+    pub kind: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+}
+
+/// Splits a ref as Backstage's `parseEntityRef` does.
+pub fn parse_ref(text: &str) -> Result<ParsedRef<'_>, &'static str> {
+    let (kind, rest) = match text.split_once(':') {
+        Some((kind, rest)) => (Some(kind), rest),
+        None => (None, text),
+    };
+    let (namespace, name) = match rest.split_once('/') {
+        Some((namespace, name)) => (Some(namespace), name),
+        None => (None, rest),
+    };
+    if kind == Some("") {
+        return Err("the kind before `:` is empty");
+    }
+    if namespace == Some("") {
+        return Err("the namespace before `/` is empty");
+    }
+    if name.is_empty() {
+        return Err("the name is empty");
+    }
+    if name.contains([':', '/']) {
+        return Err("a ref has at most one `:` (after the kind) and one `/` (after the namespace)");
+    }
+    Ok(ParsedRef { kind, namespace, name })
+}
+
+fn at(entity: &Entity, pointer: &str) -> Location {
+    let node = entity.locate(pointer);
+    Location {
+        file: entity.file.clone(),
+        line: node.start.line,
+        column: node.start.column,
+        pointer: pointer.to_string(),
+    }
+}
+
+fn kinds_text(kinds: &[Kind]) -> String {
+    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")
+}
+
+/// Resolves every ref of every entity and records relations both ways.
+pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnostic>) {
+    let mut edges: BTreeSet<(usize, &'static str, usize)> = BTreeSet::new();
+    for (source, entity) in catalog.entities.iter().enumerate() {
+        for spec_ref in &entity.refs {
+            match lookup(catalog, entity, spec_ref) {
+                Ok(target) => {
+                    let (forward, reverse) = spec_ref.field.relations();
+                    edges.insert((source, forward, target));
+                    edges.insert((target, reverse, source));
+                }
+                Err(diagnostic) => diagnostics.push(*diagnostic),
+            }
+        }
+    }
+    for (source, kind, target) in edges {
+        catalog.relations[source].push(Relation { kind, target });
+    }
+}
+
+fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usize, Box<Diagnostic>> {
+    let field = spec_ref.field;
+    let location = || at(entity, &spec_ref.pointer);
+    let allowed = field.allowed_kinds();
+    let parsed = parse_ref(&spec_ref.text).map_err(|why| {
+        Box::new(
+            Diagnostic::new(
+                Code::InvalidRef,
+                location(),
+                format!(
+                    "invalid entity ref `{}` in `spec.{}`: {why}",
+                    spec_ref.text,
+                    field.key()
+                ),
+            )
+            .with_help("write refs as `[kind:][namespace/]name`, e.g. `group:default/payments`"),
+        )
+    })?;
+    let kind = match parsed.kind {
+        Some(text) => Kind::from_ref(text).ok_or_else(|| {
+            let kinds = Kind::BACKSTAGE_NAMES
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect::<Vec<_>>();
+            let mut d = Diagnostic::new(
+                Code::InvalidRef,
+                location(),
+                format!("unknown kind `{text}` in entity ref `{}`", spec_ref.text),
+            );
+            d = match did_you_mean(text, kinds.iter().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean `{s}:{}`?", &spec_ref.text[text.len() + 1..])),
+                None => d.with_help(format!("`spec.{}` refers to a {}", field.key(), kinds_text(allowed))),
+            };
+            Box::new(d)
+        })?,
+        None => field.default_kind().ok_or_else(|| {
+            Box::new(
+                Diagnostic::new(
+                    Code::InvalidRef,
+                    location(),
+                    format!("entity ref `{}` in `spec.{}` has no kind", spec_ref.text, field.key()),
+                )
+                .with_help(format!(
+                    "`spec.{}` needs the kind: write `component:{}` or `resource:{}`",
+                    field.key(),
+                    spec_ref.text,
+                    spec_ref.text
+                )),
+            )
+        })?,
+    };
+    let namespace = parsed.namespace.unwrap_or(&entity.metadata.namespace);
+    if !allowed.contains(&kind) {
+        return Err(Box::new(
+            Diagnostic::new(
+                Code::RefWrongKind,
+                location(),
+                format!(
+                    "`spec.{}` refers to a {}, but `{}` names a {}",
+                    field.key(),
+                    kinds_text(allowed),
+                    spec_ref.text,
+                    kind.as_str()
+                ),
+            )
+            .with_help(format!(
+                "`spec.{}` takes refs to a {}",
+                field.key(),
+                kinds_text(allowed)
+            )),
+        ));
+    }
+    let key = EntityKey::new(kind, namespace, parsed.name);
+    if let Some(&target) = catalog.index.get(&key) {
+        return Ok(target);
+    }
+    // A ref without a kind may also name a User where a Group is the default
+    // (owners can be either).
+    if parsed.kind.is_none() {
+        for &other in allowed.iter().filter(|&&k| k != kind) {
+            if let Some(&target) = catalog.index.get(&EntityKey::new(other, namespace, parsed.name)) {
+                return Ok(target);
+            }
+        }
+    }
+    Err(Box::new(unresolved(catalog, spec_ref, &key, allowed, location())))
+}
+
+fn unresolved(
+    catalog: &Catalog,
+    spec_ref: &SpecRef,
+    key: &EntityKey,
+    allowed: &[Kind],
+    location: Location,
+) -> Diagnostic {
+    let field = spec_ref.field.key();
+    let message = format!(
+        "`spec.{field}` refers to `{}`, which is not in the catalog",
+        spec_ref.text
+    );
+    // The same name with another kind is the likeliest mistake.
+    let other_kind = catalog
+        .index
+        .keys()
+        .find(|k| k.namespace == key.namespace && k.name == key.name && k.kind != key.kind);
+    if let Some(other) = other_kind {
+        return Diagnostic::new(
+            Code::RefWrongKind,
+            location,
+            format!(
+                "{message} as a {}; `{other}` is a {}",
+                key.kind.as_str(),
+                other.kind.as_str()
+            ),
+        )
+        .with_help(format!("`spec.{field}` takes refs to a {}", kinds_text(allowed)));
+    }
+    let candidates: Vec<&EntityKey> = catalog
+        .index
+        .keys()
+        .filter(|k| allowed.contains(&k.kind) && k.namespace == key.namespace)
+        .collect();
+    let names: Vec<&str> = candidates.iter().map(|k| k.name.as_str()).collect();
+    let diagnostic = Diagnostic::new(Code::UnresolvedRef, location, message);
+    match did_you_mean(&key.name, names.iter().copied()) {
+        Some(suggestion) => {
+            let suggested = candidates
+                .iter()
+                .filter(|k| k.name == suggestion)
+                .min()
+                .expect("suggestion comes from candidates");
+            let text = if spec_ref.text.contains(':') || suggested.kind != key.kind {
+                format!("{}:{}", suggested.kind.slug(), suggestion)
+            } else {
+                suggestion.to_string()
+            };
+            diagnostic.with_help(format!("did you mean `{text}`?"))
+        }
+        None => diagnostic.with_help(format!(
+            "define a {} named `{}` in namespace `{}`, or fix the ref",
+            kinds_text(allowed),
+            key.name,
+            key.namespace
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_refs_like_backstage() {
+        assert_eq!(
+            parse_ref("group:default/team-a"),
+            Ok(ParsedRef {
+                kind: Some("group"),
+                namespace: Some("default"),
+                name: "team-a"
+            })
+        );
+        assert_eq!(
+            parse_ref("team-a"),
+            Ok(ParsedRef {
+                kind: None,
+                namespace: None,
+                name: "team-a"
+            })
+        );
+        assert_eq!(parse_ref("ns/team-a").unwrap().namespace, Some("ns"));
+        assert!(parse_ref(":x").is_err());
+        assert!(parse_ref("group:").is_err());
+        assert!(parse_ref("a/b/c").is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! First-class service fields, read from the annotations `cairn.yaml` names.
+
+use super::Catalog;
+use crate::config::FieldMap;
+use crate::model::{Kind, Link};
+
+/// Who to page for a service: an annotation and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnCall {
+    pub annotation: String,
+    pub value: String,
+    /// True when the value was inherited from the owner Group.
+    pub from_owner: bool,
+}
+
+/// A Component with its first-class fields resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub entity: usize,
+    /// The owning Group or User.
+    pub owner: Option<usize>,
+    pub system: Option<usize>,
+    /// The tier annotation as written (`validate` checks its value).
+    pub tier: Option<String>,
+    /// `org/repo`.
+    pub repo: Option<String>,
+    pub on_call: Vec<OnCall>,
+    /// The Slack channel, from the service or else its owner Group.
+    pub slack: Option<String>,
+    pub runbooks: Vec<Link>,
+    /// Tags, which double as the tech stack until discovery adds languages.
+    pub tech: Vec<String>,
+}
+
+pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Service> {
+    let mut services = Vec::new();
+    for (i, entity) in catalog.entities.iter().enumerate() {
+        if entity.kind != Kind::Component {
+            continue;
+        }
+        let owner = catalog.related(i, "ownedBy").next();
+        let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
+        let mut on_call: Vec<OnCall> = fields
+            .on_call
+            .iter()
+            .filter_map(|key| {
+                Some(OnCall {
+                    annotation: key.clone(),
+                    value: entity.annotation(key)?.to_string(),
+                    from_owner: false,
+                })
+            })
+            .collect();
+        if on_call.is_empty() {
+            if let Some(group) = owner_entity {
+                on_call = fields
+                    .on_call
+                    .iter()
+                    .filter_map(|key| {
+                        Some(OnCall {
+                            annotation: key.clone(),
+                            value: group.annotation(key)?.to_string(),
+                            from_owner: true,
+                        })
+                    })
+                    .collect();
+            }
+        }
+        let slack = entity
+            .annotation(&fields.slack)
+            .or_else(|| owner_entity.and_then(|g| g.annotation(&fields.slack)));
+        services.push(Service {
+            entity: i,
+            owner,
+            system: catalog
+                .related(i, "partOf")
+                .find(|&t| catalog.entities[t].kind == Kind::System),
+            tier: entity.annotation(&fields.tier).map(str::to_string),
+            repo: entity.annotation(&fields.repo).map(str::to_string),
+            on_call,
+            slack: slack.map(str::to_string),
+            runbooks: entity
+                .metadata
+                .links
+                .iter()
+                .filter(|l| l.kind.as_deref() == Some("runbook"))
+                .cloned()
+                .collect(),
+            tech: entity.metadata.tags.clone(),
+        });
+    }
+    services
+}
