@@ -15,3 +15,6 @@ pub mod load;
 pub mod model;
 pub mod parse;
 pub mod resolve;
+pub mod validate;
+pub mod pipeline;
+pub mod cli;

@@ -37,6 +37,16 @@ pub struct SourceFile {
     pub display: String,
     pub text: String,
     pub documents: Vec<Document>,
+    /// Whether a Location entity targets this file (such a definition wins
+    /// over a stray copy that was only found by walking).
+    pub registered: bool,
+}
+
+impl SourceFile {
+    /// A file whose contents could not be read (the diagnostic says why).
+    fn unreadable(display: &str) -> SourceFile {
+        SourceFile { display: display.to_string(), text: String::new(), documents: Vec::new(), registered: false }
+    }
 }
 
 /// Everything the load stage produced, files sorted by display path.
@@ -87,24 +97,41 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
     }
 
     let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut registered: HashSet<PathBuf> = HashSet::new();
+    let mut loaded_files = Vec::new();
     let mut pending: Vec<PathBuf> = paths.into_iter().filter(|p| seen.insert(canonical(p))).collect();
     // Each round reads a batch in parallel, then queues the Location targets
     // that were not read yet.
     while !pending.is_empty() {
-        let batch: Vec<(SourceFile, Vec<Diagnostic>)> = pending.par_iter().map(|path| read_file(root, path)).collect();
+        let batch: Vec<(PathBuf, SourceFile, Vec<Diagnostic>)> = pending
+            .par_iter()
+            .map(|path| {
+                let (file, diagnostics) = read_file(root, path);
+                (canonical(path), file, diagnostics)
+            })
+            .collect();
         pending = Vec::new();
-        for (file, diagnostics) in batch {
+        for (path, file, diagnostics) in batch {
             loaded.diagnostics.extend(diagnostics);
             for target in location_targets(root, &file, &mut loaded.diagnostics) {
-                if seen.insert(canonical(&target)) {
+                let target_id = canonical(&target);
+                registered.insert(target_id.clone());
+                if seen.insert(target_id) {
                     pending.push(target);
                 }
             }
-            loaded.files.push(file);
+            loaded_files.push((path, file));
         }
     }
-    loaded.files.sort_by(|a, b| a.display.cmp(&b.display));
-    loaded
+    let mut files: Vec<SourceFile> = loaded_files
+        .into_iter()
+        .map(|(path, mut file)| {
+            file.registered = registered.contains(&path);
+            file
+        })
+        .collect();
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    Loaded { files, diagnostics: loaded.diagnostics }
 }
 
 /// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
@@ -182,11 +209,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
 fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
     let display = display_path(root, path);
     let fail = |code: Code, message: String, help: &str| {
-        let file = SourceFile {
-            display: display.clone(),
-            text: String::new(),
-            documents: Vec::new(),
-        };
+        let file = SourceFile::unreadable(&display);
         (
             file,
             vec![Diagnostic::new(code, Location::file_only(&display), message).with_help(help)],
@@ -230,11 +253,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
             let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
             let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
-            let file = SourceFile {
-                display: display.clone(),
-                text: String::new(),
-                documents: Vec::new(),
-            };
+            let file = SourceFile::unreadable(&display);
             let diagnostic = Diagnostic::new(
                 Code::NonUtf8,
                 Location {
@@ -265,11 +284,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
         );
     }
     (
-        SourceFile {
-            display,
-            text,
-            documents: parsed.documents,
-        },
+        SourceFile { display, text, documents: parsed.documents, registered: false },
         diagnostics,
     )
 }

@@ -315,6 +315,8 @@ pub struct Entity {
     /// Where the entity was defined.
     pub file: String,
     pub document: usize,
+    /// Whether a Location targets the entity's file (see `load`).
+    pub registered: bool,
     /// The document tree, for mapping JSON pointers back to positions.
     pub node: Arc<Node>,
 }
@@ -445,6 +447,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         resource_definition: (kind == Kind::ResourceDefinition).then(|| resource_definition::build(root)),
         file: file.to_string(),
         document: doc.index,
+        registered: false,
         node: Arc::new(root.clone()),
     }
 }

@@ -39,7 +39,8 @@ pub fn lower_files(files: &[SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
             let mut entities = Vec::new();
             let mut diagnostics = Vec::new();
             for doc in &file.documents {
-                if let Some(entity) = lower_document(&file.display, doc, &mut diagnostics) {
+                if let Some(mut entity) = lower_document(&file.display, doc, &mut diagnostics) {
+                    entity.registered = file.registered;
                     entities.push(entity);
                 }
             }

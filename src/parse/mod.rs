@@ -20,7 +20,7 @@
 mod scalar;
 mod tree;
 
-pub use tree::{Node, Pos, Value};
+pub use tree::{escape_pointer, Node, Pos, Value};
 
 use std::collections::HashMap;
 

@@ -87,9 +87,9 @@ impl Catalog {
 /// Builds the catalog from lowered entities.
 pub fn resolve(mut entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    // Stable order: by identity, then by where the entity was defined, so the
-    // first definition of a duplicate is the one in the earliest file.
-    entities.sort_by_cached_key(|e| (sort_key(e), e.file.clone(), e.document));
+    // Stable order: by identity, then by where the entity was defined. Of
+    // duplicates, one registered by a Location wins, then the earliest file.
+    entities.sort_by_cached_key(|e| (sort_key(e), !e.registered, e.file.clone(), e.document));
     let entities = drop_duplicates(entities, &mut diagnostics);
 
     let mut catalog = Catalog {

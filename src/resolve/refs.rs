@@ -49,8 +49,11 @@ fn at(entity: &Entity, pointer: &str) -> Location {
     }
 }
 
+/// "a Group or User", "an API".
 fn kinds_text(kinds: &[Kind]) -> String {
-    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")
+    let names = kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ");
+    let article = if names.starts_with("API") { "an" } else { "a" };
+    format!("{article} {names}")
 }
 
 /// Resolves every ref of every entity and records relations both ways.
@@ -104,7 +107,7 @@ fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usiz
             );
             d = match did_you_mean(text, kinds.iter().map(String::as_str)) {
                 Some(s) => d.with_help(format!("did you mean `{s}:{}`?", &spec_ref.text[text.len() + 1..])),
-                None => d.with_help(format!("`spec.{}` refers to a {}", field.key(), kinds_text(allowed))),
+                None => d.with_help(format!("`spec.{}` refers to {}", field.key(), kinds_text(allowed))),
             };
             Box::new(d)
         })?,
@@ -131,32 +134,19 @@ fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usiz
                 Code::RefWrongKind,
                 location(),
                 format!(
-                    "`spec.{}` refers to a {}, but `{}` names a {}",
+                    "`spec.{}` refers to {}, but `{}` names {}",
                     field.key(),
                     kinds_text(allowed),
                     spec_ref.text,
-                    kind.as_str()
+                    kinds_text(&[kind])
                 ),
             )
-            .with_help(format!(
-                "`spec.{}` takes refs to a {}",
-                field.key(),
-                kinds_text(allowed)
-            )),
+            .with_help(format!("`spec.{}` takes refs to {}", field.key(), kinds_text(allowed))),
         ));
     }
     let key = EntityKey::new(kind, namespace, parsed.name);
     if let Some(&target) = catalog.index.get(&key) {
         return Ok(target);
-    }
-    // A ref without a kind may also name a User where a Group is the default
-    // (owners can be either).
-    if parsed.kind.is_none() {
-        for &other in allowed.iter().filter(|&&k| k != kind) {
-            if let Some(&target) = catalog.index.get(&EntityKey::new(other, namespace, parsed.name)) {
-                return Ok(target);
-            }
-        }
     }
     Err(Box::new(unresolved(catalog, spec_ref, &key, allowed, location())))
 }
@@ -179,16 +169,19 @@ fn unresolved(
         .keys()
         .find(|k| k.namespace == key.namespace && k.name == key.name && k.kind != key.kind);
     if let Some(other) = other_kind {
-        return Diagnostic::new(
-            Code::RefWrongKind,
-            location,
-            format!(
-                "{message} as a {}; `{other}` is a {}",
-                key.kind.as_str(),
+        let name = spec_ref.text.rsplit(':').next().unwrap_or_default();
+        let message = format!("{message} as {}; `{other}` is {}", kinds_text(&[key.kind]), kinds_text(&[other.kind]));
+        let diagnostic = Diagnostic::new(Code::RefWrongKind, location, message);
+        return if allowed.contains(&other.kind) {
+            diagnostic.with_help(format!(
+                "`spec.{field}` defaults to {}; write `{}:{name}` to refer to the {}",
+                kinds_text(&[key.kind]),
+                other.kind.slug(),
                 other.kind.as_str()
-            ),
-        )
-        .with_help(format!("`spec.{field}` takes refs to a {}", kinds_text(allowed)));
+            ))
+        } else {
+            diagnostic.with_help(format!("`spec.{field}` takes refs to {}", kinds_text(allowed)))
+        };
     }
     let candidates: Vec<&EntityKey> = catalog
         .index
@@ -212,7 +205,7 @@ fn unresolved(
             diagnostic.with_help(format!("did you mean `{text}`?"))
         }
         None => diagnostic.with_help(format!(
-            "define a {} named `{}` in namespace `{}`, or fix the ref",
+            "define {} named `{}` in namespace `{}`, or fix the ref",
             kinds_text(allowed),
             key.name,
             key.namespace

@@ -1,0 +1,34 @@
+//! `cairn build`: compile the catalog and write the output directory.
+
+use std::path::PathBuf;
+
+use super::{status_of, Global, EXIT_ERRORS};
+use crate::pipeline::compile;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The output directory (relative to the catalog root unless absolute).
+    #[arg(long, default_value = "dist")]
+    out: PathBuf,
+    /// The URL path the output is served under, e.g. `/portal/`
+    /// (overrides `site.base_url` in cairn.yaml).
+    #[arg(long, value_name = "PATH")]
+    base_url: Option<String>,
+}
+
+pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
+    let out_dir = if args.out.is_absolute() { args.out.clone() } else { global.root.join(&args.out) };
+    let mut compilation = compile(&global.root, Some(&out_dir))?;
+    if let Some(base_url) = &args.base_url {
+        compilation.config.site.base_url = crate::config::normalize_base_url(base_url)
+            .ok_or_else(|| anyhow::anyhow!("--base-url must be a path such as `/` or `/portal/`, found `{base_url}`"))?;
+    }
+    global.report(&compilation, &compilation.diagnostics, compilation.files.len());
+    if status_of(&compilation.diagnostics) == EXIT_ERRORS {
+        global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
+        return Ok(EXIT_ERRORS);
+    }
+    let written = 0; // EMIT-PENDING
+    global.status(format!("wrote {written} files to `{}`", out_dir.display()));
+    Ok(status_of(&compilation.diagnostics))
+}

@@ -1,0 +1,136 @@
+//! The command line: flags are parsed here (clap), each subcommand lives in
+//! its own file with an `execute` function, and this module maps outcomes
+//! to exit statuses — 0 clean or warnings only, 1 the catalog has errors,
+//! 2 cairn could not run.
+
+mod build;
+mod check;
+mod explain;
+mod init;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::render::{render, Format};
+use crate::pipeline::Compilation;
+
+/// The catalog compiled cleanly (or with warnings only).
+pub const EXIT_OK: i32 = 0;
+/// The catalog has errors.
+pub const EXIT_ERRORS: i32 = 1;
+/// cairn could not run: bad flags, unreadable root, I/O failure.
+pub const EXIT_FAILURE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about = "A GitOps-driven static catalog compiler", propagate_version = true)]
+pub struct Cli {
+    /// The catalog root (the directory holding cairn.yaml).
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    root: PathBuf,
+    /// How diagnostics are printed.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Print only diagnostics, no progress or summary lines.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print what each step did.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// When to color human output (`NO_COLOR` is honoured by `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the catalog; with FILES, report only on those files (references
+    /// still resolve against the whole catalog).
+    Check(check::Args),
+    /// Compile the catalog into the output directory.
+    Build(build::Args),
+    /// Scaffold a catalog repository from the built-in template.
+    Init(init::Args),
+    /// Print the long explanation of a diagnostic code.
+    Explain(explain::Args),
+}
+
+/// Options every command shares, after parsing.
+pub struct Global {
+    pub root: PathBuf,
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: bool,
+}
+
+impl Global {
+    /// Prints diagnostics (already filtered) in the chosen format to stdout.
+    fn report(&self, compilation: &Compilation, diagnostics: &[crate::diagnostics::Diagnostic], files: usize) {
+        let summary = compilation.summary(diagnostics, files);
+        let mut text = render(self.format, diagnostics, compilation, &summary, self.color);
+        if self.quiet && self.format == Format::Human {
+            // Keep diagnostics, drop the closing summary line when clean.
+            if diagnostics.is_empty() {
+                text.clear();
+            }
+        }
+        print!("{text}");
+    }
+
+    /// A progress line on stderr, unless `--quiet` or a machine format.
+    fn status(&self, message: impl std::fmt::Display) {
+        if !self.quiet && self.format == Format::Human {
+            eprintln!("{message}");
+        }
+    }
+}
+
+/// Parses the command line, runs the command and returns the exit status.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_FAILURE } else { EXIT_OK };
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+    };
+    let global = Global { root: cli.root, format: cli.format, quiet: cli.quiet, verbose: cli.verbose, color };
+    let result = match cli.command {
+        Command::Check(args) => check::execute(&global, args),
+        Command::Build(args) => build::execute(&global, args),
+        Command::Init(args) => init::execute(&global, args),
+        Command::Explain(args) => explain::execute(&global, args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// The exit status for a set of reported diagnostics.
+fn status_of(diagnostics: &[crate::diagnostics::Diagnostic]) -> i32 {
+    if crate::diagnostics::Counts::of(diagnostics).errors > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,98 @@
+//! The compiler pipeline as one readable function: load → parse → model →
+//! resolve → validate. Emitting is left to the commands, which decide what
+//! to write.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use crate::config::{load_config, Config, CONFIG_FILE};
+use crate::diagnostics::render::{SourceLines, Summary};
+use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
+use crate::load::{load, SourceFile};
+use crate::resolve::{resolve, Catalog};
+use crate::{model, validate};
+
+/// Everything one run of the pipeline produced.
+pub struct Compilation {
+    pub root: PathBuf,
+    pub config: Config,
+    pub files: Vec<SourceFile>,
+    pub catalog: Catalog,
+    /// Every diagnostic of the run, severities as configured, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Line starts of every source (and cairn.yaml) for quoting lines.
+    texts: HashMap<String, String>,
+}
+
+impl Compilation {
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.diagnostics)
+    }
+
+    /// Totals for the summary line and `--format json`.
+    pub fn summary(&self, diagnostics: &[Diagnostic], files: usize) -> Summary {
+        let counts = Counts::of(diagnostics);
+        Summary { errors: counts.errors, warnings: counts.warnings, files, entities: self.catalog.entities.len() }
+    }
+}
+
+impl SourceLines for Compilation {
+    fn line(&self, file: &str, line: u32) -> Option<&str> {
+        let text = self.texts.get(file)?;
+        text.lines().nth(line.checked_sub(1)? as usize)
+    }
+}
+
+/// Compiles the catalog at `root`. `out_dir` (relative to the root or
+/// absolute) is skipped when walking. Errors are reserved for cairn being
+/// unable to run at all (exit status 2); problems of the catalog are
+/// diagnostics.
+pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilation> {
+    let meta = std::fs::metadata(root).with_context(|| format!("cannot read catalog root `{}`", root.display()))?;
+    if !meta.is_dir() {
+        bail!("catalog root `{}` is not a directory", root.display());
+    }
+    let loaded_config = load_config(root).with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()))?;
+    let config = loaded_config.config;
+    let mut diagnostics = loaded_config.diagnostics;
+
+    let loaded = load(root, &config, out_dir);
+    diagnostics.extend(loaded.diagnostics);
+    let (entities, lower_diagnostics) = model::lower_files(&loaded.files);
+    diagnostics.extend(lower_diagnostics);
+    let (catalog, resolve_diagnostics) = resolve(entities, &config);
+    diagnostics.extend(resolve_diagnostics);
+    diagnostics.extend(validate::validate(&catalog, &config));
+
+    apply_policies(&config, &mut diagnostics);
+    sort_and_dedup(&mut diagnostics);
+
+    let mut texts: HashMap<String, String> = HashMap::new();
+    if let Some(text) = loaded_config.text {
+        texts.insert(CONFIG_FILE.to_string(), text);
+    }
+    let mut files = loaded.files;
+    for file in &mut files {
+        texts.insert(file.display.clone(), std::mem::take(&mut file.text));
+    }
+    Ok(Compilation { root: root.to_path_buf(), config, files, catalog, diagnostics, texts })
+}
+
+/// Applies `policies:` from cairn.yaml: configurable rules get their
+/// configured severity, and rules turned `off` are dropped.
+fn apply_policies(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.retain_mut(|d| {
+        if !d.code.is_configurable() {
+            return true;
+        }
+        match config.severity_of(d.code) {
+            Some(severity) => {
+                d.severity = severity;
+                true
+            }
+            None => false,
+        }
+    });
+}

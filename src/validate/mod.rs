@@ -1,0 +1,65 @@
+//! Validate: the rules a catalog must satisfy, each with a stable code.
+//!
+//! * [`schema`]: every document against the JSON Schema (draft 2020-12) of
+//!   its kind, from `schemas/` (embedded in the binary);
+//! * [`names`]: Backstage's rules for names, namespaces, labels, annotations
+//!   and tags, which Backstage keeps in code rather than in its schemas;
+//! * [`resource_definition`]: ResourceDefinition versions (semver, patterns,
+//!   defaults, input names);
+//! * [`policy`]: organisation rules whose severity `cairn.yaml` may change.
+//!
+//! Reference checks happen in `resolve`, where refs are looked up.
+//!
+//! Architecture Invariant: rules return diagnostics as data and never fail;
+//! each entity is checked independently (in parallel), so one bad file
+//! never hides another.
+
+pub mod names;
+pub mod policy;
+pub mod resource_definition;
+pub mod schema;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, Location};
+use crate::model::{Entity, Kind};
+use crate::resolve::Catalog;
+
+/// Runs every rule over the catalog.
+pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = catalog
+        .entities
+        .par_iter()
+        .flat_map_iter(|entity| {
+            let mut out = Vec::new();
+            schema::check(entity, &mut out);
+            names::check(entity, &mut out);
+            if entity.kind == Kind::ResourceDefinition {
+                resource_definition::check(entity, &mut out);
+            }
+            out
+        })
+        .collect();
+    policy::check(catalog, config, &mut diagnostics);
+    diagnostics
+}
+
+/// The location of the node at `pointer` (or its nearest parent).
+pub(crate) fn at(entity: &Entity, pointer: &str) -> Location {
+    let node = entity.locate(pointer);
+    Location { file: entity.file.clone(), line: node.start.line, column: node.start.column, pointer: pointer.to_string() }
+}
+
+/// The location of the mapping key at `pointer` (rather than its value),
+/// for problems with the key itself.
+pub(crate) fn key_at(entity: &Entity, pointer: &str) -> Location {
+    let mut location = at(entity, pointer);
+    if let Some((parent, key)) = pointer.rsplit_once('/') {
+        let key = key.replace("~1", "/").replace("~0", "~");
+        if let Some((key_node, _)) = entity.node.pointer(parent).and_then(|n| n.get_entry(&key)) {
+            (location.line, location.column) = (key_node.start.line, key_node.start.column);
+        }
+    }
+    location
+}

@@ -1,0 +1,150 @@
+//! Backstage's naming rules, which Backstage enforces in code rather than in
+//! its JSON Schemas: entity names, namespaces, label and annotation keys,
+//! label values and tags. Output paths are built from names, so these rules
+//! are also what keeps `../../x` out of `dist/`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::Entity;
+
+const MAX_NAME: usize = 63;
+const MAX_PREFIX: usize = 253;
+
+static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$").expect("valid regex"));
+static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("valid regex"));
+static DNS_SUBDOMAIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$").expect("valid regex"));
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$").expect("valid regex"));
+
+/// Why `name` is not a valid entity name, if it is not.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.chars().count() > MAX_NAME {
+        return Some(format!("is {} characters long; the limit is {MAX_NAME}", name.chars().count()));
+    }
+    if !NAME.is_match(name) {
+        return Some("must be letters and digits, separated by single `-`, `_` or `.`".into());
+    }
+    None
+}
+
+fn namespace_problem(namespace: &str) -> Option<String> {
+    if namespace.len() > MAX_NAME {
+        return Some(format!("is {} characters long; the limit is {MAX_NAME}", namespace.len()));
+    }
+    (!NAMESPACE.is_match(namespace)).then(|| "must be lowercase letters and digits separated by single `-`".into())
+}
+
+/// Why a label or annotation key (`[prefix/]name`) is invalid, if it is.
+fn key_problem(key: &str) -> Option<String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.len() > MAX_PREFIX || !DNS_SUBDOMAIN.is_match(prefix) {
+            return Some(format!("prefix `{prefix}` must be a lowercase DNS name such as `example.com`"));
+        }
+    }
+    name_problem(name).map(|why| format!("name part `{name}` {why}"))
+}
+
+fn tag_problem(tag: &str) -> Option<String> {
+    if tag.len() > MAX_NAME {
+        return Some(format!("is {} characters long; the limit is {MAX_NAME}", tag.len()));
+    }
+    (!TAG.is_match(tag)).then(|| "must be lowercase `a-z0-9:+#` words joined by single `-`".into())
+}
+
+/// A close valid spelling of a tag: lowercase, spaces and other separators
+/// turned into `-`.
+fn suggest_tag(tag: &str) -> String {
+    let lower = tag.to_lowercase();
+    let words: Vec<String> = lower
+        .split(|c: char| !(c.is_ascii_alphanumeric() || ":+#".contains(c)))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    words.join("-")
+}
+
+/// Checks the names of one entity.
+pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
+    let meta = &entity.metadata;
+    if let Some(why) = name_problem(&meta.name) {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidName, super::at(entity, "/metadata/name"), format!("invalid name `{}`: {why}", meta.name))
+                .with_help("names are at most 63 characters `[a-zA-Z0-9]`, with single `-`, `_` or `.` between them, e.g. `payments-api`"),
+        );
+    }
+    if let Some(why) = namespace_problem(&meta.namespace) {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidNamespace, super::at(entity, "/metadata/namespace"), format!("invalid namespace `{}`: {why}", meta.namespace))
+                .with_help("use a DNS label such as `default` or `team-payments`"),
+        );
+    }
+    for (key, value) in &meta.labels {
+        let pointer = format!("/metadata/labels/{}", crate::parse::escape_pointer(key));
+        if let Some(why) = key_problem(key) {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidLabel, super::key_at(entity, &pointer), format!("invalid label key `{key}`: {why}"))
+                    .with_help("label keys are `[prefix/]name`, e.g. `acme.com/cost-center`"),
+            );
+        }
+        if !value.is_empty() {
+            if let Some(why) = name_problem(value) {
+                diagnostics.push(
+                    Diagnostic::new(Code::InvalidLabel, super::at(entity, &pointer), format!("invalid value `{value}` of label `{key}`: {why}"))
+                        .with_help("label values follow the rules for names; put free text in an annotation"),
+                );
+            }
+        }
+    }
+    for key in meta.annotations.keys() {
+        if let Some(why) = key_problem(key) {
+            let pointer = format!("/metadata/annotations/{}", crate::parse::escape_pointer(key));
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidAnnotation, super::key_at(entity, &pointer), format!("invalid annotation key `{key}`: {why}"))
+                    .with_help("annotation keys are `[prefix/]name`, e.g. `pagerduty.com/service-id`"),
+            );
+        }
+    }
+    for (i, tag) in meta.tags.iter().enumerate() {
+        if let Some(why) = tag_problem(tag) {
+            let suggestion = suggest_tag(tag);
+            let diagnostic = Diagnostic::new(Code::InvalidTag, super::at(entity, &format!("/metadata/tags/{i}")), format!("invalid tag `{tag}`: {why}"));
+            diagnostics.push(if suggestion.is_empty() || suggestion.len() > MAX_NAME {
+                diagnostic.with_help("tags are short lowercase words such as `java` or `grpc`")
+            } else {
+                diagnostic.with_help(format!("write it as `{suggestion}`"))
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for good in ["payments", "a", "Payments_API.v2", &"x".repeat(63)] {
+            assert_eq!(name_problem(good), None, "{good}");
+        }
+        for bad in ["../../x", "a/b", "invalid component", "-a", "a--b", "", &"x".repeat(64)] {
+            assert!(name_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_and_tags() {
+        assert_eq!(key_problem("backstage.io/techdocs-ref"), None);
+        assert!(key_problem("Backstage.io/x").is_some());
+        assert!(key_problem("a/b/c").is_some());
+        assert_eq!(tag_problem("c++"), None);
+        assert!(tag_problem("go 1.15.3").is_some());
+        assert_eq!(suggest_tag("Go 1.15.3"), "go-1-15-3");
+    }
+}
