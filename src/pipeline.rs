@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
@@ -22,6 +23,8 @@ pub struct Compilation {
     pub catalog: Catalog,
     /// Every diagnostic of the run, severities as configured, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// How long each stage took, for `-v`.
+    pub timings: Vec<(&'static str, Duration)>,
     /// Line starts of every source (and cairn.yaml) for quoting lines.
     texts: HashMap<String, String>,
 }
@@ -54,17 +57,22 @@ pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilatio
     if !meta.is_dir() {
         bail!("catalog root `{}` is not a directory", root.display());
     }
+    let mut timer = Timer::default();
     let loaded_config = load_config(root).with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()))?;
     let config = loaded_config.config;
     let mut diagnostics = loaded_config.diagnostics;
 
-    let loaded = load(root, &config, out_dir);
-    diagnostics.extend(loaded.diagnostics);
-    let (entities, lower_diagnostics) = model::lower_files(&loaded.files);
+    let mut loaded = load(root, &config, out_dir);
+    diagnostics.append(&mut loaded.diagnostics);
+    timer.lap("load + parse");
+    let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
     diagnostics.extend(lower_diagnostics);
+    timer.lap("model");
     let (catalog, resolve_diagnostics) = resolve(entities, &config);
     diagnostics.extend(resolve_diagnostics);
+    timer.lap("resolve");
     diagnostics.extend(validate::validate(&catalog, &config));
+    timer.lap("validate");
 
     apply_policies(&config, &mut diagnostics);
     sort_and_dedup(&mut diagnostics);
@@ -77,7 +85,7 @@ pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilatio
     for file in &mut files {
         texts.insert(file.display.clone(), std::mem::take(&mut file.text));
     }
-    Ok(Compilation { root: root.to_path_buf(), config, files, catalog, diagnostics, texts })
+    Ok(Compilation { root: root.to_path_buf(), config, files, catalog, diagnostics, timings: timer.laps, texts })
 }
 
 /// Applies `policies:` from cairn.yaml: configurable rules get their
@@ -95,4 +103,24 @@ fn apply_policies(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
             None => false,
         }
     });
+}
+
+/// Measures consecutive steps.
+struct Timer {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer { last: Instant::now(), laps: Vec::new() }
+    }
+}
+
+impl Timer {
+    fn lap(&mut self, step: &'static str) {
+        let now = Instant::now();
+        self.laps.push((step, now - self.last));
+        self.last = now;
+    }
 }

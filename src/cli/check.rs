@@ -17,6 +17,7 @@ pub struct Args {
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     let compilation = compile(&global.root, None)?;
+    global.timings(&compilation);
     if args.files.is_empty() {
         global.report(&compilation, &compilation.diagnostics, compilation.files.len());
         return Ok(status_of(&compilation.diagnostics));

@@ -88,6 +88,15 @@ impl Global {
         print!("{text}");
     }
 
+    /// With `-v`, how long each stage took, on stderr.
+    fn timings(&self, compilation: &Compilation) {
+        if self.verbose {
+            for (step, duration) in &compilation.timings {
+                eprintln!("{step:>14}: {:.1} ms", duration.as_secs_f64() * 1000.0);
+            }
+        }
+    }
+
     /// A progress line on stderr, unless `--quiet` or a machine format.
     fn status(&self, message: impl std::fmt::Display) {
         if !self.quiet && self.format == Format::Human {

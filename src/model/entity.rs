@@ -362,13 +362,13 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
         .map(|entries| {
             entries
                 .iter()
-                .filter_map(|(k, v)| Some((k.as_scalar_text()?, v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
                 .collect()
         })
         .unwrap_or_default()
 }
 
-pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc: &Document) -> Entity {
+pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc: Document) -> Entity {
     let root = &doc.root;
     let meta = root.get("metadata");
     let get = |key: &str| meta.and_then(|m| m.get(key));
@@ -448,6 +448,6 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         file: file.to_string(),
         document: doc.index,
         registered: false,
-        node: Arc::new(root.clone()),
+        node: Arc::new(doc.root),
     }
 }

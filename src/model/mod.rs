@@ -31,14 +31,14 @@ const BACKSTAGE_GROUP: &str = "backstage.io";
 const NESTOR_GROUP: &str = "catalog.nestor.io";
 
 /// Lowers every document of every file, in parallel; entities come back in
-/// file order.
-pub fn lower_files(files: &[SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
+/// file order. The documents move into the entities.
+pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
     let per_file: Vec<(Vec<Entity>, Vec<Diagnostic>)> = files
-        .par_iter()
+        .par_iter_mut()
         .map(|file| {
             let mut entities = Vec::new();
             let mut diagnostics = Vec::new();
-            for doc in &file.documents {
+            for doc in std::mem::take(&mut file.documents) {
                 if let Some(mut entity) = lower_document(&file.display, doc, &mut diagnostics) {
                     entity.registered = file.registered;
                     entities.push(entity);
@@ -66,7 +66,7 @@ fn at(file: &str, node: &Node, pointer: &str) -> Location {
 }
 
 /// Lowers one document, or returns `None` when it is not an entity.
-pub fn lower_document(file: &str, doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<Entity> {
+pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnostic>) -> Option<Entity> {
     let root = &doc.root;
     let api_version = root.get_str("apiVersion")?;
     let (kind_node, kind_name) = root.get("kind").and_then(|n| Some((n, n.as_str()?)))?;
@@ -142,7 +142,8 @@ pub fn lower_document(file: &str, doc: &Document, diagnostics: &mut Vec<Diagnost
         );
         return None;
     };
-    Some(entity::build(kind, api_version, name, file, doc))
+    let api_version = api_version.to_string();
+    Some(entity::build(kind, &api_version, name, file, doc))
 }
 
 #[cfg(test)]

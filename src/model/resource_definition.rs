@@ -113,7 +113,7 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
         .map(|entries| {
             entries
                 .iter()
-                .filter_map(|(k, v)| Some((k.as_scalar_text()?, v.to_json())))
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.to_json())))
                 .collect()
         })
         .unwrap_or_default();

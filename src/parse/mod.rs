@@ -152,9 +152,9 @@ impl<'f> TreeBuilder<'f> {
                     pointer.push_str(&items.len().to_string());
                 }
                 Frame::Map { pending_key, .. } => {
-                    if let Some(key) = pending_key.as_ref().and_then(Node::as_scalar_text) {
+                    if let Some(key) = pending_key.as_ref().and_then(Node::as_str) {
                         pointer.push('/');
-                        pointer.push_str(&tree::escape_pointer(&key));
+                        pointer.push_str(&tree::escape_pointer(key));
                     }
                 }
             }
@@ -284,7 +284,7 @@ impl<'f> TreeBuilder<'f> {
                 ..
             }) => {
                 let key = pending_key.take().expect("matched above");
-                let key_text = key.as_scalar_text().unwrap_or_default();
+                let key_text = key.as_str().unwrap_or_default().to_string();
                 // A duplicate key was reported when it was read; the first value stays.
                 if find_key(entries, index, &key_text).is_none() {
                     insert_key(entries, index, key_text);
@@ -295,7 +295,7 @@ impl<'f> TreeBuilder<'f> {
         }
     }
 
-    fn push_key(&mut self, key: Node) -> Step {
+    fn push_key(&mut self, mut key: Node) -> Step {
         let Some(key_text) = key.as_scalar_text() else {
             return Err(self.error(
                 Code::YamlUnsupported,
@@ -319,6 +319,9 @@ impl<'f> TreeBuilder<'f> {
             .with_related("first defined here", location(self.file, first_pos, &pointer));
             self.out.diagnostics.push(diagnostic);
         }
+        // Keys are kept as strings (as JSON has them), so lookups never
+        // allocate.
+        key.value = Value::String(key_text);
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
             *pending_key = Some(key);
         }
@@ -337,7 +340,7 @@ fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize
             let mut map: HashMap<String, usize> = entries
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (k, _))| k.as_scalar_text().map(|t| (t, i)))
+                .filter_map(|(i, (k, _))| k.as_str().map(|t| (t.to_string(), i)))
                 .collect();
             map.insert(key, entries.len());
             *index = Some(map);
@@ -353,7 +356,7 @@ fn find_key(entries: &[(Node, Node)], index: &Option<HashMap<String, usize>>, ke
         Some(index) => index.get(key).copied(),
         None => entries
             .iter()
-            .position(|(k, _)| k.as_scalar_text().as_deref() == Some(key)),
+            .position(|(k, _)| k.as_str() == Some(key)),
     }
 }
 

@@ -20,7 +20,8 @@ impl Pos {
 }
 
 /// A YAML value, typed with the YAML 1.2 core schema. Mappings keep their
-/// keys as nodes (with positions) in source order.
+/// keys as nodes (with positions) in source order; keys are always
+/// `Value::String` (`1: x` has the key `"1"`, as in JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -138,7 +139,7 @@ impl Node {
         match &self.value {
             Value::Map(entries) => entries
                 .iter()
-                .find(|(k, _)| k.as_scalar_text().as_deref() == Some(token))
+                .find(|(k, _)| k.as_str() == Some(token))
                 .map(|(_, v)| v),
             Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
@@ -161,7 +162,7 @@ impl Node {
             Value::Map(entries) => Json::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.as_scalar_text().unwrap_or_default(), v.to_json()))
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.to_json()))
                     .collect(),
             ),
         }

@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::model::RefField;
 use crate::parse::escape_pointer;
 use crate::resolve::{Catalog, Service};
 
@@ -60,7 +61,9 @@ fn check_fields(catalog: &Catalog, config: &Config, service: &Service, diagnosti
 fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostics: &mut Vec<Diagnostic>) {
     let entity = &catalog.entities[service.entity];
     let name = &entity.metadata.name;
-    if service.owner.is_none() {
+    // A declared owner that does not resolve is already an `unresolved-ref`.
+    let declares_owner = entity.refs.iter().any(|r| r.field == RefField::Owner);
+    if service.owner.is_none() && !declares_owner {
         diagnostics.push(
             Diagnostic::new(Code::Tier1NeedsOwner, super::at(entity, "/spec/owner"), format!("tier1 service `{name}` has no owner in the catalog"))
                 .with_help("set `spec.owner` to a Group defined in the catalog"),

@@ -78,11 +78,17 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     for error in validator.iter_errors(&json) {
         let parent = error.instance_path().as_str();
         let (location, message) = match error.kind() {
+            // `version-format` explains a numeric version better.
+            ValidationErrorKind::Type { .. } if entity.kind == Kind::ResourceDefinition && parent == "/metadata/version" => {
+                continue;
+            }
             ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
                 let key = &unexpected[0];
                 let location = super::key_at(entity, &format!("{parent}/{}", escape_pointer(key)));
                 (location, format!("unknown property `{key}`"))
             }
+            // A missing property is shown at the key of the mapping that lacks it.
+            ValidationErrorKind::Required { .. } if !parent.is_empty() => (super::key_at(entity, parent), error.to_string()),
             _ => (super::at(entity, parent), error.to_string()),
         };
         let what = if location.pointer.is_empty() {

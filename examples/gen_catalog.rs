@@ -1,0 +1,159 @@
+//! Generates a synthetic catalog for benchmarks:
+//!
+//! ```text
+//! cargo run --release --example gen_catalog -- --services 10000 --definitions 200 --versions 5 --out target/bench/10k
+//! ```
+//!
+//! The catalog is deterministic (a fixed-seed generator), checks clean, and
+//! has the shape of a real one: teams of ~20 services with members, systems,
+//! a dependency DAG with chains, APIs, resources and ResourceDefinitions with
+//! several versions each, one file per entity.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+struct Args {
+    services: usize,
+    definitions: usize,
+    versions: usize,
+    out: PathBuf,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args { services: 1000, definitions: 0, versions: 5, out: PathBuf::from("target/bench/catalog") };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--services" => args.services = value.parse().expect("--services N"),
+            "--definitions" => args.definitions = value.parse().expect("--definitions N"),
+            "--versions" => args.versions = value.parse().expect("--versions N"),
+            "--out" => args.out = PathBuf::from(value),
+            other => panic!("unknown flag {other}; flags: --services --definitions --versions --out"),
+        }
+    }
+    args
+}
+
+/// A small deterministic generator (SplitMix64), so catalogs are identical
+/// across runs and machines.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "billing", "checkout", "cart", "orders", "payments", "search", "catalog", "pricing", "inventory", "shipping",
+    "identity", "notify", "ledger", "fraud", "reviews", "media", "profile", "session", "gateway", "reports",
+];
+const TECH: &[&str] = &["java", "go", "rust", "python", "typescript", "kotlin", "grpc", "kafka", "postgres", "redis"];
+
+fn write(root: &Path, relative: &str, contents: &str) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dir");
+    std::fs::write(path, contents).expect("write file");
+}
+
+fn main() {
+    let args = parse_args();
+    let root = &args.out;
+    if root.exists() {
+        std::fs::remove_dir_all(root).expect("remove old catalog");
+    }
+    let mut rng = Rng(42);
+    let teams = args.services.div_ceil(20).max(1);
+    let systems = args.services.div_ceil(50).max(1);
+    write(root, "cairn.yaml", "site: { title: Generated catalog }\n");
+
+    for t in 0..teams {
+        let mut doc = format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-{t}\n  annotations:\n    slack.com/channel: '#team-{t}'\n    pagerduty.com/service-id: P{t:06}\nspec:\n  type: team\n  profile: {{ displayName: Team {t}, email: team-{t}@example.com }}\n  children: []\n"
+        );
+        for u in 0..3 {
+            write!(
+                doc,
+                "---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: user-{t}-{u}\nspec:\n  profile: {{ email: user-{t}-{u}@example.com }}\n  memberOf: [team-{t}]\n"
+            )
+            .unwrap();
+        }
+        write(root, &format!("teams/team-{t}.yaml"), &doc);
+    }
+    write(root, "domains/commerce.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: { name: commerce }\nspec: { owner: team-0 }\n");
+    for s in 0..systems {
+        write(
+            root,
+            &format!("systems/system-{s}.yaml"),
+            &format!("apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {{ name: system-{s} }}\nspec: {{ owner: team-{}, domain: commerce }}\n", s % teams),
+        );
+    }
+    for i in 0..args.services {
+        let name = format!("{}-{}-{i}", WORDS[i % WORDS.len()], WORDS[(i / 7) % WORDS.len()]);
+        let tier = ["tier1", "tier2", "tier3"][rng.below(3)];
+        // Depend on up to three earlier services: a DAG with long chains.
+        let mut deps = Vec::new();
+        for _ in 0..rng.below(4) {
+            if i > 0 {
+                let j = i - 1 - rng.below(i.min(40));
+                let dep = format!("component:{}-{}-{j}", WORDS[j % WORDS.len()], WORDS[(j / 7) % WORDS.len()]);
+                if !deps.contains(&dep) {
+                    deps.push(dep);
+                }
+            }
+        }
+        if i % 10 == 0 {
+            deps.push(format!("resource:db-{}", i / 10));
+            write(
+                root,
+                &format!("resources/db-{}.yaml", i / 10),
+                &format!("apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {{ name: db-{} }}\nspec: {{ type: database, owner: team-{} }}\n", i / 10, (i / 20) % teams),
+            );
+        }
+        let apis = if i % 5 == 0 {
+            write(
+                root,
+                &format!("apis/{name}-api.yaml"),
+                &format!("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {{ name: {name}-api }}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-{}\n  definition: |\n    openapi: 3.0.3\n    info: {{ title: {name}, version: 1.0.0 }}\n    paths: {{}}\n", (i / 20) % teams),
+            );
+            format!("  providesApis: [{name}-api]\n")
+        } else {
+            String::new()
+        };
+        let tags = format!("[{}, {}]", TECH[rng.below(TECH.len())], WORDS[rng.below(WORDS.len())]);
+        let deps_yaml = if deps.is_empty() { String::new() } else { format!("  dependsOn: [{}]\n", deps.join(", ")) };
+        let doc = format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  title: {title}\n  description: Handles {w1} for the {w2} flow of the platform.\n  tags: {tags}\n  annotations:\n    cairn.dev/tier: {tier}\n    github.com/project-slug: example/{name}\n  links:\n    - {{ url: 'https://runbooks.example.com/{name}', title: Runbook, type: runbook }}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-{team}\n  system: system-{system}\n{deps_yaml}{apis}",
+            title = name.replace('-', " "),
+            w1 = WORDS[rng.below(WORDS.len())],
+            w2 = WORDS[rng.below(WORDS.len())],
+            team = (i / 20) % teams,
+            system = i % systems,
+        );
+        write(root, &format!("services/{name}.yaml"), &doc);
+    }
+    for d in 0..args.definitions {
+        for v in 0..args.versions {
+            let optional: String = (0..v).map(|k| format!("    - {{ name: option_{k}, type: integer, default: {k}, validation: {{ min: 0, max: 100 }} }}\n")).collect();
+            let doc = format!(
+                "apiVersion: catalog.nestor.io/v1\nkind: ResourceDefinition\nmetadata:\n  name: definition-{d}\n  version: \"1.{v}.0\"\n  provider: aws\n  category: database\n  description: Generated definition {d}\nspec:\n  supported_engines: [terraform]\n  required_inputs:\n    - name: instance_class\n      type: string\n      validation: {{ pattern: \"^db\\\\.[a-z0-9]+\\\\.[a-z]+$\" }}\n  optional_inputs:\n{optional}    - {{ name: storage_gb, type: integer, default: 20, validation: {{ min: 20, max: 1000 }} }}\n  outputs:\n    - {{ name: endpoint, type: string }}\n  engine_configs:\n    terraform: {{ module_source: example/db/aws, module_version: \"5.{v}.0\" }}\n"
+            );
+            write(root, &format!("resource-definitions/definition-{d}/1.{v}.0.yaml"), &doc);
+        }
+    }
+    eprintln!(
+        "wrote {} services, {teams} teams, {systems} systems, {} definition versions to {}",
+        args.services,
+        args.definitions * args.versions,
+        root.display()
+    );
+}
