@@ -6,7 +6,7 @@ fn lower(text: &str) -> (Vec<Entity>, Vec<Diagnostic>) {
     let mut diagnostics = parsed.diagnostics;
     let entities = parsed
         .documents
-        .iter()
+        .into_iter()
         .filter_map(|d| lower_document("e.yaml", d, &mut diagnostics))
         .collect();
     (entities, diagnostics)

@@ -11,7 +11,7 @@ fn catalog(files: &[(&str, &str)]) -> (Catalog, Vec<Diagnostic>) {
         entities.extend(
             parsed
                 .documents
-                .iter()
+                .into_iter()
                 .filter_map(|d| lower_document(name, d, &mut diagnostics)),
         );
     }
