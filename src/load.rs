@@ -14,6 +14,7 @@
 //! silently.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -142,29 +143,39 @@ fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>
         .git_ignore(true)
         .require_git(false)
         .follow_links(true)
-        .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             let name = entry.file_name().to_string_lossy();
             !(is_dir && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())))
         })
-        .build();
-    for entry in walker {
-        match entry {
-            Ok(entry) => {
-                let path = entry.path();
-                let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-                let is_file = entry.file_type().is_some_and(|t| !t.is_dir());
-                if is_yaml
-                    && is_file
-                    && !(path.parent() == Some(root) && path.file_name() == Some(CONFIG_FILE.as_ref()))
-                {
-                    paths.push(path.to_path_buf());
-                }
+        .build_parallel();
+    // The walk runs on several threads; results are sorted afterwards, so
+    // the order never depends on scheduling.
+    let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    walker.run(|| {
+        Box::new(|entry| {
+            let mut found = found.lock().expect("no walker thread panics");
+            match entry {
+                Ok(entry) if is_catalog_file(root, &entry) => found.0.push(entry.into_path()),
+                Ok(_) => {}
+                Err(error) => found.1.push(walk_error(root, &error)),
             }
-            Err(error) => diagnostics.push(walk_error(root, &error)),
-        }
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let (mut found_paths, found_diagnostics) = found.into_inner().expect("no walker thread panics");
+    found_paths.sort();
+    paths.extend(found_paths);
+    diagnostics.extend(found_diagnostics);
+}
+
+/// A `*.yaml`/`*.yml` file that is not the root's `cairn.yaml`.
+fn is_catalog_file(root: &Path, entry: &ignore::DirEntry) -> bool {
+    let path = entry.path();
+    let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    let is_file = entry.file_type().is_some_and(|t| !t.is_dir());
+    let is_config = path.parent() == Some(root) && path.file_name() == Some(CONFIG_FILE.as_ref());
+    is_yaml && is_file && !is_config
 }
 
 fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
@@ -215,36 +226,21 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
             vec![Diagnostic::new(code, Location::file_only(&display), message).with_help(help)],
         )
     };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            return fail(
-                Code::FileTooLarge,
-                format!(
-                    "file is {} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes",
-                    meta.len()
-                ),
-                "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
-            )
-        }
-        Ok(_) => {}
-        Err(e) => {
-            return fail(
-                Code::IoError,
-                format!("cannot read file: {e}"),
-                "check that the file exists and is readable",
-            )
-        }
+    // Read at most one byte past the limit: a huge file is refused without
+    // reading it whole, and a normal file costs no extra `stat`.
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return fail(Code::IoError, format!("cannot read file: {e}"), "check that the file exists and is readable");
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return fail(
-                Code::IoError,
-                format!("cannot read file: {e}"),
-                "check the file's permissions",
-            )
-        }
-    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return fail(
+            Code::FileTooLarge,
+            format!("file is {size} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes"),
+            "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {

@@ -57,8 +57,7 @@ impl Catalog {
     }
 
     /// Targets of the outgoing relations of `entity` of one kind.
-    pub fn related(&self, entity: usize, kind: &str) -> impl Iterator<Item = usize> + '_ {
-        let kind = kind.to_string();
+    pub fn related<'a>(&'a self, entity: usize, kind: &'a str) -> impl Iterator<Item = usize> + 'a {
         self.relations[entity]
             .iter()
             .filter(move |r| r.kind == kind)
