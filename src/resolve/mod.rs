@@ -24,6 +24,8 @@ pub use services::{OnCall, Service};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::model::{Entity, EntityKey, Kind};
@@ -84,12 +86,16 @@ impl Catalog {
 }
 
 /// Builds the catalog from lowered entities.
-pub fn resolve(mut entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     // Stable order: by identity, then by where the entity was defined. Of
     // duplicates, one registered by a Location wins, then the earliest file.
-    entities.sort_by_cached_key(|e| (sort_key(e), !e.registered, e.file.clone(), e.document));
-    let entities = drop_duplicates(entities, &mut diagnostics);
+    let mut keyed: Vec<(Order, Entity)> = entities
+        .into_par_iter()
+        .map(|e| ((sort_key(&e), !e.registered, e.file.clone(), e.document), e))
+        .collect();
+    keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let entities = drop_duplicates(keyed, &mut diagnostics);
 
     let mut catalog = Catalog {
         relations: vec![Vec::new(); entities.len()],
@@ -117,7 +123,7 @@ pub fn resolve(mut entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diag
 }
 
 /// Identity order: kind, namespace, name, then semver for definitions.
-fn sort_key(entity: &Entity) -> (Kind, String, String, Option<semver::Version>, String) {
+fn sort_key(entity: &Entity) -> IdentityOrder {
     let version = entity
         .resource_definition
         .as_ref()
@@ -156,55 +162,52 @@ fn name_location(entity: &Entity) -> Location {
     }
 }
 
+/// Where an entity goes in the catalog: identity, then definition site.
+type Order = (IdentityOrder, bool, String, usize);
+type IdentityOrder = (Kind, String, String, Option<semver::Version>, String);
+
+/// Whether two sorted entities have the same identity (kind, namespace, name
+/// and, for ResourceDefinitions, version text; other kinds have none).
+fn same_identity(a: &Order, b: &Order) -> bool {
+    let ((kind_a, ns_a, name_a, _, version_a), ..) = a;
+    let ((kind_b, ns_b, name_b, _, version_b), ..) = b;
+    kind_a == kind_b && ns_a == ns_b && name_a == name_b && version_a == version_b
+}
+
 /// Keeps the first of each identity and reports the others.
-fn drop_duplicates(entities: Vec<Entity>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Entity> {
-    let mut kept: Vec<Entity> = Vec::with_capacity(entities.len());
-    let identity = |e: &Entity| {
-        let (kind, ns, name, _, version) = sort_key(e);
-        (
-            kind,
-            ns,
-            name,
-            if e.kind == Kind::ResourceDefinition {
-                Some(version)
-            } else {
-                None
-            },
-        )
-    };
-    for entity in entities {
-        if let Some(first) = kept.last().filter(|k| identity(k) == identity(&entity)) {
-            let (code, what) = if entity.kind == Kind::ResourceDefinition {
-                let version = entity
-                    .resource_definition
-                    .as_ref()
-                    .and_then(|r| r.version.clone())
-                    .unwrap_or_default();
-                (
-                    Code::DuplicateVersion,
-                    format!("ResourceDefinition `{}` version {version}", entity.metadata.name),
-                )
-            } else {
-                (Code::DuplicateEntity, format!("entity `{}`", entity.ref_string()))
-            };
-            let first_location = name_location(first);
-            diagnostics.push(
-                Diagnostic::new(
-                    code,
-                    name_location(&entity),
-                    format!(
-                        "{what} is already defined in {}:{}",
-                        first_location.file, first_location.line
-                    ),
-                )
-                .with_help("keep one definition: delete this one or rename it")
-                .with_related("first defined here", first_location),
-            );
-            continue;
+fn drop_duplicates(sorted: Vec<(Order, Entity)>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Entity> {
+    let mut kept: Vec<(Order, Entity)> = Vec::with_capacity(sorted.len());
+    for (order, entity) in sorted {
+        match kept.last() {
+            Some((first_order, first)) if same_identity(first_order, &order) => {
+                diagnostics.push(duplicate(first, &entity))
+            }
+            _ => kept.push((order, entity)),
         }
-        kept.push(entity);
     }
-    kept
+    kept.into_iter().map(|(_, entity)| entity).collect()
+}
+
+fn duplicate(first: &Entity, entity: &Entity) -> Diagnostic {
+    let (code, what) = match &entity.resource_definition {
+        Some(rd) => (
+            Code::DuplicateVersion,
+            format!(
+                "ResourceDefinition `{}` version {}",
+                entity.metadata.name,
+                rd.version.as_deref().unwrap_or_default()
+            ),
+        ),
+        None => (Code::DuplicateEntity, format!("entity `{}`", entity.ref_string())),
+    };
+    let first_location = name_location(first);
+    let message = format!(
+        "{what} is already defined in {}:{}",
+        first_location.file, first_location.line
+    );
+    Diagnostic::new(code, name_location(entity), message)
+        .with_help("keep one definition: delete this one or rename it")
+        .with_related("first defined here", first_location)
 }
 
 /// Reports each cycle of `spec.parent` once, at the cycle's first group in

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use super::{Catalog, Relation};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
 use crate::model::{Entity, EntityKey, Kind, SpecRef};
@@ -58,20 +60,34 @@ fn kinds_text(kinds: &[Kind]) -> String {
 
 /// Resolves every ref of every entity and records relations both ways.
 pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnostic>) {
-    let mut edges: BTreeSet<(usize, &'static str, usize)> = BTreeSet::new();
-    for (source, entity) in catalog.entities.iter().enumerate() {
-        for spec_ref in &entity.refs {
-            match lookup(catalog, entity, spec_ref) {
-                Ok(target) => {
-                    let (forward, reverse) = spec_ref.field.relations();
-                    edges.insert((source, forward, target));
-                    edges.insert((target, reverse, source));
+    // Lookups are independent: run them in parallel, then record the edges
+    // in one sorted set so the result does not depend on scheduling.
+    let results: Vec<(Vec<(usize, &'static str, usize)>, Vec<Diagnostic>)> = catalog
+        .entities
+        .par_iter()
+        .enumerate()
+        .map(|(source, entity)| {
+            let mut edges = Vec::new();
+            let mut found = Vec::new();
+            for spec_ref in &entity.refs {
+                match lookup(catalog, entity, spec_ref) {
+                    Ok(target) => {
+                        let (forward, reverse) = spec_ref.field.relations();
+                        edges.push((source, forward, target));
+                        edges.push((target, reverse, source));
+                    }
+                    Err(diagnostic) => found.push(*diagnostic),
                 }
-                Err(diagnostic) => diagnostics.push(*diagnostic),
             }
-        }
+            (edges, found)
+        })
+        .collect();
+    let mut all_edges: BTreeSet<(usize, &'static str, usize)> = BTreeSet::new();
+    for (edges, found) in results {
+        all_edges.extend(edges);
+        diagnostics.extend(found);
     }
-    for (source, kind, target) in edges {
+    for (source, kind, target) in all_edges {
         catalog.relations[source].push(Relation { kind, target });
     }
 }
@@ -170,7 +186,11 @@ fn unresolved(
         .find(|k| k.namespace == key.namespace && k.name == key.name && k.kind != key.kind);
     if let Some(other) = other_kind {
         let name = spec_ref.text.rsplit(':').next().unwrap_or_default();
-        let message = format!("{message} as {}; `{other}` is {}", kinds_text(&[key.kind]), kinds_text(&[other.kind]));
+        let message = format!(
+            "{message} as {}; `{other}` is {}",
+            kinds_text(&[key.kind]),
+            kinds_text(&[other.kind])
+        );
         let diagnostic = Diagnostic::new(Code::RefWrongKind, location, message);
         return if allowed.contains(&other.kind) {
             diagnostic.with_help(format!(

@@ -1,5 +1,7 @@
 //! First-class service fields, read from the annotations `cairn.yaml` names.
 
+use rayon::prelude::*;
+
 use super::Catalog;
 use crate::config::FieldMap;
 use crate::model::{Kind, Link};
@@ -33,61 +35,62 @@ pub struct Service {
 }
 
 pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Service> {
-    let mut services = Vec::new();
-    for (i, entity) in catalog.entities.iter().enumerate() {
-        if entity.kind != Kind::Component {
-            continue;
-        }
-        let owner = catalog.related(i, "ownedBy").next();
-        let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
-        let mut on_call: Vec<OnCall> = fields
-            .on_call
-            .iter()
-            .filter_map(|key| {
-                Some(OnCall {
-                    annotation: key.clone(),
-                    value: entity.annotation(key)?.to_string(),
-                    from_owner: false,
-                })
-            })
-            .collect();
-        if on_call.is_empty() {
-            if let Some(group) = owner_entity {
-                on_call = fields
-                    .on_call
-                    .iter()
-                    .filter_map(|key| {
-                        Some(OnCall {
-                            annotation: key.clone(),
-                            value: group.annotation(key)?.to_string(),
-                            from_owner: true,
-                        })
-                    })
-                    .collect();
-            }
-        }
-        let slack = entity
-            .annotation(&fields.slack)
-            .or_else(|| owner_entity.and_then(|g| g.annotation(&fields.slack)));
-        services.push(Service {
-            entity: i,
-            owner,
-            system: catalog
-                .related(i, "partOf")
-                .find(|&t| catalog.entities[t].kind == Kind::System),
-            tier: entity.annotation(&fields.tier).map(str::to_string),
-            repo: entity.annotation(&fields.repo).map(str::to_string),
-            on_call,
-            slack: slack.map(str::to_string),
-            runbooks: entity
-                .metadata
-                .links
+    catalog
+        .entities
+        .par_iter()
+        .enumerate()
+        .filter(|(_, entity)| entity.kind == Kind::Component)
+        .map(|(i, entity)| {
+            let owner = catalog.related(i, "ownedBy").next();
+            let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
+            let mut on_call: Vec<OnCall> = fields
+                .on_call
                 .iter()
-                .filter(|l| l.kind.as_deref() == Some("runbook"))
-                .cloned()
-                .collect(),
-            tech: entity.metadata.tags.clone(),
-        });
-    }
-    services
+                .filter_map(|key| {
+                    Some(OnCall {
+                        annotation: key.clone(),
+                        value: entity.annotation(key)?.to_string(),
+                        from_owner: false,
+                    })
+                })
+                .collect();
+            if on_call.is_empty() {
+                if let Some(group) = owner_entity {
+                    on_call = fields
+                        .on_call
+                        .iter()
+                        .filter_map(|key| {
+                            Some(OnCall {
+                                annotation: key.clone(),
+                                value: group.annotation(key)?.to_string(),
+                                from_owner: true,
+                            })
+                        })
+                        .collect();
+                }
+            }
+            let slack = entity
+                .annotation(&fields.slack)
+                .or_else(|| owner_entity.and_then(|g| g.annotation(&fields.slack)));
+            Service {
+                entity: i,
+                owner,
+                system: catalog
+                    .related(i, "partOf")
+                    .find(|&t| catalog.entities[t].kind == Kind::System),
+                tier: entity.annotation(&fields.tier).map(str::to_string),
+                repo: entity.annotation(&fields.repo).map(str::to_string),
+                on_call,
+                slack: slack.map(str::to_string),
+                runbooks: entity
+                    .metadata
+                    .links
+                    .iter()
+                    .filter(|l| l.kind.as_deref() == Some("runbook"))
+                    .cloned()
+                    .collect(),
+                tech: entity.metadata.tags.clone(),
+            }
+        })
+        .collect()
 }
