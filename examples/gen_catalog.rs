@@ -20,7 +20,12 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { services: 1000, definitions: 0, versions: 5, out: PathBuf::from("target/bench/catalog") };
+    let mut args = Args {
+        services: 1000,
+        definitions: 0,
+        versions: 5,
+        out: PathBuf::from("target/bench/catalog"),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -54,10 +59,39 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "billing", "checkout", "cart", "orders", "payments", "search", "catalog", "pricing", "inventory", "shipping",
-    "identity", "notify", "ledger", "fraud", "reviews", "media", "profile", "session", "gateway", "reports",
+    "billing",
+    "checkout",
+    "cart",
+    "orders",
+    "payments",
+    "search",
+    "catalog",
+    "pricing",
+    "inventory",
+    "shipping",
+    "identity",
+    "notify",
+    "ledger",
+    "fraud",
+    "reviews",
+    "media",
+    "profile",
+    "session",
+    "gateway",
+    "reports",
 ];
-const TECH: &[&str] = &["java", "go", "rust", "python", "typescript", "kotlin", "grpc", "kafka", "postgres", "redis"];
+const TECH: &[&str] = &[
+    "java",
+    "go",
+    "rust",
+    "python",
+    "typescript",
+    "kotlin",
+    "grpc",
+    "kafka",
+    "postgres",
+    "redis",
+];
 
 fn write(root: &Path, relative: &str, contents: &str) {
     let path = root.join(relative);
@@ -89,7 +123,11 @@ fn main() {
         }
         write(root, &format!("teams/team-{t}.yaml"), &doc);
     }
-    write(root, "domains/commerce.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: { name: commerce }\nspec: { owner: team-0 }\n");
+    write(
+        root,
+        "domains/commerce.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: { name: commerce }\nspec: { owner: team-0 }\n",
+    );
     for s in 0..systems {
         write(
             root,
@@ -105,7 +143,11 @@ fn main() {
         for _ in 0..rng.below(4) {
             if i > 0 {
                 let j = i - 1 - rng.below(i.min(40));
-                let dep = format!("component:{}-{}-{j}", WORDS[j % WORDS.len()], WORDS[(j / 7) % WORDS.len()]);
+                let dep = format!(
+                    "component:{}-{}-{j}",
+                    WORDS[j % WORDS.len()],
+                    WORDS[(j / 7) % WORDS.len()]
+                );
                 if !deps.contains(&dep) {
                     deps.push(dep);
                 }
@@ -130,7 +172,11 @@ fn main() {
             String::new()
         };
         let tags = format!("[{}, {}]", TECH[rng.below(TECH.len())], WORDS[rng.below(WORDS.len())]);
-        let deps_yaml = if deps.is_empty() { String::new() } else { format!("  dependsOn: [{}]\n", deps.join(", ")) };
+        let deps_yaml = if deps.is_empty() {
+            String::new()
+        } else {
+            format!("  dependsOn: [{}]\n", deps.join(", "))
+        };
         let doc = format!(
             "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  title: {title}\n  description: Handles {w1} for the {w2} flow of the platform.\n  tags: {tags}\n  annotations:\n    cairn.dev/tier: {tier}\n    github.com/project-slug: example/{name}\n  links:\n    - {{ url: 'https://runbooks.example.com/{name}', title: Runbook, type: runbook }}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-{team}\n  system: system-{system}\n{deps_yaml}{apis}",
             title = name.replace('-', " "),

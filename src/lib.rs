@@ -9,12 +9,12 @@
 //! returns its own plus diagnostics; [`pipeline`] strings them together and
 //! the `cli` module turns flags into calls. See ARCHITECTURE.md for the map.
 
+pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod load;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod resolve;
 pub mod validate;
-pub mod pipeline;
-pub mod cli;

@@ -46,7 +46,12 @@ pub struct SourceFile {
 impl SourceFile {
     /// A file whose contents could not be read (the diagnostic says why).
     fn unreadable(display: &str) -> SourceFile {
-        SourceFile { display: display.to_string(), text: String::new(), documents: Vec::new(), registered: false }
+        SourceFile {
+            display: display.to_string(),
+            text: String::new(),
+            documents: Vec::new(),
+            registered: false,
+        }
     }
 }
 
@@ -132,7 +137,10 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
         })
         .collect();
     files.sort_by(|a, b| a.display.cmp(&b.display));
-    Loaded { files, diagnostics: loaded.diagnostics }
+    Loaded {
+        files,
+        diagnostics: loaded.diagnostics,
+    }
 }
 
 /// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
@@ -231,7 +239,11 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
     let mut bytes = Vec::new();
     let read = std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return fail(Code::IoError, format!("cannot read file: {e}"), "check that the file exists and is readable");
+        return fail(
+            Code::IoError,
+            format!("cannot read file: {e}"),
+            "check that the file exists and is readable",
+        );
     }
     if bytes.len() as u64 > MAX_FILE_BYTES {
         let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
@@ -280,7 +292,12 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
         );
     }
     (
-        SourceFile { display, text, documents: parsed.documents, registered: false },
+        SourceFile {
+            display,
+            text,
+            documents: parsed.documents,
+            registered: false,
+        },
         diagnostics,
     )
 }

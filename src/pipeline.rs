@@ -37,7 +37,12 @@ impl Compilation {
     /// Totals for the summary line and `--format json`.
     pub fn summary(&self, diagnostics: &[Diagnostic], files: usize) -> Summary {
         let counts = Counts::of(diagnostics);
-        Summary { errors: counts.errors, warnings: counts.warnings, files, entities: self.catalog.entities.len() }
+        Summary {
+            errors: counts.errors,
+            warnings: counts.warnings,
+            files,
+            entities: self.catalog.entities.len(),
+        }
     }
 }
 
@@ -58,7 +63,8 @@ pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilatio
         bail!("catalog root `{}` is not a directory", root.display());
     }
     let mut timer = Timer::default();
-    let loaded_config = load_config(root).with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()))?;
+    let loaded_config =
+        load_config(root).with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()))?;
     let config = loaded_config.config;
     let mut diagnostics = loaded_config.diagnostics;
 
@@ -85,7 +91,15 @@ pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilatio
     for file in &mut files {
         texts.insert(file.display.clone(), std::mem::take(&mut file.text));
     }
-    Ok(Compilation { root: root.to_path_buf(), config, files, catalog, diagnostics, timings: timer.laps, texts })
+    Ok(Compilation {
+        root: root.to_path_buf(),
+        config,
+        files,
+        catalog,
+        diagnostics,
+        timings: timer.laps,
+        texts,
+    })
 }
 
 /// Applies `policies:` from cairn.yaml: configurable rules get their
@@ -113,7 +127,10 @@ struct Timer {
 
 impl Default for Timer {
     fn default() -> Self {
-        Timer { last: Instant::now(), laps: Vec::new() }
+        Timer {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
     }
 }
 

@@ -17,12 +17,17 @@ pub struct Args {
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
-    let out_dir = if args.out.is_absolute() { args.out.clone() } else { global.root.join(&args.out) };
+    let out_dir = if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        global.root.join(&args.out)
+    };
     let mut compilation = compile(&global.root, Some(&out_dir))?;
     global.timings(&compilation);
     if let Some(base_url) = &args.base_url {
-        compilation.config.site.base_url = crate::config::normalize_base_url(base_url)
-            .ok_or_else(|| anyhow::anyhow!("--base-url must be a path such as `/` or `/portal/`, found `{base_url}`"))?;
+        compilation.config.site.base_url = crate::config::normalize_base_url(base_url).ok_or_else(|| {
+            anyhow::anyhow!("--base-url must be a path such as `/` or `/portal/`, found `{base_url}`")
+        })?;
     }
     global.report(&compilation, &compilation.diagnostics, compilation.files.len());
     if status_of(&compilation.diagnostics) == EXIT_ERRORS {

@@ -27,11 +27,17 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         .files
         .iter()
         .map(|f| {
-            let absolute = std::fs::canonicalize(f).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(f));
+            let absolute =
+                std::fs::canonicalize(f).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(f));
             display_path(&root, &absolute)
         })
         .collect();
-    let diagnostics: Vec<_> = compilation.diagnostics.iter().filter(|d| wanted.contains(&d.location.file)).cloned().collect();
+    let diagnostics: Vec<_> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| wanted.contains(&d.location.file))
+        .cloned()
+        .collect();
     global.report(&compilation, &diagnostics, wanted.len());
     Ok(status_of(&diagnostics))
 }

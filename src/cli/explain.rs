@@ -16,7 +16,10 @@ pub fn execute(_global: &Global, args: Args) -> anyhow::Result<i32> {
         let names = Code::ALL.iter().map(|c| c.as_str());
         match did_you_mean(&args.code, names) {
             Some(suggestion) => bail!("unknown diagnostic code `{}`; did you mean `{suggestion}`?", args.code),
-            None => bail!("unknown diagnostic code `{}`; codes appear in brackets, e.g. error[unresolved-ref]", args.code),
+            None => bail!(
+                "unknown diagnostic code `{}`; codes appear in brackets, e.g. error[unresolved-ref]",
+                args.code
+            ),
         }
     };
     print!("{}", code.explanation());

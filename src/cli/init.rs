@@ -21,9 +21,17 @@ pub struct Args {
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     let files = template_files();
-    let clashes: Vec<String> = files.iter().filter(|(path, _)| args.dir.join(path).exists()).map(|(p, _)| p.display().to_string()).collect();
+    let clashes: Vec<String> = files
+        .iter()
+        .filter(|(path, _)| args.dir.join(path).exists())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
     if !clashes.is_empty() {
-        bail!("`{}` already has {} — refusing to overwrite; pick an empty directory", args.dir.display(), clashes.join(", "));
+        bail!(
+            "`{}` already has {} — refusing to overwrite; pick an empty directory",
+            args.dir.display(),
+            clashes.join(", ")
+        );
     }
     for (path, contents) in &files {
         let target = args.dir.join(path);
@@ -32,7 +40,12 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         }
         std::fs::write(&target, contents).with_context(|| format!("cannot write `{}`", target.display()))?;
     }
-    global.status(format!("created a catalog with {} files in `{}`; next: cairn check --root {}", files.len(), args.dir.display(), args.dir.display()));
+    global.status(format!(
+        "created a catalog with {} files in `{}`; next: cairn check --root {}",
+        files.len(),
+        args.dir.display(),
+        args.dir.display()
+    ));
     Ok(EXIT_OK)
 }
 

@@ -24,7 +24,12 @@ pub const EXIT_ERRORS: i32 = 1;
 pub const EXIT_FAILURE: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version, about = "A GitOps-driven static catalog compiler", propagate_version = true)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A GitOps-driven static catalog compiler",
+    propagate_version = true
+)]
 pub struct Cli {
     /// The catalog root (the directory holding cairn.yaml).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
@@ -117,9 +122,17 @@ pub fn run() -> i32 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
     };
-    let global = Global { root: cli.root, format: cli.format, quiet: cli.quiet, verbose: cli.verbose, color };
+    let global = Global {
+        root: cli.root,
+        format: cli.format,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        color,
+    };
     let result = match cli.command {
         Command::Check(args) => check::execute(&global, args),
         Command::Build(args) => build::execute(&global, args),

@@ -354,9 +354,7 @@ fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize
 fn find_key(entries: &[(Node, Node)], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
     match index {
         Some(index) => index.get(key).copied(),
-        None => entries
-            .iter()
-            .position(|(k, _)| k.as_str() == Some(key)),
+        None => entries.iter().position(|(k, _)| k.as_str() == Some(key)),
     }
 }
 

@@ -137,10 +137,7 @@ impl Node {
 
     fn child(&self, token: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(token))
-                .map(|(_, v)| v),
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(token)).map(|(_, v)| v),
             Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         }

@@ -48,7 +48,12 @@ pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
 /// The location of the node at `pointer` (or its nearest parent).
 pub(crate) fn at(entity: &Entity, pointer: &str) -> Location {
     let node = entity.locate(pointer);
-    Location { file: entity.file.clone(), line: node.start.line, column: node.start.column, pointer: pointer.to_string() }
+    Location {
+        file: entity.file.clone(),
+        line: node.start.line,
+        column: node.start.column,
+        pointer: pointer.to_string(),
+    }
 }
 
 /// The location of the mapping key at `pointer` (rather than its value),

@@ -13,7 +13,8 @@ use crate::model::Entity;
 const MAX_NAME: usize = 63;
 const MAX_PREFIX: usize = 253;
 
-static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$").expect("valid regex"));
+static NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$").expect("valid regex"));
 static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("valid regex"));
 static DNS_SUBDOMAIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$").expect("valid regex"));
@@ -22,7 +23,10 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9:+#]+(-[a-z0
 /// Why `name` is not a valid entity name, if it is not.
 pub fn name_problem(name: &str) -> Option<String> {
     if name.chars().count() > MAX_NAME {
-        return Some(format!("is {} characters long; the limit is {MAX_NAME}", name.chars().count()));
+        return Some(format!(
+            "is {} characters long; the limit is {MAX_NAME}",
+            name.chars().count()
+        ));
     }
     if !NAME.is_match(name) {
         return Some("must be letters and digits, separated by single `-`, `_` or `.`".into());
@@ -32,7 +36,10 @@ pub fn name_problem(name: &str) -> Option<String> {
 
 fn namespace_problem(namespace: &str) -> Option<String> {
     if namespace.len() > MAX_NAME {
-        return Some(format!("is {} characters long; the limit is {MAX_NAME}", namespace.len()));
+        return Some(format!(
+            "is {} characters long; the limit is {MAX_NAME}",
+            namespace.len()
+        ));
     }
     (!NAMESPACE.is_match(namespace)).then(|| "must be lowercase letters and digits separated by single `-`".into())
 }
@@ -45,7 +52,9 @@ fn key_problem(key: &str) -> Option<String> {
     };
     if let Some(prefix) = prefix {
         if prefix.len() > MAX_PREFIX || !DNS_SUBDOMAIN.is_match(prefix) {
-            return Some(format!("prefix `{prefix}` must be a lowercase DNS name such as `example.com`"));
+            return Some(format!(
+                "prefix `{prefix}` must be a lowercase DNS name such as `example.com`"
+            ));
         }
     }
     name_problem(name).map(|why| format!("name part `{name}` {why}"))
@@ -81,23 +90,35 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     }
     if let Some(why) = namespace_problem(&meta.namespace) {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidNamespace, super::at(entity, "/metadata/namespace"), format!("invalid namespace `{}`: {why}", meta.namespace))
-                .with_help("use a DNS label such as `default` or `team-payments`"),
+            Diagnostic::new(
+                Code::InvalidNamespace,
+                super::at(entity, "/metadata/namespace"),
+                format!("invalid namespace `{}`: {why}", meta.namespace),
+            )
+            .with_help("use a DNS label such as `default` or `team-payments`"),
         );
     }
     for (key, value) in &meta.labels {
         let pointer = format!("/metadata/labels/{}", crate::parse::escape_pointer(key));
         if let Some(why) = key_problem(key) {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidLabel, super::key_at(entity, &pointer), format!("invalid label key `{key}`: {why}"))
-                    .with_help("label keys are `[prefix/]name`, e.g. `acme.com/cost-center`"),
+                Diagnostic::new(
+                    Code::InvalidLabel,
+                    super::key_at(entity, &pointer),
+                    format!("invalid label key `{key}`: {why}"),
+                )
+                .with_help("label keys are `[prefix/]name`, e.g. `acme.com/cost-center`"),
             );
         }
         if !value.is_empty() {
             if let Some(why) = name_problem(value) {
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidLabel, super::at(entity, &pointer), format!("invalid value `{value}` of label `{key}`: {why}"))
-                        .with_help("label values follow the rules for names; put free text in an annotation"),
+                    Diagnostic::new(
+                        Code::InvalidLabel,
+                        super::at(entity, &pointer),
+                        format!("invalid value `{value}` of label `{key}`: {why}"),
+                    )
+                    .with_help("label values follow the rules for names; put free text in an annotation"),
                 );
             }
         }
@@ -106,15 +127,23 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         if let Some(why) = key_problem(key) {
             let pointer = format!("/metadata/annotations/{}", crate::parse::escape_pointer(key));
             diagnostics.push(
-                Diagnostic::new(Code::InvalidAnnotation, super::key_at(entity, &pointer), format!("invalid annotation key `{key}`: {why}"))
-                    .with_help("annotation keys are `[prefix/]name`, e.g. `pagerduty.com/service-id`"),
+                Diagnostic::new(
+                    Code::InvalidAnnotation,
+                    super::key_at(entity, &pointer),
+                    format!("invalid annotation key `{key}`: {why}"),
+                )
+                .with_help("annotation keys are `[prefix/]name`, e.g. `pagerduty.com/service-id`"),
             );
         }
     }
     for (i, tag) in meta.tags.iter().enumerate() {
         if let Some(why) = tag_problem(tag) {
             let suggestion = suggest_tag(tag);
-            let diagnostic = Diagnostic::new(Code::InvalidTag, super::at(entity, &format!("/metadata/tags/{i}")), format!("invalid tag `{tag}`: {why}"));
+            let diagnostic = Diagnostic::new(
+                Code::InvalidTag,
+                super::at(entity, &format!("/metadata/tags/{i}")),
+                format!("invalid tag `{tag}`: {why}"),
+            );
             diagnostics.push(if suggestion.is_empty() || suggestion.len() > MAX_NAME {
                 diagnostic.with_help("tags are short lowercase words such as `java` or `grpc`")
             } else {

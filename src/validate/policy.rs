@@ -52,7 +52,10 @@ fn check_fields(catalog: &Catalog, config: &Config, service: &Service, diagnosti
                     super::at(entity, &annotation_pointer(&config.fields.repo)),
                     format!("repository `{repo}` is not of the form `org/repo`"),
                 )
-                .with_help(format!("write the GitHub slug, e.g. `{}: acme/payments-api`", config.fields.repo)),
+                .with_help(format!(
+                    "write the GitHub slug, e.g. `{}: acme/payments-api`",
+                    config.fields.repo
+                )),
             );
         }
     }
@@ -65,20 +68,35 @@ fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostic
     let declares_owner = entity.refs.iter().any(|r| r.field == RefField::Owner);
     if service.owner.is_none() && !declares_owner {
         diagnostics.push(
-            Diagnostic::new(Code::Tier1NeedsOwner, super::at(entity, "/spec/owner"), format!("tier1 service `{name}` has no owner in the catalog"))
-                .with_help("set `spec.owner` to a Group defined in the catalog"),
+            Diagnostic::new(
+                Code::Tier1NeedsOwner,
+                super::at(entity, "/spec/owner"),
+                format!("tier1 service `{name}` has no owner in the catalog"),
+            )
+            .with_help("set `spec.owner` to a Group defined in the catalog"),
         );
     }
     if service.runbooks.is_empty() {
         diagnostics.push(
-            Diagnostic::new(Code::Tier1NeedsRunbook, super::at(entity, "/metadata/links"), format!("tier1 service `{name}` has no runbook link"))
-                .with_help("add `metadata.links: [{ url: https://…, title: Runbook, type: runbook }]`"),
+            Diagnostic::new(
+                Code::Tier1NeedsRunbook,
+                super::at(entity, "/metadata/links"),
+                format!("tier1 service `{name}` has no runbook link"),
+            )
+            .with_help("add `metadata.links: [{ url: https://…, title: Runbook, type: runbook }]`"),
         );
     }
     if service.on_call.is_empty() {
         diagnostics.push(
-            Diagnostic::new(Code::Tier1NeedsOncall, super::at(entity, "/metadata/annotations"), format!("tier1 service `{name}` has no on-call annotation"))
-                .with_help(format!("add one of {} to the service or its owner Group", config.fields.on_call.join(", "))),
+            Diagnostic::new(
+                Code::Tier1NeedsOncall,
+                super::at(entity, "/metadata/annotations"),
+                format!("tier1 service `{name}` has no on-call annotation"),
+            )
+            .with_help(format!(
+                "add one of {} to the service or its owner Group",
+                config.fields.on_call.join(", ")
+            )),
         );
     }
 }

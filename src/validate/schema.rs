@@ -24,7 +24,9 @@ pub static SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
 const BASE_URI: &str = "https://cairn.dev/schemas/";
 
 fn parse_schema(name: &str) -> Json {
-    let file = SCHEMAS.get_file(name).unwrap_or_else(|| panic!("schemas/{name} is embedded"));
+    let file = SCHEMAS
+        .get_file(name)
+        .unwrap_or_else(|| panic!("schemas/{name} is embedded"));
     serde_json::from_slice(file.contents()).unwrap_or_else(|e| panic!("schemas/{name} is valid JSON: {e}"))
 }
 
@@ -35,7 +37,10 @@ fn registry() -> &'static Registry<'static> {
             let name = f.path().to_string_lossy().into_owned();
             (format!("{BASE_URI}{name}"), parse_schema(&name))
         });
-        Registry::new().extend(resources).and_then(|b| b.prepare()).expect("the embedded schemas form a valid registry")
+        Registry::new()
+            .extend(resources)
+            .and_then(|b| b.prepare())
+            .expect("the embedded schemas form a valid registry")
     })
 }
 
@@ -79,7 +84,9 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         let parent = error.instance_path().as_str();
         let (location, message) = match error.kind() {
             // `version-format` explains a numeric version better.
-            ValidationErrorKind::Type { .. } if entity.kind == Kind::ResourceDefinition && parent == "/metadata/version" => {
+            ValidationErrorKind::Type { .. }
+                if entity.kind == Kind::ResourceDefinition && parent == "/metadata/version" =>
+            {
                 continue;
             }
             ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
@@ -88,7 +95,9 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                 (location, format!("unknown property `{key}`"))
             }
             // A missing property is shown at the key of the mapping that lacks it.
-            ValidationErrorKind::Required { .. } if !parent.is_empty() => (super::key_at(entity, parent), error.to_string()),
+            ValidationErrorKind::Required { .. } if !parent.is_empty() => {
+                (super::key_at(entity, parent), error.to_string())
+            }
             _ => (super::at(entity, parent), error.to_string()),
         };
         let what = if location.pointer.is_empty() {
@@ -97,7 +106,8 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             format!("`{}`", display(&location.pointer))
         };
         let help = help_for(error.kind(), entity.kind);
-        diagnostics.push(Diagnostic::new(Code::SchemaViolation, location, format!("{what}: {message}")).with_help(help));
+        diagnostics
+            .push(Diagnostic::new(Code::SchemaViolation, location, format!("{what}: {message}")).with_help(help));
     }
 }
 
@@ -109,10 +119,20 @@ fn help_for(kind: &ValidationErrorKind, entity_kind: Kind) -> String {
     let schema = entity_kind.schema_file();
     match kind {
         ValidationErrorKind::Required { property } => {
-            format!("add `{}`; see schemas/{schema} for the fields a {} needs", property.as_str().unwrap_or("it"), entity_kind.as_str())
+            format!(
+                "add `{}`; see schemas/{schema} for the fields a {} needs",
+                property.as_str().unwrap_or("it"),
+                entity_kind.as_str()
+            )
         }
-        ValidationErrorKind::AdditionalProperties { .. } => format!("remove it or fix its spelling; schemas/{schema} lists the known properties"),
-        ValidationErrorKind::Type { .. } => "change the value to the expected type (quote strings that look like numbers)".into(),
-        _ => format!("see schemas/{schema}; `cairn explain schema-violation` shows how editors can check this as you type"),
+        ValidationErrorKind::AdditionalProperties { .. } => {
+            format!("remove it or fix its spelling; schemas/{schema} lists the known properties")
+        }
+        ValidationErrorKind::Type { .. } => {
+            "change the value to the expected type (quote strings that look like numbers)".into()
+        }
+        _ => format!(
+            "see schemas/{schema}; `cairn explain schema-violation` shows how editors can check this as you type"
+        ),
     }
 }
