@@ -51,6 +51,9 @@ pub struct Catalog {
     pub resources: BTreeMap<String, Vec<usize>>,
     /// One entry per Component, in entity order.
     pub services: Vec<Service>,
+    /// Later definitions of an identity that is already in `entities`
+    /// (reported as duplicates; still checked on their own by `validate`).
+    pub duplicates: Vec<Entity>,
 }
 
 impl Catalog {
@@ -95,9 +98,10 @@ pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnost
         .map(|e| ((sort_key(&e), !e.registered, e.file.clone(), e.document), e))
         .collect();
     keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let entities = drop_duplicates(keyed, &mut diagnostics);
+    let (entities, duplicates) = drop_duplicates(keyed, &mut diagnostics);
 
     let mut catalog = Catalog {
+        duplicates,
         relations: vec![Vec::new(); entities.len()],
         ..Catalog::default()
     };
@@ -174,18 +178,21 @@ fn same_identity(a: &Order, b: &Order) -> bool {
     kind_a == kind_b && ns_a == ns_b && name_a == name_b && version_a == version_b
 }
 
-/// Keeps the first of each identity and reports the others.
-fn drop_duplicates(sorted: Vec<(Order, Entity)>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Entity> {
+/// Keeps the first of each identity; the others are reported and returned
+/// apart.
+fn drop_duplicates(sorted: Vec<(Order, Entity)>, diagnostics: &mut Vec<Diagnostic>) -> (Vec<Entity>, Vec<Entity>) {
     let mut kept: Vec<(Order, Entity)> = Vec::with_capacity(sorted.len());
+    let mut duplicates = Vec::new();
     for (order, entity) in sorted {
         match kept.last() {
             Some((first_order, first)) if same_identity(first_order, &order) => {
-                diagnostics.push(duplicate(first, &entity))
+                diagnostics.push(duplicate(first, &entity));
+                duplicates.push(entity);
             }
             _ => kept.push((order, entity)),
         }
     }
-    kept.into_iter().map(|(_, entity)| entity).collect()
+    (kept.into_iter().map(|(_, entity)| entity).collect(), duplicates)
 }
 
 fn duplicate(first: &Entity, entity: &Entity) -> Diagnostic {

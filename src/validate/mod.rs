@@ -28,9 +28,12 @@ use crate::resolve::Catalog;
 
 /// Runs every rule over the catalog.
 pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
+    // Duplicates are not part of the catalog, but their files may have other
+    // problems worth reporting.
     let mut diagnostics: Vec<Diagnostic> = catalog
         .entities
         .par_iter()
+        .chain(catalog.duplicates.par_iter())
         .flat_map_iter(|entity| {
             let mut out = Vec::new();
             schema::check(entity, &mut out);

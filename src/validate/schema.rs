@@ -5,7 +5,7 @@
 //! other by relative `$ref`, resolved here through a registry holding every
 //! file under its `$id`, so validation never touches the network.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use include_dir::{include_dir, Dir};
@@ -80,6 +80,8 @@ fn validators() -> &'static HashMap<Kind, Validator> {
 pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let validator = &validators()[&entity.kind];
     let json = entity.to_json();
+    // Missing properties of one mapping are reported together.
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in validator.iter_errors(&json) {
         let parent = error.instance_path().as_str();
         let (location, message) = match error.kind() {
@@ -89,25 +91,38 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             {
                 continue;
             }
+            ValidationErrorKind::Required { property } => {
+                missing.entry(parent.to_string()).or_default().push(property.as_str().unwrap_or_default().to_string());
+                continue;
+            }
             ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
                 let key = &unexpected[0];
                 let location = super::key_at(entity, &format!("{parent}/{}", escape_pointer(key)));
                 (location, format!("unknown property `{key}`"))
             }
-            // A missing property is shown at the key of the mapping that lacks it.
-            ValidationErrorKind::Required { .. } if !parent.is_empty() => {
-                (super::key_at(entity, parent), error.to_string())
-            }
             _ => (super::at(entity, parent), error.to_string()),
         };
-        let what = if location.pointer.is_empty() {
-            entity.kind.as_str().to_string()
-        } else {
-            format!("`{}`", display(&location.pointer))
-        };
         let help = help_for(error.kind(), entity.kind);
-        diagnostics
-            .push(Diagnostic::new(Code::SchemaViolation, location, format!("{what}: {message}")).with_help(help));
+        diagnostics.push(Diagnostic::new(Code::SchemaViolation, location.clone(), format!("{}: {message}", what(entity, &location.pointer))).with_help(help));
+    }
+    for (parent, properties) in missing {
+        // Shown at the key of the mapping that lacks them.
+        let location = if parent.is_empty() { super::at(entity, &parent) } else { super::key_at(entity, &parent) };
+        let list = properties.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        let noun = if properties.len() == 1 { "property" } else { "properties" };
+        diagnostics.push(
+            Diagnostic::new(Code::SchemaViolation, location, format!("{}: missing required {noun} {list}", what(entity, &parent)))
+                .with_help(format!("add {list}; schemas/{} lists the fields a {} needs", entity.kind.schema_file(), entity.kind.as_str())),
+        );
+    }
+}
+
+/// How a message names the node at `pointer`.
+fn what(entity: &Entity, pointer: &str) -> String {
+    if pointer.is_empty() {
+        entity.kind.as_str().to_string()
+    } else {
+        format!("`{}`", display(pointer))
     }
 }
 
@@ -118,13 +133,6 @@ fn display(pointer: &str) -> String {
 fn help_for(kind: &ValidationErrorKind, entity_kind: Kind) -> String {
     let schema = entity_kind.schema_file();
     match kind {
-        ValidationErrorKind::Required { property } => {
-            format!(
-                "add `{}`; see schemas/{schema} for the fields a {} needs",
-                property.as_str().unwrap_or("it"),
-                entity_kind.as_str()
-            )
-        }
         ValidationErrorKind::AdditionalProperties { .. } => {
             format!("remove it or fix its spelling; schemas/{schema} lists the known properties")
         }

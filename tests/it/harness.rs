@@ -1,0 +1,125 @@
+//! `TestCatalog`: a catalog in a temporary directory, and a way to run
+//! `cairn` on it and look at what came out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// The repository's `tests/fixtures/` directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The shared real-world corpus next to the repository.
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/backstage-examples/examples")
+}
+
+pub struct TestCatalog {
+    dir: TempDir,
+}
+
+/// What one run of `cairn` did.
+#[derive(Debug)]
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout of `--format json`, parsed.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// `(code, file, line)` of every diagnostic of a `--format json` run.
+    pub fn diagnostics(&self) -> Vec<(String, String, u64)> {
+        self.json()["diagnostics"]
+            .as_array()
+            .expect("diagnostics array")
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["file"].as_str().unwrap().to_string(),
+                    d["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.diagnostics().into_iter().map(|(code, _, _)| code).collect()
+    }
+}
+
+impl TestCatalog {
+    pub fn empty() -> TestCatalog {
+        TestCatalog {
+            dir: tempfile::Builder::new()
+                .prefix("cairn-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    /// A copy of `tests/fixtures/NAME`.
+    pub fn fixture(name: &str) -> TestCatalog {
+        let catalog = TestCatalog::empty();
+        copy_dir(&fixtures().join(name), catalog.path());
+        catalog
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating parent directories).
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> &Self {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    /// Runs `cairn --root <catalog> ARGS…` with a clean environment.
+    pub fn cairn(&self, args: &[&str]) -> Run {
+        let mut full = vec!["--root", self.path().to_str().unwrap()];
+        full.extend_from_slice(args);
+        cairn_in(self.path(), &full)
+    }
+}
+
+/// Runs the cairn binary in `cwd`.
+pub fn cairn_in(cwd: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("cairn runs");
+    Run {
+        status: output.status.code().expect("cairn exits normally, not by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A minimal valid catalog: one team, one service.
+pub const TEAM: &str = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  children: []\n";
+pub const SERVICE: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n";

@@ -1,0 +1,12 @@
+//! Integration tests: one binary (as mdBook, ripgrep and Zola do), a small
+//! harness in `harness`, and one module per area. Tests run the real `cairn`
+//! binary against catalogs in temporary directories — copied from
+//! `tests/fixtures/` or written by the test.
+
+mod harness;
+
+mod bad_input;
+mod cli;
+mod corpus;
+mod template;
+mod tidy;
