@@ -18,3 +18,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod resolve;
 pub mod validate;
+pub mod emit;

@@ -34,7 +34,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(EXIT_ERRORS);
     }
-    let written = 0; // EMIT-PENDING
+    let written = crate::emit::build(&compilation, &out_dir)?;
     global.status(format!("wrote {written} files to `{}`", out_dir.display()));
     Ok(status_of(&compilation.diagnostics))
 }

@@ -6,6 +6,7 @@
 mod harness;
 
 mod bad_input;
+mod build;
 mod cli;
 mod corpus;
 mod template;

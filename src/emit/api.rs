@@ -1,0 +1,390 @@
+//! The static JSON API under `api/v1/`, mirroring the seeds' REST endpoints
+//! so clients written for a catalog server can read a static host instead.
+//! Every file is a pure function of the catalog; paths use the lowercase
+//! namespace and name (identities are case-insensitive, URLs should not be).
+//! Lists that can grow past [`PAGE_SIZE`] rows are paginated as
+//! `{"data":[…],"pagination":{"has_more","next","total_count"}}`, with page
+//! N > 1 at `api/v1/pages/{list}/N.json`.
+
+use rayon::prelude::*;
+use serde_json::{json, Value as Json};
+
+use super::{safe_relative_path, BuildInfo, Files};
+use crate::config::Config;
+use crate::model::{Entity, Kind};
+use crate::resolve::{Catalog, Service};
+
+/// Rows per page of a paginated list.
+pub const PAGE_SIZE: usize = 1000;
+
+const PREFIX: &str = "api/v1";
+
+/// Every file of the JSON API.
+pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files {
+    let mut files = Files::new();
+    let mut put = |path: String, value: Json| {
+        debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
+        if safe_relative_path(&path) {
+            files.insert(path, to_bytes(&value));
+        }
+    };
+    put(format!("{PREFIX}/status.json"), status(catalog, config, info));
+    put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
+
+    let services: Vec<Json> = catalog.services.iter().map(|s| service_row(catalog, s)).collect();
+    for (path, page) in paginate("services", services, PAGE_SIZE) {
+        put(path, page);
+    }
+    let per_service: Vec<Vec<(String, Json)>> = catalog.services.par_iter().map(|s| service_files(catalog, s)).collect();
+    for (path, value) in per_service.into_iter().flatten() {
+        put(path, value);
+    }
+
+    let teams: Vec<usize> = indices_of(catalog, Kind::Group);
+    let team_rows: Vec<Json> = teams.iter().map(|&t| team_row(catalog, t)).collect();
+    for (path, page) in paginate("teams", team_rows, PAGE_SIZE) {
+        put(path, page);
+    }
+    for &team in &teams {
+        let base = format!("{PREFIX}/teams/{}", path_of(&catalog.entities[team]));
+        put(format!("{base}.json"), team_detail(catalog, team));
+        let owned: Vec<Json> = owned_services(catalog, team).map(|s| service_row(catalog, s)).collect();
+        put(format!("{base}/services.json"), json!({ "data": owned }));
+    }
+
+    let resource_rows: Vec<Json> = catalog.resources.keys().map(|name| resource_row(catalog, name)).collect();
+    for (path, page) in paginate("resources", resource_rows, PAGE_SIZE) {
+        put(path, page);
+    }
+    for (name, versions) in &catalog.resources {
+        let base = format!("{PREFIX}/resources/{}", name.to_ascii_lowercase());
+        if let Some(latest) = latest_version(catalog, versions) {
+            put(format!("{base}.json"), version_document(&catalog.entities[latest]));
+        }
+        let list: Vec<Json> = versions.iter().map(|&v| version_row(&catalog.entities[v], name)).collect();
+        put(format!("{base}/versions.json"), json!({ "name": name, "data": list }));
+        for &v in versions {
+            let entity = &catalog.entities[v];
+            put(format!("{base}/{}.json", version_text(entity)), version_document(entity));
+        }
+    }
+
+    let entity_files: Vec<(String, Json)> = catalog
+        .entities
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind != Kind::ResourceDefinition)
+        .map(|(i, e)| (format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)), entity_document(catalog, i)))
+        .collect();
+    for (path, value) in entity_files {
+        put(path, value);
+    }
+    files
+}
+
+fn to_bytes(value: &Json) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("JSON values serialize");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// `namespace/name`, lowercase, as used in paths.
+fn path_of(entity: &Entity) -> String {
+    format!("{}/{}", entity.metadata.namespace.to_ascii_lowercase(), entity.metadata.name.to_ascii_lowercase())
+}
+
+/// The entity ref Backstage writes in relations: `kind:namespace/name`.
+fn ref_of(entity: &Entity) -> String {
+    format!("{}:{}", entity.kind.slug(), path_of(entity))
+}
+
+/// The relative URL (from the API root's parent) of an entity's main file.
+fn url_of(entity: &Entity) -> String {
+    match entity.kind {
+        Kind::Component => format!("{PREFIX}/services/{}.json", path_of(entity)),
+        Kind::Group => format!("{PREFIX}/teams/{}.json", path_of(entity)),
+        _ => format!("{PREFIX}/entities/{}/{}.json", entity.kind.slug(), path_of(entity)),
+    }
+}
+
+fn indices_of(catalog: &Catalog, kind: Kind) -> Vec<usize> {
+    catalog.entities.iter().enumerate().filter(|(_, e)| e.kind == kind).map(|(i, _)| i).collect()
+}
+
+/// A compact reference to another entity.
+fn entity_link(catalog: &Catalog, index: usize) -> Json {
+    let entity = &catalog.entities[index];
+    json!({ "ref": ref_of(entity), "kind": entity.kind.as_str(), "name": entity.metadata.name, "title": entity.metadata.title })
+}
+
+fn links(catalog: &Catalog, entity: usize, relation: &str) -> Vec<Json> {
+    catalog.related(entity, relation).map(|t| entity_link(catalog, t)).collect()
+}
+
+/// Splits `rows` into pages: page 1 at `api/v1/{list}.json`, page N at
+/// `api/v1/pages/{list}/N.json`.
+pub fn paginate(list: &str, rows: Vec<Json>, page_size: usize) -> Vec<(String, Json)> {
+    let total = rows.len();
+    let pages = total.div_ceil(page_size).max(1);
+    let path = |page: usize| if page == 1 { format!("{PREFIX}/{list}.json") } else { format!("{PREFIX}/pages/{list}/{page}.json") };
+    let mut chunks: Vec<Vec<Json>> = rows.chunks(page_size).map(<[Json]>::to_vec).collect();
+    chunks.resize(pages, Vec::new());
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let page = i + 1;
+            let next = (page < pages).then(|| path(page + 1));
+            (path(page), json!({ "data": data, "pagination": { "has_more": page < pages, "next": next, "total_count": total } }))
+        })
+        .collect()
+}
+
+fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
+    let mut counts = serde_json::Map::new();
+    for entity in &catalog.entities {
+        let slot = counts.entry(entity.kind.slug()).or_insert(json!(0));
+        *slot = json!(slot.as_u64().unwrap_or(0) + 1);
+    }
+    json!({
+        "catalog": config.site.title,
+        "cairn_version": info.cairn_version,
+        "counts": counts,
+        "services": catalog.services.len(),
+        "teams": catalog.entities.iter().filter(|e| e.kind == Kind::Group).count(),
+        "resources": catalog.resources.len(),
+        "resource_versions": catalog.resources.values().map(Vec::len).sum::<usize>(),
+        "diagnostics": { "errors": info.errors, "warnings": info.warnings },
+        "sources": [],
+    })
+}
+
+fn owner_json(catalog: &Catalog, service: &Service) -> Json {
+    match service.owner {
+        Some(owner) => {
+            let mut link = entity_link(catalog, owner);
+            link["confidence"] = json!(1.0);
+            link["source"] = json!("declared");
+            link
+        }
+        None => Json::Null,
+    }
+}
+
+fn service_row(catalog: &Catalog, service: &Service) -> Json {
+    let entity = &catalog.entities[service.entity];
+    json!({
+        "ref": ref_of(entity),
+        "namespace": entity.metadata.namespace,
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "description": entity.metadata.description,
+        "type": entity.spec_type,
+        "lifecycle": entity.lifecycle,
+        "owner": service.owner.map(|o| ref_of(&catalog.entities[o])),
+        "tier": service.tier,
+        "system": service.system.map(|s| ref_of(&catalog.entities[s])),
+        "tags": entity.metadata.tags,
+        "repo": service.repo,
+        "url": url_of(entity),
+    })
+}
+
+/// Which first-class fields the catalog declares for a service.
+fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    let present = [
+        ("owner", service.owner.is_some()),
+        ("tier", service.tier.is_some()),
+        ("repo", service.repo.is_some()),
+        ("on_call", !service.on_call.is_empty()),
+        ("slack", service.slack.is_some()),
+        ("runbooks", !service.runbooks.is_empty()),
+        ("description", entity.metadata.description.is_some()),
+        ("lifecycle", entity.lifecycle.is_some()),
+        ("system", service.system.is_some()),
+    ];
+    fields.extend(present.iter().filter(|(_, p)| *p).map(|(f, _)| *f));
+    fields
+}
+
+fn on_call_json(service: &Service) -> Vec<Json> {
+    service.on_call.iter().map(|o| json!({ "annotation": o.annotation, "value": o.value, "inherited_from_owner": o.from_owner })).collect()
+}
+
+/// `services/{ns}/{name}.json`, `…/dependencies.json`, `…/routing.json`.
+fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
+    let i = service.entity;
+    let entity = &catalog.entities[i];
+    let base = format!("{PREFIX}/services/{}", path_of(entity));
+    let domain = service.system.and_then(|s| catalog.related(s, "partOf").find(|&d| catalog.entities[d].kind == Kind::Domain));
+    let node = entity.locate("/metadata/name");
+    let detail = json!({
+        "ref": ref_of(entity),
+        "namespace": entity.metadata.namespace,
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "description": entity.metadata.description,
+        "type": entity.spec_type,
+        "lifecycle": entity.lifecycle,
+        "owner": owner_json(catalog, service),
+        "tier": service.tier,
+        "repo": service.repo,
+        "on_call": on_call_json(service),
+        "slack": service.slack,
+        "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
+        "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
+        "tags": entity.metadata.tags,
+        "tech": service.tech,
+        "system": service.system.map(|s| entity_link(catalog, s)),
+        "domain": domain.map(|d| entity_link(catalog, d)),
+        "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
+        "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
+        "sources": { "declared": declared_fields(entity, service), "discovered": [] },
+        "confidence": service.owner.map(|_| 1.0),
+        "provenance": { "file": entity.file, "line": node.start.line },
+    });
+    let transitive = |relation: &str| -> Vec<Json> {
+        catalog
+            .transitive(i, relation)
+            .into_iter()
+            .map(|(t, depth)| {
+                let mut link = entity_link(catalog, t);
+                link["depth"] = json!(depth);
+                link
+            })
+            .collect()
+    };
+    let dependencies = json!({
+        "ref": ref_of(entity),
+        "upstream": { "direct": links(catalog, i, "dependsOn"), "transitive": transitive("dependsOn") },
+        "downstream": { "direct": links(catalog, i, "dependencyOf"), "transitive": transitive("dependencyOf") },
+    });
+    let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
+    let escalation: Vec<Json> = owner.map(|o| catalog.transitive(o, "childOf").into_iter().map(|(g, _)| entity_link(catalog, g)).collect()).unwrap_or_default();
+    let routing = json!({
+        "ref": ref_of(entity),
+        "tier": service.tier,
+        "owner": owner.map(|o| {
+            let group = &catalog.entities[o];
+            json!({ "ref": ref_of(group), "name": group.metadata.name, "display_name": group.profile.display_name, "email": group.profile.email })
+        }),
+        "slack": service.slack,
+        "on_call": on_call_json(service),
+        "escalation": escalation,
+    });
+    vec![(format!("{base}.json"), detail), (format!("{base}/dependencies.json"), dependencies), (format!("{base}/routing.json"), routing)]
+}
+
+fn owned_services<'a>(catalog: &'a Catalog, team: usize) -> impl Iterator<Item = &'a Service> + 'a {
+    catalog.services.iter().filter(move |s| s.owner == Some(team))
+}
+
+fn team_row(catalog: &Catalog, team: usize) -> Json {
+    let entity = &catalog.entities[team];
+    json!({
+        "ref": ref_of(entity),
+        "namespace": entity.metadata.namespace,
+        "name": entity.metadata.name,
+        "display_name": entity.profile.display_name,
+        "type": entity.spec_type,
+        "parent": catalog.related(team, "childOf").next().map(|p| ref_of(&catalog.entities[p])),
+        "services": owned_services(catalog, team).count(),
+        "members": catalog.related(team, "hasMember").count(),
+        "url": url_of(entity),
+    })
+}
+
+fn team_detail(catalog: &Catalog, team: usize) -> Json {
+    let entity = &catalog.entities[team];
+    let on_call: Vec<Json> = ["pagerduty.com/service-id", "pagerduty.com/integration-key", "opsgenie.com/team"]
+        .iter()
+        .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
+        .collect();
+    json!({
+        "ref": ref_of(entity),
+        "namespace": entity.metadata.namespace,
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "description": entity.metadata.description,
+        "type": entity.spec_type,
+        "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
+        "parent": catalog.related(team, "childOf").next().map(|p| entity_link(catalog, p)),
+        "children": links(catalog, team, "parentOf"),
+        "members": links(catalog, team, "hasMember"),
+        "slack": entity.annotation("slack.com/channel"),
+        "on_call": on_call,
+        "services": owned_services(catalog, team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
+    })
+}
+
+fn version_text(entity: &Entity) -> &str {
+    entity.resource_definition.as_ref().and_then(|rd| rd.version.as_deref()).unwrap_or_default()
+}
+
+/// The version "latest" points at: the highest stable version that is not
+/// yanked; failing that, the highest version that is not yanked.
+pub fn latest_version(catalog: &Catalog, versions: &[usize]) -> Option<usize> {
+    let parsed = |&v: &usize| {
+        let entity = &catalog.entities[v];
+        let yanked = entity.resource_definition.as_ref().is_some_and(|rd| rd.yanked);
+        semver::Version::parse(version_text(entity)).ok().filter(|_| !yanked).map(|s| (v, s))
+    };
+    let candidates: Vec<(usize, semver::Version)> = versions.iter().filter_map(parsed).collect();
+    let stable = candidates.iter().filter(|(_, s)| s.pre.is_empty()).max_by(|a, b| a.1.cmp(&b.1));
+    stable.or_else(|| candidates.iter().max_by(|a, b| a.1.cmp(&b.1))).map(|(v, _)| *v)
+}
+
+fn resource_row(catalog: &Catalog, name: &str) -> Json {
+    let versions = &catalog.resources[name];
+    let latest = latest_version(catalog, versions).map(|v| &catalog.entities[v]);
+    let rd = latest.and_then(|e| e.resource_definition.as_ref());
+    json!({
+        "name": name,
+        "latest": latest.map(version_text),
+        "versions": versions.len(),
+        "provider": rd.and_then(|r| r.provider.clone()),
+        "category": rd.and_then(|r| r.category.clone()),
+        "resource_type": rd.and_then(|r| r.resource_type.clone()),
+        "description": latest.and_then(|e| e.metadata.description.clone()),
+        "url": format!("{PREFIX}/resources/{}.json", name.to_ascii_lowercase()),
+    })
+}
+
+fn version_row(entity: &Entity, name: &str) -> Json {
+    let rd = entity.resource_definition.as_ref();
+    let version = version_text(entity);
+    json!({
+        "version": version,
+        "yanked": rd.is_some_and(|r| r.yanked),
+        "deprecated": rd.is_some_and(|r| r.deprecated),
+        "prerelease": semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty()),
+        "change": Json::Null,
+        "findings": [],
+        "url": format!("{PREFIX}/resources/{}/{version}.json", name.to_ascii_lowercase()),
+    })
+}
+
+fn version_document(entity: &Entity) -> Json {
+    let mut document = entity.to_json();
+    let node = entity.locate("/metadata/version");
+    document["provenance"] = json!({ "file": entity.file, "line": node.start.line });
+    document
+}
+
+/// The entity as written, plus Backstage-shaped `relations`.
+fn entity_document(catalog: &Catalog, index: usize) -> Json {
+    let entity = &catalog.entities[index];
+    let mut document = entity.to_json();
+    let relations: Vec<Json> = catalog.relations[index]
+        .iter()
+        .map(|r| json!({ "type": r.kind, "targetRef": ref_of(&catalog.entities[r.target]) }))
+        .collect();
+    if let Json::Object(map) = &mut document {
+        map.insert("relations".into(), Json::Array(relations));
+    }
+    document
+}
+
+#[cfg(test)]
+mod tests;

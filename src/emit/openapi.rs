@@ -1,0 +1,134 @@
+//! The OpenAPI 3.1 description of the static JSON API (`api/v1/openapi.json`),
+//! so clients can be generated for a catalog that is only a set of files.
+//! Paths keep their `.json` suffixes: they are the files' real URLs.
+
+use serde_json::{json, Value as Json};
+
+use crate::config::Config;
+
+fn get(summary: &str, schema: &str, params: &[&str]) -> Json {
+    let parameters: Vec<Json> = params
+        .iter()
+        .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    json!({
+        "get": {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": { "200": { "description": summary, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } } },
+        }
+    })
+}
+
+/// Every path template of the bundle with its summary, response schema and
+/// path parameters.
+pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
+    ("/api/v1/status.json", "Counts, build info and diagnostics totals", "Status", &[]),
+    ("/api/v1/services.json", "All services (first page)", "ServicePage", &[]),
+    ("/api/v1/pages/services/{page}.json", "All services (later pages)", "ServicePage", &["page"]),
+    ("/api/v1/services/{namespace}/{name}.json", "Service detail", "ServiceDetail", &["namespace", "name"]),
+    ("/api/v1/services/{namespace}/{name}/dependencies.json", "Direct and transitive dependencies", "Dependencies", &["namespace", "name"]),
+    ("/api/v1/services/{namespace}/{name}/routing.json", "Who to page", "Routing", &["namespace", "name"]),
+    ("/api/v1/teams.json", "All teams (first page)", "TeamPage", &[]),
+    ("/api/v1/pages/teams/{page}.json", "All teams (later pages)", "TeamPage", &["page"]),
+    ("/api/v1/teams/{namespace}/{name}.json", "Team detail", "Team", &["namespace", "name"]),
+    ("/api/v1/teams/{namespace}/{name}/services.json", "Services a team owns", "ServiceList", &["namespace", "name"]),
+    ("/api/v1/resources.json", "All ResourceDefinitions, latest version each (first page)", "ResourcePage", &[]),
+    ("/api/v1/pages/resources/{page}.json", "All ResourceDefinitions (later pages)", "ResourcePage", &["page"]),
+    ("/api/v1/resources/{name}.json", "Latest version of a ResourceDefinition", "ResourceDefinition", &["name"]),
+    ("/api/v1/resources/{name}/versions.json", "Every version, newest first", "ResourceVersions", &["name"]),
+    ("/api/v1/resources/{name}/{version}.json", "One version of a ResourceDefinition", "ResourceDefinition", &["name", "version"]),
+    ("/api/v1/entities/{kind}/{namespace}/{name}.json", "Any entity, Backstage-shaped, with relations", "Entity", &["kind", "namespace", "name"]),
+    ("/api/v1/openapi.json", "This document", "OpenApi", &[]),
+];
+
+fn page(row: &str) -> Json {
+    json!({
+        "type": "object",
+        "required": ["data", "pagination"],
+        "properties": {
+            "data": { "type": "array", "items": { "$ref": format!("#/components/schemas/{row}") } },
+            "pagination": { "$ref": "#/components/schemas/Pagination" },
+        },
+    })
+}
+
+fn schemas() -> Json {
+    let link = json!({ "$ref": "#/components/schemas/EntityLink" });
+    let nullable = |t: &str| json!({ "type": [t, "null"] });
+    json!({
+        "Pagination": { "type": "object", "required": ["has_more", "next", "total_count"], "properties": {
+            "has_more": { "type": "boolean" }, "next": nullable("string"), "total_count": { "type": "integer" } } },
+        "EntityLink": { "type": "object", "required": ["ref", "kind", "name"], "properties": {
+            "ref": { "type": "string" }, "kind": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
+            "depth": { "type": "integer" }, "confidence": { "type": "number" }, "source": { "type": "string" } } },
+        "Status": { "type": "object", "required": ["cairn_version", "counts", "diagnostics"], "properties": {
+            "catalog": { "type": "string" }, "cairn_version": { "type": "string" }, "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "services": { "type": "integer" }, "teams": { "type": "integer" }, "resources": { "type": "integer" }, "resource_versions": { "type": "integer" },
+            "diagnostics": { "type": "object", "properties": { "errors": { "type": "integer" }, "warnings": { "type": "integer" } } },
+            "sources": { "type": "array" } } },
+        "ServiceSummary": { "type": "object", "required": ["ref", "namespace", "name", "url"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
+            "description": nullable("string"), "type": nullable("string"), "lifecycle": nullable("string"), "owner": nullable("string"),
+            "tier": nullable("string"), "system": nullable("string"), "tags": { "type": "array", "items": { "type": "string" } },
+            "repo": nullable("string"), "url": { "type": "string" } } },
+        "ServicePage": page("ServiceSummary"),
+        "ServiceList": { "type": "object", "properties": { "data": { "type": "array", "items": { "$ref": "#/components/schemas/ServiceSummary" } } } },
+        "OnCall": { "type": "object", "properties": { "annotation": { "type": "string" }, "value": { "type": "string" }, "inherited_from_owner": { "type": "boolean" } } },
+        "ServiceDetail": { "type": "object", "required": ["ref", "name", "owner", "dependencies", "sources", "provenance"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
+            "description": nullable("string"), "type": nullable("string"), "lifecycle": nullable("string"),
+            "owner": { "oneOf": [link, { "type": "null" }] }, "tier": nullable("string"), "repo": nullable("string"),
+            "on_call": { "type": "array", "items": { "$ref": "#/components/schemas/OnCall" } }, "slack": nullable("string"),
+            "runbooks": { "type": "array" }, "links": { "type": "array" }, "tags": { "type": "array" }, "tech": { "type": "array" },
+            "system": { "oneOf": [link, { "type": "null" }] }, "domain": { "oneOf": [link, { "type": "null" }] },
+            "apis": { "type": "object", "properties": { "provides": { "type": "array", "items": link }, "consumes": { "type": "array", "items": link } } },
+            "dependencies": { "type": "object", "properties": { "upstream": { "type": "array", "items": link }, "downstream": { "type": "array", "items": link } } },
+            "sources": { "type": "object", "properties": { "declared": { "type": "array", "items": { "type": "string" } }, "discovered": { "type": "array" } } },
+            "confidence": nullable("number"),
+            "provenance": { "type": "object", "properties": { "file": { "type": "string" }, "line": { "type": "integer" } } } } },
+        "Dependencies": { "type": "object", "required": ["ref", "upstream", "downstream"], "properties": {
+            "ref": { "type": "string" },
+            "upstream": { "type": "object", "properties": { "direct": { "type": "array", "items": link }, "transitive": { "type": "array", "items": link } } },
+            "downstream": { "type": "object", "properties": { "direct": { "type": "array", "items": link }, "transitive": { "type": "array", "items": link } } } } },
+        "Routing": { "type": "object", "required": ["ref", "on_call", "escalation"], "properties": {
+            "ref": { "type": "string" }, "tier": nullable("string"), "owner": { "type": ["object", "null"] }, "slack": nullable("string"),
+            "on_call": { "type": "array", "items": { "$ref": "#/components/schemas/OnCall" } }, "escalation": { "type": "array", "items": link } } },
+        "TeamSummary": { "type": "object", "required": ["ref", "name", "url"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" }, "display_name": nullable("string"),
+            "type": nullable("string"), "parent": nullable("string"), "services": { "type": "integer" }, "members": { "type": "integer" }, "url": { "type": "string" } } },
+        "TeamPage": page("TeamSummary"),
+        "Team": { "type": "object", "required": ["ref", "name", "members", "services"], "properties": {
+            "ref": { "type": "string" }, "name": { "type": "string" }, "profile": { "type": "object" }, "parent": { "oneOf": [link, { "type": "null" }] },
+            "children": { "type": "array", "items": link }, "members": { "type": "array", "items": link }, "slack": nullable("string"),
+            "on_call": { "type": "array" }, "services": { "type": "array", "items": link } } },
+        "ResourceSummary": { "type": "object", "required": ["name", "versions", "url"], "properties": {
+            "name": { "type": "string" }, "latest": nullable("string"), "versions": { "type": "integer" }, "provider": nullable("string"),
+            "category": nullable("string"), "resource_type": nullable("string"), "description": nullable("string"), "url": { "type": "string" } } },
+        "ResourcePage": page("ResourceSummary"),
+        "ResourceVersions": { "type": "object", "required": ["name", "data"], "properties": {
+            "name": { "type": "string" },
+            "data": { "type": "array", "items": { "type": "object", "required": ["version", "yanked", "url"], "properties": {
+                "version": { "type": "string" }, "yanked": { "type": "boolean" }, "deprecated": { "type": "boolean" }, "prerelease": { "type": "boolean" },
+                "change": nullable("string"), "findings": { "type": "array" }, "url": { "type": "string" } } } } } },
+        "ResourceDefinition": { "type": "object", "description": "The definition as written (see schemas/resource-definition.schema.json), plus provenance" },
+        "Entity": { "type": "object", "description": "The entity as written, plus `relations: [{type, targetRef}]`", "properties": {
+            "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
+        "OpenApi": { "type": "object" },
+    })
+}
+
+/// The whole OpenAPI document for this catalog.
+pub fn document(config: &Config) -> Json {
+    let mut paths = serde_json::Map::new();
+    for (path, summary, schema, params) in PATHS {
+        paths.insert((*path).to_string(), get(summary, schema, params));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": format!("{} — static catalog API", config.site.title), "version": "1" },
+        "servers": [{ "url": config.site.base_url }],
+        "paths": paths,
+        "components": { "schemas": schemas() },
+    })
+}
