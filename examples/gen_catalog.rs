@@ -6,7 +6,7 @@
 //!
 //! The catalog is deterministic (a fixed-seed generator), checks clean, and
 //! has the shape of a real one: teams of ~20 services with members, systems,
-//! a dependency DAG with chains, APIs, resources and ResourceDefinitions with
+//! a dependency DAG with chains inside clusters of 50 services, APIs, resources and ResourceDefinitions with
 //! several versions each, one file per entity.
 
 use std::fmt::Write as _;
@@ -138,16 +138,15 @@ fn main() {
     for i in 0..args.services {
         let name = format!("{}-{}-{i}", WORDS[i % WORDS.len()], WORDS[(i / 7) % WORDS.len()]);
         let tier = ["tier1", "tier2", "tier3"][rng.below(3)];
-        // Depend on up to three earlier services: a DAG with long chains.
+        // Depend on up to three earlier services of the same cluster of 50
+        // (a system's worth): chains up to ~15 deep, closures bounded as in
+        // real catalogs.
+        let cluster_start = i - i % 50;
         let mut deps = Vec::new();
         for _ in 0..rng.below(4) {
-            if i > 0 {
-                let j = i - 1 - rng.below(i.min(40));
-                let dep = format!(
-                    "component:{}-{}-{j}",
-                    WORDS[j % WORDS.len()],
-                    WORDS[(j / 7) % WORDS.len()]
-                );
+            if i > cluster_start {
+                let j = cluster_start + rng.below(i - cluster_start);
+                let dep = format!("component:{}-{}-{j}", WORDS[j % WORDS.len()], WORDS[(j / 7) % WORDS.len()]);
                 if !deps.contains(&dep) {
                     deps.push(dep);
                 }

@@ -34,7 +34,11 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(EXIT_ERRORS);
     }
-    let written = crate::emit::build(&compilation, &out_dir)?;
-    global.status(format!("wrote {written} files to `{}`", out_dir.display()));
+    let report = crate::emit::build(&compilation, &out_dir)?;
+    if global.verbose {
+        eprintln!("{:>14}: {:.1} ms", "render", report.render.as_secs_f64() * 1000.0);
+        eprintln!("{:>14}: {:.1} ms", "write", report.write.as_secs_f64() * 1000.0);
+    }
+    global.status(format!("wrote {} files ({} KB) to `{}`", report.files, report.bytes / 1024, out_dir.display()));
     Ok(status_of(&compilation.diagnostics))
 }

@@ -14,6 +14,7 @@ pub mod openapi;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rayon::prelude::*;
@@ -33,17 +34,32 @@ pub struct BuildInfo {
     pub warnings: usize,
 }
 
+/// What a build wrote, and how long rendering and writing took.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildReport {
+    pub files: usize,
+    pub bytes: usize,
+    pub render: Duration,
+    pub write: Duration,
+}
+
 /// Builds every output file of `compilation` and writes them to `out_dir`.
-/// Returns the number of files written.
-pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<usize> {
+pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
+    let started = Instant::now();
     let counts = compilation.counts();
     let info = BuildInfo { cairn_version: env!("CARGO_PKG_VERSION"), errors: counts.errors, warnings: counts.warnings };
     let mut files = api::api_files(&compilation.catalog, &compilation.config, &info);
     for schema in SCHEMAS.files() {
         files.insert(format!("schemas/{}", schema.path().display()), schema.contents().to_vec());
     }
+    let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
-    Ok(files.len())
+    Ok(BuildReport {
+        files: files.len(),
+        bytes: files.values().map(Vec::len).sum(),
+        render,
+        write: started.elapsed() - render,
+    })
 }
 
 /// Whether `path` is a plain relative path: `/`-separated segments, none
@@ -73,11 +89,15 @@ pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::R
         bail!("refusing to write the output to `{}`: it contains the catalog", out_dir.display());
     }
     let staging = tempfile::Builder::new().prefix(".cairn-build-").tempdir_in(&parent).context("cannot create a temporary directory for the build")?;
+    // Directories first, each once, then the files; both in parallel
+    // (`create_dir_all` tolerates a parent created by another thread).
+    let dirs: std::collections::BTreeSet<&str> = files.keys().filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir)).collect();
+    dirs.par_iter().try_for_each(|dir| {
+        let path = staging.path().join(dir);
+        std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))
+    })?;
     files.par_iter().try_for_each(|(relative, contents)| -> anyhow::Result<()> {
         let path = staging.path().join(relative);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        }
         std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
     })?;
     let staged = staging.keep();
