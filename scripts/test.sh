@@ -12,11 +12,17 @@ if [ ! -d ../shared/corpus/backstage-examples ]; then
 fi
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# insta: fail on snapshots that do not match, never write new ones in CI.
+# insta: fail on snapshots that do not match; never write new ones here.
 export INSTA_UPDATE=no
 export CI="${CI:-true}"
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 cargo build --locked --all-targets
-cargo test --locked --all-targets
-# Doc tests are not part of --all-targets.
-cargo test --locked --doc
+# Unit, integration, example and doc tests.
+cargo test --locked --all-targets 2>&1 | tee "$log"
+cargo test --locked --doc 2>&1 | tee -a "$log"
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
