@@ -22,6 +22,7 @@ const PREFIX: &str = "api/v1";
 /// Every file of the JSON API.
 pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files {
     let mut files = Files::new();
+    let mut bulk: Vec<(String, Vec<u8>)> = Vec::new();
     let mut put = |path: String, value: Json| {
         debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
         if safe_relative_path(&path) {
@@ -35,10 +36,14 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     for (path, page) in paginate("services", services, PAGE_SIZE) {
         put(path, page);
     }
-    let per_service: Vec<Vec<(String, Json)>> = catalog.services.par_iter().map(|s| service_files(catalog, s)).collect();
-    for (path, value) in per_service.into_iter().flatten() {
-        put(path, value);
-    }
+    // The bulk of the files, serialized on the worker threads: holding every
+    // `Json` tree at once would cost several times the bytes.
+    let per_service: Vec<(String, Vec<u8>)> = catalog
+        .services
+        .par_iter()
+        .flat_map_iter(|s| service_files(catalog, s).into_iter().map(|(path, value)| (path, to_bytes(&value))))
+        .collect();
+    bulk.extend(per_service);
 
     let teams: Vec<usize> = indices_of(catalog, Kind::Group);
     let team_rows: Vec<Json> = teams.iter().map(|&t| team_row(catalog, t)).collect();
@@ -69,15 +74,19 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         }
     }
 
-    let entity_files: Vec<(String, Json)> = catalog
+    let entity_files: Vec<(String, Vec<u8>)> = catalog
         .entities
         .par_iter()
         .enumerate()
         .filter(|(_, e)| e.kind != Kind::ResourceDefinition)
-        .map(|(i, e)| (format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)), entity_document(catalog, i)))
+        .map(|(i, e)| (format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)), to_bytes(&entity_document(catalog, i))))
         .collect();
-    for (path, value) in entity_files {
-        put(path, value);
+    bulk.extend(entity_files);
+    for (path, bytes) in bulk {
+        debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
+        if safe_relative_path(&path) {
+            files.insert(path, bytes);
+        }
     }
     files
 }
