@@ -12,10 +12,10 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod emit;
 pub mod load;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod resolve;
 pub mod validate;
-pub mod emit;

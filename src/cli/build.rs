@@ -39,6 +39,11 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         eprintln!("{:>14}: {:.1} ms", "render", report.render.as_secs_f64() * 1000.0);
         eprintln!("{:>14}: {:.1} ms", "write", report.write.as_secs_f64() * 1000.0);
     }
-    global.status(format!("wrote {} files ({} KB) to `{}`", report.files, report.bytes / 1024, out_dir.display()));
+    global.status(format!(
+        "wrote {} files ({} KB) to `{}`",
+        report.files,
+        report.bytes / 1024,
+        out_dir.display()
+    ));
     Ok(status_of(&compilation.diagnostics))
 }

@@ -137,7 +137,11 @@ mod tests {
                 code.as_str(),
                 code.as_str()
             );
-            assert!(!text.contains("TODO") && text.len() > 200, "explain/{}.md is a real explanation", code.as_str());
+            assert!(
+                !text.contains("TODO") && text.len() > 200,
+                "explain/{}.md is a real explanation",
+                code.as_str()
+            );
         }
     }
 

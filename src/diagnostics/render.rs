@@ -38,7 +38,13 @@ pub trait SourceLines {
 }
 
 /// Renders all diagnostics of a run and the summary in one format.
-pub fn render(format: Format, diagnostics: &[Diagnostic], sources: &dyn SourceLines, summary: &Summary, color: bool) -> String {
+pub fn render(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    sources: &dyn SourceLines,
+    summary: &Summary,
+    color: bool,
+) -> String {
     match format {
         Format::Human => human(diagnostics, sources, summary, color),
         Format::Json => json(diagnostics, summary),
@@ -72,8 +78,12 @@ fn level(severity: Severity) -> Level<'static> {
 
 fn human_group<'a>(diagnostic: &'a Diagnostic, sources: &'a dyn SourceLines) -> Group<'a> {
     let location = &diagnostic.location;
-    let title = level(diagnostic.severity).primary_title(diagnostic.message.as_str()).id(diagnostic.code.as_str());
-    let quoted = (location.line > 0).then(|| sources.line(&location.file, location.line)).flatten();
+    let title = level(diagnostic.severity)
+        .primary_title(diagnostic.message.as_str())
+        .id(diagnostic.code.as_str());
+    let quoted = (location.line > 0)
+        .then(|| sources.line(&location.file, location.line))
+        .flatten();
     let mut group = match quoted {
         Some(text) => {
             let (text, start) = excerpt(text, location.column);
@@ -88,14 +98,17 @@ fn human_group<'a>(diagnostic: &'a Diagnostic, sources: &'a dyn SourceLines) -> 
         None => {
             let mut origin = Origin::path(location.file.as_str());
             if location.line > 0 {
-                origin = origin.line(location.line as usize).char_column(location.column.max(1) as usize - 1);
+                origin = origin
+                    .line(location.line as usize)
+                    .char_column(location.column.max(1) as usize - 1);
             }
             title.element(origin)
         }
     };
     for related in &diagnostic.related {
         let at = &related.location;
-        group = group.element(Level::NOTE.message(format!("{}: {}:{}:{}", related.message, at.file, at.line, at.column)));
+        group =
+            group.element(Level::NOTE.message(format!("{}: {}:{}:{}", related.message, at.file, at.line, at.column)));
     }
     if let Some(help) = &diagnostic.help {
         group = group.element(Level::HELP.message(help.as_str()));
@@ -122,8 +135,14 @@ fn excerpt(line: &str, column: u32) -> (&str, usize) {
 /// indicator, at least one character.
 fn token_end(text: &str, start: usize) -> usize {
     let rest = &text[start.min(text.len())..];
-    let len = rest.find(|c: char| c.is_whitespace() || ",]}#".contains(c)).unwrap_or(rest.len());
-    let len = if len == 0 { rest.chars().next().map_or(0, char::len_utf8) } else { len };
+    let len = rest
+        .find(|c: char| c.is_whitespace() || ",]}#".contains(c))
+        .unwrap_or(rest.len());
+    let len = if len == 0 {
+        rest.chars().next().map_or(0, char::len_utf8)
+    } else {
+        len
+    };
     start + len
 }
 
@@ -133,12 +152,20 @@ fn plural(n: usize, word: &str) -> String {
 
 /// The closing line of a human report.
 fn summary_line(summary: &Summary) -> String {
-    let scope = format!("{} ({})", plural(summary.files, "file"), plural(summary.entities, "entity").replace("entitys", "entities"));
+    let scope = format!(
+        "{} ({})",
+        plural(summary.files, "file"),
+        plural(summary.entities, "entity").replace("entitys", "entities")
+    );
     match (summary.errors, summary.warnings) {
         (0, 0) => format!("checked {scope}: no problems"),
         (0, w) => format!("warning: {} in {scope}", plural(w, "warning")),
         (e, 0) => format!("error: could not compile catalog: {} in {scope}", plural(e, "error")),
-        (e, w) => format!("error: could not compile catalog: {}, {} in {scope}", plural(e, "error"), plural(w, "warning")),
+        (e, w) => format!(
+            "error: could not compile catalog: {}, {} in {scope}",
+            plural(e, "error"),
+            plural(w, "warning")
+        ),
     }
 }
 
@@ -205,7 +232,8 @@ fn github(diagnostics: &[Diagnostic]) -> String {
             Some(help) => format!("{}\nhelp: {help}", d.message),
             None => d.message.clone(),
         };
-        writeln!(out, "::{} {properties}::{}", d.severity.as_str(), escape_data(&message)).expect("writing to a String");
+        writeln!(out, "::{} {properties}::{}", d.severity.as_str(), escape_data(&message))
+            .expect("writing to a String");
     }
     out
 }

@@ -41,7 +41,11 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     let per_service: Vec<(String, Vec<u8>)> = catalog
         .services
         .par_iter()
-        .flat_map_iter(|s| service_files(catalog, s).into_iter().map(|(path, value)| (path, to_bytes(&value))))
+        .flat_map_iter(|s| {
+            service_files(catalog, s)
+                .into_iter()
+                .map(|(path, value)| (path, to_bytes(&value)))
+        })
         .collect();
     bulk.extend(per_service);
 
@@ -57,7 +61,11 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         put(format!("{base}/services.json"), json!({ "data": owned }));
     }
 
-    let resource_rows: Vec<Json> = catalog.resources.keys().map(|name| resource_row(catalog, name)).collect();
+    let resource_rows: Vec<Json> = catalog
+        .resources
+        .keys()
+        .map(|name| resource_row(catalog, name))
+        .collect();
     for (path, page) in paginate("resources", resource_rows, PAGE_SIZE) {
         put(path, page);
     }
@@ -66,11 +74,17 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         if let Some(latest) = latest_version(catalog, versions) {
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
         }
-        let list: Vec<Json> = versions.iter().map(|&v| version_row(&catalog.entities[v], name)).collect();
+        let list: Vec<Json> = versions
+            .iter()
+            .map(|&v| version_row(&catalog.entities[v], name))
+            .collect();
         put(format!("{base}/versions.json"), json!({ "name": name, "data": list }));
         for &v in versions {
             let entity = &catalog.entities[v];
-            put(format!("{base}/{}.json", version_text(entity)), version_document(entity));
+            put(
+                format!("{base}/{}.json", version_text(entity)),
+                version_document(entity),
+            );
         }
     }
 
@@ -79,7 +93,12 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         .par_iter()
         .enumerate()
         .filter(|(_, e)| e.kind != Kind::ResourceDefinition)
-        .map(|(i, e)| (format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)), to_bytes(&entity_document(catalog, i))))
+        .map(|(i, e)| {
+            (
+                format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
+                to_bytes(&entity_document(catalog, i)),
+            )
+        })
         .collect();
     bulk.extend(entity_files);
     for (path, bytes) in bulk {
@@ -101,7 +120,11 @@ fn to_bytes(value: &Json) -> Vec<u8> {
 
 /// `namespace/name`, lowercase, as used in paths.
 fn path_of(entity: &Entity) -> String {
-    format!("{}/{}", entity.metadata.namespace.to_ascii_lowercase(), entity.metadata.name.to_ascii_lowercase())
+    format!(
+        "{}/{}",
+        entity.metadata.namespace.to_ascii_lowercase(),
+        entity.metadata.name.to_ascii_lowercase()
+    )
 }
 
 /// The entity ref Backstage writes in relations: `kind:namespace/name`.
@@ -119,7 +142,13 @@ fn url_of(entity: &Entity) -> String {
 }
 
 fn indices_of(catalog: &Catalog, kind: Kind) -> Vec<usize> {
-    catalog.entities.iter().enumerate().filter(|(_, e)| e.kind == kind).map(|(i, _)| i).collect()
+    catalog
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == kind)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A compact reference to another entity.
@@ -129,7 +158,10 @@ fn entity_link(catalog: &Catalog, index: usize) -> Json {
 }
 
 fn links(catalog: &Catalog, entity: usize, relation: &str) -> Vec<Json> {
-    catalog.related(entity, relation).map(|t| entity_link(catalog, t)).collect()
+    catalog
+        .related(entity, relation)
+        .map(|t| entity_link(catalog, t))
+        .collect()
 }
 
 /// Splits `rows` into pages: page 1 at `api/v1/{list}.json`, page N at
@@ -137,7 +169,13 @@ fn links(catalog: &Catalog, entity: usize, relation: &str) -> Vec<Json> {
 pub fn paginate(list: &str, rows: Vec<Json>, page_size: usize) -> Vec<(String, Json)> {
     let total = rows.len();
     let pages = total.div_ceil(page_size).max(1);
-    let path = |page: usize| if page == 1 { format!("{PREFIX}/{list}.json") } else { format!("{PREFIX}/pages/{list}/{page}.json") };
+    let path = |page: usize| {
+        if page == 1 {
+            format!("{PREFIX}/{list}.json")
+        } else {
+            format!("{PREFIX}/pages/{list}/{page}.json")
+        }
+    };
     let mut chunks: Vec<Vec<Json>> = rows.chunks(page_size).map(<[Json]>::to_vec).collect();
     chunks.resize(pages, Vec::new());
     chunks
@@ -146,7 +184,10 @@ pub fn paginate(list: &str, rows: Vec<Json>, page_size: usize) -> Vec<(String, J
         .map(|(i, data)| {
             let page = i + 1;
             let next = (page < pages).then(|| path(page + 1));
-            (path(page), json!({ "data": data, "pagination": { "has_more": page < pages, "next": next, "total_count": total } }))
+            (
+                path(page),
+                json!({ "data": data, "pagination": { "has_more": page < pages, "next": next, "total_count": total } }),
+            )
         })
         .collect()
 }
@@ -220,7 +261,11 @@ fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'static str> {
 }
 
 fn on_call_json(service: &Service) -> Vec<Json> {
-    service.on_call.iter().map(|o| json!({ "annotation": o.annotation, "value": o.value, "inherited_from_owner": o.from_owner })).collect()
+    service
+        .on_call
+        .iter()
+        .map(|o| json!({ "annotation": o.annotation, "value": o.value, "inherited_from_owner": o.from_owner }))
+        .collect()
 }
 
 /// `services/{ns}/{name}.json`, `…/dependencies.json`, `…/routing.json`.
@@ -228,7 +273,11 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     let i = service.entity;
     let entity = &catalog.entities[i];
     let base = format!("{PREFIX}/services/{}", path_of(entity));
-    let domain = service.system.and_then(|s| catalog.related(s, "partOf").find(|&d| catalog.entities[d].kind == Kind::Domain));
+    let domain = service.system.and_then(|s| {
+        catalog
+            .related(s, "partOf")
+            .find(|&d| catalog.entities[d].kind == Kind::Domain)
+    });
     let node = entity.locate("/metadata/name");
     let detail = json!({
         "ref": ref_of(entity),
@@ -272,7 +321,15 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         "downstream": { "direct": links(catalog, i, "dependencyOf"), "transitive": transitive("dependencyOf") },
     });
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
-    let escalation: Vec<Json> = owner.map(|o| catalog.transitive(o, "childOf").into_iter().map(|(g, _)| entity_link(catalog, g)).collect()).unwrap_or_default();
+    let escalation: Vec<Json> = owner
+        .map(|o| {
+            catalog
+                .transitive(o, "childOf")
+                .into_iter()
+                .map(|(g, _)| entity_link(catalog, g))
+                .collect()
+        })
+        .unwrap_or_default();
     let routing = json!({
         "ref": ref_of(entity),
         "tier": service.tier,
@@ -284,7 +341,11 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         "on_call": on_call_json(service),
         "escalation": escalation,
     });
-    vec![(format!("{base}.json"), detail), (format!("{base}/dependencies.json"), dependencies), (format!("{base}/routing.json"), routing)]
+    vec![
+        (format!("{base}.json"), detail),
+        (format!("{base}/dependencies.json"), dependencies),
+        (format!("{base}/routing.json"), routing),
+    ]
 }
 
 fn owned_services<'a>(catalog: &'a Catalog, team: usize) -> impl Iterator<Item = &'a Service> + 'a {
@@ -308,10 +369,14 @@ fn team_row(catalog: &Catalog, team: usize) -> Json {
 
 fn team_detail(catalog: &Catalog, team: usize) -> Json {
     let entity = &catalog.entities[team];
-    let on_call: Vec<Json> = ["pagerduty.com/service-id", "pagerduty.com/integration-key", "opsgenie.com/team"]
-        .iter()
-        .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
-        .collect();
+    let on_call: Vec<Json> = [
+        "pagerduty.com/service-id",
+        "pagerduty.com/integration-key",
+        "opsgenie.com/team",
+    ]
+    .iter()
+    .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
+    .collect();
     json!({
         "ref": ref_of(entity),
         "namespace": entity.metadata.namespace,
@@ -330,7 +395,11 @@ fn team_detail(catalog: &Catalog, team: usize) -> Json {
 }
 
 fn version_text(entity: &Entity) -> &str {
-    entity.resource_definition.as_ref().and_then(|rd| rd.version.as_deref()).unwrap_or_default()
+    entity
+        .resource_definition
+        .as_ref()
+        .and_then(|rd| rd.version.as_deref())
+        .unwrap_or_default()
 }
 
 /// The version "latest" points at: the highest stable version that is not
@@ -339,11 +408,19 @@ pub fn latest_version(catalog: &Catalog, versions: &[usize]) -> Option<usize> {
     let parsed = |&v: &usize| {
         let entity = &catalog.entities[v];
         let yanked = entity.resource_definition.as_ref().is_some_and(|rd| rd.yanked);
-        semver::Version::parse(version_text(entity)).ok().filter(|_| !yanked).map(|s| (v, s))
+        semver::Version::parse(version_text(entity))
+            .ok()
+            .filter(|_| !yanked)
+            .map(|s| (v, s))
     };
     let candidates: Vec<(usize, semver::Version)> = versions.iter().filter_map(parsed).collect();
-    let stable = candidates.iter().filter(|(_, s)| s.pre.is_empty()).max_by(|a, b| a.1.cmp(&b.1));
-    stable.or_else(|| candidates.iter().max_by(|a, b| a.1.cmp(&b.1))).map(|(v, _)| *v)
+    let stable = candidates
+        .iter()
+        .filter(|(_, s)| s.pre.is_empty())
+        .max_by(|a, b| a.1.cmp(&b.1));
+    stable
+        .or_else(|| candidates.iter().max_by(|a, b| a.1.cmp(&b.1)))
+        .map(|(v, _)| *v)
 }
 
 fn resource_row(catalog: &Catalog, name: &str) -> Json {

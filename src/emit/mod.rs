@@ -47,10 +47,17 @@ pub struct BuildReport {
 pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let counts = compilation.counts();
-    let info = BuildInfo { cairn_version: env!("CARGO_PKG_VERSION"), errors: counts.errors, warnings: counts.warnings };
+    let info = BuildInfo {
+        cairn_version: env!("CARGO_PKG_VERSION"),
+        errors: counts.errors,
+        warnings: counts.warnings,
+    };
     let mut files = api::api_files(&compilation.catalog, &compilation.config, &info);
     for schema in SCHEMAS.files() {
-        files.insert(format!("schemas/{}", schema.path().display()), schema.contents().to_vec());
+        files.insert(
+            format!("schemas/{}", schema.path().display()),
+            schema.contents().to_vec(),
+        );
     }
     let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
@@ -68,7 +75,9 @@ pub fn safe_relative_path(path: &str) -> bool {
     !path.is_empty()
         && !path.starts_with('/')
         && !path.contains(['\\', '\0', ':'])
-        && path.split('/').all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+        && path
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
 }
 
 /// Writes `files` into `out_dir`, replacing what was there, atomically: the
@@ -80,31 +89,48 @@ pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::R
         bail!("refusing to write `{bad}`: not a plain relative path");
     }
     let root = std::fs::canonicalize(root).with_context(|| format!("cannot resolve `{}`", root.display()))?;
-    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = out_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
     let parent = std::fs::canonicalize(parent)?;
-    let name = out_dir.file_name().with_context(|| format!("`{}` is not a directory name", out_dir.display()))?;
+    let name = out_dir
+        .file_name()
+        .with_context(|| format!("`{}` is not a directory name", out_dir.display()))?;
     let target = parent.join(name);
     if root.starts_with(&target) {
-        bail!("refusing to write the output to `{}`: it contains the catalog", out_dir.display());
+        bail!(
+            "refusing to write the output to `{}`: it contains the catalog",
+            out_dir.display()
+        );
     }
-    let staging = tempfile::Builder::new().prefix(".cairn-build-").tempdir_in(&parent).context("cannot create a temporary directory for the build")?;
+    let staging = tempfile::Builder::new()
+        .prefix(".cairn-build-")
+        .tempdir_in(&parent)
+        .context("cannot create a temporary directory for the build")?;
     // Directories first, each once, then the files; both in parallel
     // (`create_dir_all` tolerates a parent created by another thread).
-    let dirs: std::collections::BTreeSet<&str> = files.keys().filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir)).collect();
+    let dirs: std::collections::BTreeSet<&str> = files
+        .keys()
+        .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
     dirs.par_iter().try_for_each(|dir| {
         let path = staging.path().join(dir);
         std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))
     })?;
-    files.par_iter().try_for_each(|(relative, contents)| -> anyhow::Result<()> {
-        let path = staging.path().join(relative);
-        std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
-    })?;
+    files
+        .par_iter()
+        .try_for_each(|(relative, contents)| -> anyhow::Result<()> {
+            let path = staging.path().join(relative);
+            std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
+        })?;
     let staged = staging.keep();
     let old = parent.join(format!(".cairn-old-{}-{}", name.to_string_lossy(), std::process::id()));
     let had_old = target.exists();
     if had_old {
-        std::fs::rename(&target, &old).with_context(|| format!("cannot move the previous `{}` aside", target.display()))?;
+        std::fs::rename(&target, &old)
+            .with_context(|| format!("cannot move the previous `{}` aside", target.display()))?;
     }
     if let Err(error) = std::fs::rename(&staged, &target) {
         if had_old {
@@ -114,7 +140,8 @@ pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::R
         return Err(error).with_context(|| format!("cannot move the new build into `{}`", target.display()));
     }
     if had_old {
-        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous build at `{}`", old.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove the previous build at `{}`", old.display()))?;
     }
     Ok(())
 }
@@ -125,10 +152,24 @@ mod tests {
 
     #[test]
     fn safe_paths() {
-        for good in ["api/v1/status.json", "a/b.c/d-e_f.json", "schemas/component.schema.json"] {
+        for good in [
+            "api/v1/status.json",
+            "a/b.c/d-e_f.json",
+            "schemas/component.schema.json",
+        ] {
             assert!(safe_relative_path(good), "{good}");
         }
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "a/./b", "a\\b", "c:/x", "a/"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "c:/x",
+            "a/",
+        ] {
             assert!(!safe_relative_path(bad), "{bad}");
         }
     }
@@ -144,13 +185,20 @@ mod tests {
         assert_eq!(std::fs::read(out.join("a/b.json")).unwrap(), b"1");
         let unsafe_files = Files::from([("../escape.json".to_string(), b"2".to_vec())]);
         assert!(write_atomically(&root, &out, &unsafe_files).is_err());
-        assert_eq!(std::fs::read(out.join("a/b.json")).unwrap(), b"1", "previous output untouched");
+        assert_eq!(
+            std::fs::read(out.join("a/b.json")).unwrap(),
+            b"1",
+            "previous output untouched"
+        );
         assert!(!root.join("escape.json").exists());
         let next = Files::from([("c.json".to_string(), b"3".to_vec())]);
         write_atomically(&root, &out, &next).unwrap();
         assert!(!out.join("a/b.json").exists(), "stale files are gone");
         assert_eq!(std::fs::read(out.join("c.json")).unwrap(), b"3");
-        let leftovers: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(leftovers, ["dist"], "no temporary directories left behind");
     }
 

@@ -58,11 +58,14 @@ fn kinds_text(kinds: &[Kind]) -> String {
     format!("{article} {names}")
 }
 
+/// A relation from the first entity to the third, as (source, kind, target).
+type Edge = (usize, &'static str, usize);
+
 /// Resolves every ref of every entity and records relations both ways.
 pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnostic>) {
     // Lookups are independent: run them in parallel, then record the edges
     // in one sorted set so the result does not depend on scheduling.
-    let results: Vec<(Vec<(usize, &'static str, usize)>, Vec<Diagnostic>)> = catalog
+    let results: Vec<(Vec<Edge>, Vec<Diagnostic>)> = catalog
         .entities
         .par_iter()
         .enumerate()
@@ -82,7 +85,7 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
             (edges, found)
         })
         .collect();
-    let mut all_edges: BTreeSet<(usize, &'static str, usize)> = BTreeSet::new();
+    let mut all_edges: BTreeSet<Edge> = BTreeSet::new();
     for (edges, found) in results {
         all_edges.extend(edges);
         diagnostics.extend(found);

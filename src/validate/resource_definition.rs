@@ -19,11 +19,14 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Entity, Input};
 use crate::parse::Value;
 
-static SNAKE_CASE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$").expect("valid regex"));
+static SNAKE_CASE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$").expect("valid regex"));
 
 /// Checks one `kind: ResourceDefinition` entity.
 pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(definition) = &entity.resource_definition else { return };
+    let Some(definition) = &entity.resource_definition else {
+        return;
+    };
     check_version(entity, diagnostics);
     check_names(entity, diagnostics);
     for input in &definition.inputs {
@@ -34,7 +37,9 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn check_version(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(node) = entity.node.pointer("/metadata/version") else { return };
+    let Some(node) = entity.node.pointer("/metadata/version") else {
+        return;
+    };
     let at = super::at(entity, "/metadata/version");
     let problem = match &node.value {
         Value::Int(_) | Value::Float(_) => {
@@ -60,25 +65,41 @@ fn version_problem(text: &str) -> Option<(String, String)> {
     }
     if text.contains('+') {
         let base = text.split('+').next().unwrap_or_default();
-        return bad("has build metadata, which a catalog version may not carry", format!("write `{base}`; publish a new version for a new build"));
+        return bad(
+            "has build metadata, which a catalog version may not carry",
+            format!("write `{base}`; publish a new version for a new build"),
+        );
     }
     match semver::Version::parse(text) {
         Ok(_) => None,
         Err(_) => {
             let core = text.split('-').next().unwrap_or_default();
             let parts: Vec<&str> = core.split('.').collect();
-            if parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+            if parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            {
                 if parts.len() < 3 {
                     let mut fixed = parts.clone();
                     fixed.resize(3, "0");
-                    return bad("needs three parts, MAJOR.MINOR.PATCH", format!("write `{}`", fixed.join(".")));
+                    return bad(
+                        "needs three parts, MAJOR.MINOR.PATCH",
+                        format!("write `{}`", fixed.join(".")),
+                    );
                 }
                 if parts.iter().any(|p| p.len() > 1 && p.starts_with('0')) {
-                    let fixed: Vec<String> = parts.iter().map(|p| p.trim_start_matches('0').to_string()).map(|p| if p.is_empty() { "0".into() } else { p }).collect();
+                    let fixed: Vec<String> = parts
+                        .iter()
+                        .map(|p| p.trim_start_matches('0').to_string())
+                        .map(|p| if p.is_empty() { "0".into() } else { p })
+                        .collect();
                     return bad("has a leading zero", format!("write `{}`", fixed.join(".")));
                 }
             }
-            bad("is not a SemVer 2.0.0 version", "write MAJOR.MINOR.PATCH, e.g. `1.2.0` or `2.0.0-rc.1`".into())
+            bad(
+                "is not a SemVer 2.0.0 version",
+                "write MAJOR.MINOR.PATCH, e.g. `1.2.0` or `2.0.0-rc.1`".into(),
+            )
         }
     }
 }
@@ -103,15 +124,25 @@ fn to_snake_case(name: &str) -> String {
 
 fn check_names(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let definition = entity.resource_definition.as_ref().expect("checked by caller");
-    let inputs = definition.inputs.iter().map(|i| (i.name.as_str(), i.pointer.as_str(), "input"));
-    let outputs = definition.outputs.iter().map(|o| (o.name.as_str(), o.pointer.as_str(), "output"));
+    let inputs = definition
+        .inputs
+        .iter()
+        .map(|i| (i.name.as_str(), i.pointer.as_str(), "input"));
+    let outputs = definition
+        .outputs
+        .iter()
+        .map(|o| (o.name.as_str(), o.pointer.as_str(), "output"));
     let mut first_seen: HashMap<(&str, &str), &str> = HashMap::new();
     for (name, pointer, what) in inputs.chain(outputs) {
         let name_pointer = format!("{pointer}/name");
         if !SNAKE_CASE.is_match(name) {
             diagnostics.push(
-                Diagnostic::new(Code::InputNameCase, super::at(entity, &name_pointer), format!("{what} name `{name}` is not snake_case"))
-                    .with_help(format!("write `{}`", to_snake_case(name))),
+                Diagnostic::new(
+                    Code::InputNameCase,
+                    super::at(entity, &name_pointer),
+                    format!("{what} name `{name}` is not snake_case"),
+                )
+                .with_help(format!("write `{}`", to_snake_case(name))),
             );
         }
         match first_seen.get(&(what, name)) {
@@ -123,7 +154,9 @@ fn check_names(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                         super::at(entity, &name_pointer),
                         format!("{what} `{name}` is defined twice (first at line {})", first_at.line),
                     )
-                    .with_help(format!("rename or remove one of them; {what} names are unique across the definition"))
+                    .with_help(format!(
+                        "rename or remove one of them; {what} names are unique across the definition"
+                    ))
                     .with_related("first defined here", first_at),
                 );
             }
@@ -141,7 +174,10 @@ fn is_numeric(input: &Input) -> bool {
 /// Whether min/max apply to `input` (value bounds for numbers, length
 /// bounds for strings and arrays).
 fn takes_bounds(input: &Input) -> bool {
-    matches!(input.value_type.as_deref(), Some("integer" | "number" | "string" | "array") | None)
+    matches!(
+        input.value_type.as_deref(),
+        Some("integer" | "number" | "string" | "array") | None
+    )
 }
 
 fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>) {
@@ -150,14 +186,29 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
         let at = super::at(entity, &format!("{validation}/pattern"));
         if !matches!(input.value_type.as_deref(), Some("string") | None) {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidPattern, at, format!("`pattern` on `{}` has no effect: patterns apply to strings", input.name))
-                    .with_help("remove the pattern or make the input a string"),
+                Diagnostic::new(
+                    Code::InvalidPattern,
+                    at,
+                    format!("`pattern` on `{}` has no effect: patterns apply to strings", input.name),
+                )
+                .with_help("remove the pattern or make the input a string"),
             );
         } else if let Err(error) = Regex::new(pattern) {
-            let first_line = error.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or_default().trim_start_matches("error: ").to_string();
+            let text = error.to_string();
+            let first_line = text
+                .lines()
+                .map(str::trim)
+                .rfind(|l| !l.is_empty())
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
             diagnostics.push(
-                Diagnostic::new(Code::InvalidPattern, at, format!("pattern of `{}` does not compile: {first_line}", input.name))
-                    .with_help("fix the regular expression; in double-quoted YAML write a backslash as `\\\\`"),
+                Diagnostic::new(
+                    Code::InvalidPattern,
+                    at,
+                    format!("pattern of `{}` does not compile: {first_line}", input.name),
+                )
+                .with_help("fix the regular expression; in double-quoted YAML write a backslash as `\\\\`"),
             );
         }
     }
@@ -167,7 +218,10 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
             Diagnostic::new(
                 Code::InvalidBounds,
                 super::at(entity, &format!("{validation}/{key}")),
-                format!("`{key}` on `{}` has no effect: bounds apply to numbers, strings and arrays", input.name),
+                format!(
+                    "`{key}` on `{}` has no effect: bounds apply to numbers, strings and arrays",
+                    input.name
+                ),
             )
             .with_help("remove the bound or change the input's type"),
         );
@@ -175,15 +229,26 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
     if let (Some(min), Some(max)) = (input.min, input.max) {
         if min > max {
             diagnostics.push(
-                Diagnostic::new(Code::InvalidBounds, super::at(entity, &format!("{validation}/min")), format!("`{}` has min {min} greater than max {max}: no value is valid", input.name))
-                    .with_help("swap the bounds or fix one of them"),
+                Diagnostic::new(
+                    Code::InvalidBounds,
+                    super::at(entity, &format!("{validation}/min")),
+                    format!(
+                        "`{}` has min {min} greater than max {max}: no value is valid",
+                        input.name
+                    ),
+                )
+                .with_help("swap the bounds or fix one of them"),
             );
         }
     }
     if input.allowed.as_ref().is_some_and(Vec::is_empty) {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidBounds, super::at(entity, &format!("{validation}/enum")), format!("`{}` has an empty `enum`: no value is valid", input.name))
-                .with_help("list the allowed values or remove `enum`"),
+            Diagnostic::new(
+                Code::InvalidBounds,
+                super::at(entity, &format!("{validation}/enum")),
+                format!("`{}` has an empty `enum`: no value is valid", input.name),
+            )
+            .with_help("list the allowed values or remove `enum`"),
         );
     }
 }
@@ -200,7 +265,10 @@ pub fn value_problem(input: &Input, value: &Json) -> Option<String> {
         _ => true,
     };
     if !type_ok {
-        return Some(format!("is not of type {}", input.value_type.as_deref().unwrap_or_default()));
+        return Some(format!(
+            "is not of type {}",
+            input.value_type.as_deref().unwrap_or_default()
+        ));
     }
     if let Some(allowed) = &input.allowed {
         if !allowed.is_empty() && !allowed.contains(value) {
@@ -216,10 +284,24 @@ pub fn value_problem(input: &Input, value: &Json) -> Option<String> {
     };
     if let Some(measure) = measure {
         if let Some(min) = input.min.filter(|min| measure < *min) {
-            return Some(format!("is below the minimum {min}{}", if what.is_empty() { String::new() } else { format!(" ({measure}{what})") }));
+            return Some(format!(
+                "is below the minimum {min}{}",
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({measure}{what})")
+                }
+            ));
         }
         if let Some(max) = input.max.filter(|max| measure > *max) {
-            return Some(format!("is above the maximum {max}{}", if what.is_empty() { String::new() } else { format!(" ({measure}{what})") }));
+            return Some(format!(
+                "is above the maximum {max}{}",
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({measure}{what})")
+                }
+            ));
         }
     }
     if let (Some(pattern), Json::String(s)) = (&input.pattern, value) {
@@ -236,8 +318,12 @@ fn check_default(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnosti
     let Some(default) = &input.default else { return };
     if let Some(why) = value_problem(input, default) {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidDefault, super::at(entity, &format!("{}/default", input.pointer)), format!("default {default} of `{}` {why}", input.name))
-                .with_help("change the default to a value the input accepts, or relax the validation"),
+            Diagnostic::new(
+                Code::InvalidDefault,
+                super::at(entity, &format!("{}/default", input.pointer)),
+                format!("default {default} of `{}` {why}", input.name),
+            )
+            .with_help("change the default to a value the input accepts, or relax the validation"),
         );
     }
 }
@@ -256,7 +342,9 @@ fn check_engines(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                     super::key_at(entity, &pointer),
                     format!("`engine_configs` configures `{engine}`, which is not in `supported_engines`"),
                 )
-                .with_help(format!("add `{engine}` to `spec.supported_engines` or remove its configuration")),
+                .with_help(format!(
+                    "add `{engine}` to `spec.supported_engines` or remove its configuration"
+                )),
             );
         }
     }
@@ -271,9 +359,16 @@ mod tests {
     fn check_text(text: &str) -> Vec<(Code, u32, String)> {
         let parsed = parse_yaml("rd.yaml", text);
         let mut diagnostics = parsed.diagnostics;
-        let entity = parsed.documents.into_iter().find_map(|d| lower_document("rd.yaml", d, &mut diagnostics)).unwrap();
+        let entity = parsed
+            .documents
+            .into_iter()
+            .find_map(|d| lower_document("rd.yaml", d, &mut diagnostics))
+            .unwrap();
         check(&entity, &mut diagnostics);
-        diagnostics.into_iter().map(|d| (d.code, d.location.line, d.help.unwrap_or_default())).collect()
+        diagnostics
+            .into_iter()
+            .map(|d| (d.code, d.location.line, d.help.unwrap_or_default()))
+            .collect()
     }
 
     fn definition(version: &str, inputs: &str) -> String {
@@ -282,7 +377,11 @@ mod tests {
 
     #[test]
     fn the_seed_is_clean() {
-        let seed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed-resource-definition/aws-rds-mysql.yaml")).unwrap();
+        let seed = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/seed-resource-definition/aws-rds-mysql.yaml"
+        ))
+        .unwrap();
         assert_eq!(check_text(&seed), []);
     }
 
@@ -310,35 +409,91 @@ mod tests {
 
     #[test]
     fn patterns_must_compile() {
-        let found = check_text(&definition("\"1.0.0\"", "    - { name: class, type: string, validation: { pattern: \"^db\\\\.[a-z\" } }\n"));
+        let found = check_text(&definition(
+            "\"1.0.0\"",
+            "    - { name: class, type: string, validation: { pattern: \"^db\\\\.[a-z\" } }\n",
+        ));
         assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [Code::InvalidPattern]);
-        assert_eq!(check_text(&definition("\"1.0.0\"", "    - { name: class, type: string, validation: { pattern: \"^db\\\\.[a-z]+$\" } }\n")), []);
+        assert_eq!(
+            check_text(&definition(
+                "\"1.0.0\"",
+                "    - { name: class, type: string, validation: { pattern: \"^db\\\\.[a-z]+$\" } }\n"
+            )),
+            []
+        );
     }
 
     #[test]
     fn defaults_satisfy_their_validation() {
-        let default = |input: &str| check_text(&definition("\"1.0.0\"", input)).into_iter().map(|f| f.0).collect::<Vec<_>>();
-        assert_eq!(default("    - { name: gb, type: integer, default: 5, validation: { min: 20 } }\n"), [Code::InvalidDefault]);
-        assert_eq!(default("    - { name: gb, type: integer, default: 25, validation: { min: 20 } }\n"), []);
-        assert_eq!(default("    - { name: n, type: string, default: abc, validation: { pattern: \"^[0-9]+$\" } }\n"), [Code::InvalidDefault]);
-        assert_eq!(default("    - { name: n, type: integer, default: x }\n"), [Code::InvalidDefault]);
-        assert_eq!(default("    - { name: n, type: integer, default: 7.5 }\n"), [Code::InvalidDefault]);
-        assert_eq!(default("    - { name: v, type: string, default: \"13\", validation: { enum: [\"14\", \"15\"] } }\n"), [Code::InvalidDefault]);
-        assert_eq!(default("    - { name: v, type: string, default: \"15\", validation: { enum: [\"14\", \"15\"] } }\n"), []);
+        let default = |input: &str| {
+            check_text(&definition("\"1.0.0\"", input))
+                .into_iter()
+                .map(|f| f.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            default("    - { name: gb, type: integer, default: 5, validation: { min: 20 } }\n"),
+            [Code::InvalidDefault]
+        );
+        assert_eq!(
+            default("    - { name: gb, type: integer, default: 25, validation: { min: 20 } }\n"),
+            []
+        );
+        assert_eq!(
+            default("    - { name: n, type: string, default: abc, validation: { pattern: \"^[0-9]+$\" } }\n"),
+            [Code::InvalidDefault]
+        );
+        assert_eq!(
+            default("    - { name: n, type: integer, default: x }\n"),
+            [Code::InvalidDefault]
+        );
+        assert_eq!(
+            default("    - { name: n, type: integer, default: 7.5 }\n"),
+            [Code::InvalidDefault]
+        );
+        assert_eq!(
+            default("    - { name: v, type: string, default: \"13\", validation: { enum: [\"14\", \"15\"] } }\n"),
+            [Code::InvalidDefault]
+        );
+        assert_eq!(
+            default("    - { name: v, type: string, default: \"15\", validation: { enum: [\"14\", \"15\"] } }\n"),
+            []
+        );
     }
 
     #[test]
     fn bounds_make_sense() {
-        let found = |input: &str| check_text(&definition("\"1.0.0\"", input)).into_iter().map(|f| f.0).collect::<Vec<_>>();
-        assert_eq!(found("    - { name: n, type: integer, validation: { min: 10, max: 1 } }\n"), [Code::InvalidBounds]);
-        assert_eq!(found("    - { name: b, type: boolean, validation: { min: 1 } }\n"), [Code::InvalidBounds]);
-        assert_eq!(found("    - { name: b, type: integer, validation: { enum: [] } }\n"), [Code::InvalidBounds]);
-        assert_eq!(found("    - { name: b, type: integer, validation: { pattern: \"^1$\" } }\n"), [Code::InvalidPattern]);
+        let found = |input: &str| {
+            check_text(&definition("\"1.0.0\"", input))
+                .into_iter()
+                .map(|f| f.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found("    - { name: n, type: integer, validation: { min: 10, max: 1 } }\n"),
+            [Code::InvalidBounds]
+        );
+        assert_eq!(
+            found("    - { name: b, type: boolean, validation: { min: 1 } }\n"),
+            [Code::InvalidBounds]
+        );
+        assert_eq!(
+            found("    - { name: b, type: integer, validation: { enum: [] } }\n"),
+            [Code::InvalidBounds]
+        );
+        assert_eq!(
+            found("    - { name: b, type: integer, validation: { pattern: \"^1$\" } }\n"),
+            [Code::InvalidPattern]
+        );
     }
 
     #[test]
     fn engine_configs_name_supported_engines() {
-        let text = definition("\"1.0.0\"", "").replace("terraform: { module_source: x }", "pulumi: { program_template: x }");
-        assert_eq!(check_text(&text).into_iter().map(|f| f.0).collect::<Vec<_>>(), [Code::UnsupportedEngineConfig]);
+        let text =
+            definition("\"1.0.0\"", "").replace("terraform: { module_source: x }", "pulumi: { program_template: x }");
+        assert_eq!(
+            check_text(&text).into_iter().map(|f| f.0).collect::<Vec<_>>(),
+            [Code::UnsupportedEngineConfig]
+        );
     }
 }

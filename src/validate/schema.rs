@@ -92,7 +92,10 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                 continue;
             }
             ValidationErrorKind::Required { property } => {
-                missing.entry(parent.to_string()).or_default().push(property.as_str().unwrap_or_default().to_string());
+                missing
+                    .entry(parent.to_string())
+                    .or_default()
+                    .push(property.as_str().unwrap_or_default().to_string());
                 continue;
             }
             ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
@@ -103,16 +106,43 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             _ => (super::at(entity, parent), error.to_string()),
         };
         let help = help_for(error.kind(), entity.kind);
-        diagnostics.push(Diagnostic::new(Code::SchemaViolation, location.clone(), format!("{}: {message}", what(entity, &location.pointer))).with_help(help));
+        diagnostics.push(
+            Diagnostic::new(
+                Code::SchemaViolation,
+                location.clone(),
+                format!("{}: {message}", what(entity, &location.pointer)),
+            )
+            .with_help(help),
+        );
     }
     for (parent, properties) in missing {
         // Shown at the key of the mapping that lacks them.
-        let location = if parent.is_empty() { super::at(entity, &parent) } else { super::key_at(entity, &parent) };
-        let list = properties.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
-        let noun = if properties.len() == 1 { "property" } else { "properties" };
+        let location = if parent.is_empty() {
+            super::at(entity, &parent)
+        } else {
+            super::key_at(entity, &parent)
+        };
+        let list = properties
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if properties.len() == 1 {
+            "property"
+        } else {
+            "properties"
+        };
         diagnostics.push(
-            Diagnostic::new(Code::SchemaViolation, location, format!("{}: missing required {noun} {list}", what(entity, &parent)))
-                .with_help(format!("add {list}; schemas/{} lists the fields a {} needs", entity.kind.schema_file(), entity.kind.as_str())),
+            Diagnostic::new(
+                Code::SchemaViolation,
+                location,
+                format!("{}: missing required {noun} {list}", what(entity, &parent)),
+            )
+            .with_help(format!(
+                "add {list}; schemas/{} lists the fields a {} needs",
+                entity.kind.schema_file(),
+                entity.kind.as_str()
+            )),
         );
     }
 }

@@ -11,7 +11,12 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -44,7 +49,8 @@ fn build_writes_the_api_and_the_schemas() {
     ] {
         assert!(dist.join(file).is_file(), "{file} missing");
     }
-    let status: serde_json::Value = serde_json::from_slice(&std::fs::read(dist.join("api/v1/status.json")).unwrap()).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("api/v1/status.json")).unwrap()).unwrap();
     assert!(status["services"].as_u64().unwrap() >= 20);
     assert!(run.stderr.contains("wrote"), "{}", run.stderr);
 }
@@ -89,7 +95,10 @@ fn the_output_directory_is_not_read_as_catalog() {
     let catalog = demo();
     assert_eq!(catalog.cairn(&["-q", "build"]).status, 0);
     // dist/ holds JSON only, but a YAML file left there must not count either.
-    catalog.write("dist/stray.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: stray }\nspec: {}\n");
+    catalog.write(
+        "dist/stray.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: stray }\nspec: {}\n",
+    );
     assert_eq!(catalog.cairn(&["-q", "build"]).status, 0);
 }
 
@@ -100,6 +109,7 @@ fn base_url_must_be_a_path() {
     assert_eq!(run.status, 2);
     let run = catalog.cairn(&["-q", "build", "--base-url", "/portal"]);
     assert_eq!(run.status, 0);
-    let openapi: serde_json::Value = serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/openapi.json")).unwrap()).unwrap();
+    let openapi: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/openapi.json")).unwrap()).unwrap();
     assert_eq!(openapi["servers"][0]["url"], "/portal/");
 }

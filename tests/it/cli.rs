@@ -102,12 +102,24 @@ fn github_and_sarif_formats() {
     let catalog = TestCatalog::fixture("broken");
     let github = catalog.cairn(&["--format", "github", "check"]);
     assert_eq!(github.status, 1);
-    assert!(github.stdout.lines().all(|l| l.starts_with("::error ") || l.starts_with("::warning ")), "{}", github.stdout);
-    assert!(github.stdout.contains("::error file=services/checkout.yaml,line=11,col=10,title=unresolved-ref::"));
+    assert!(
+        github
+            .stdout
+            .lines()
+            .all(|l| l.starts_with("::error ") || l.starts_with("::warning ")),
+        "{}",
+        github.stdout
+    );
+    assert!(github
+        .stdout
+        .contains("::error file=services/checkout.yaml,line=11,col=10,title=unresolved-ref::"));
     let sarif = catalog.cairn(&["--format", "sarif", "check"]);
     let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
     assert_eq!(log["version"], "2.1.0");
-    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), catalog.cairn(&["--format", "json", "check"]).codes().len());
+    assert_eq!(
+        log["runs"][0]["results"].as_array().unwrap().len(),
+        catalog.cairn(&["--format", "json", "check"]).codes().len()
+    );
 }
 
 #[test]
@@ -115,6 +127,9 @@ fn clean_catalog_prints_one_summary_line() {
     let catalog = TestCatalog::empty();
     catalog.write("teams.yaml", TEAM).write("svc.yaml", SERVICE);
     let run = catalog.cairn(&["check"]);
-    assert_eq!((run.status, run.stdout.as_str()), (0, "checked 2 files (2 entities): no problems\n"));
+    assert_eq!(
+        (run.status, run.stdout.as_str()),
+        (0, "checked 2 files (2 entities): no problems\n")
+    );
     assert_eq!(catalog.cairn(&["-q", "check"]).stdout, "");
 }

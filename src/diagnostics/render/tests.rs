@@ -12,26 +12,56 @@ impl SourceLines for Lines {
 }
 
 fn at(file: &str, line: u32, column: u32, pointer: &str) -> Location {
-    Location { file: file.into(), line, column, pointer: pointer.into() }
+    Location {
+        file: file.into(),
+        line,
+        column,
+        pointer: pointer.into(),
+    }
 }
 
 fn sample() -> (Vec<Diagnostic>, Lines, Summary) {
     let diagnostics = vec![
-        Diagnostic::new(Code::IoError, Location::file_only("gone.yaml"), "cannot read file: No such file or directory (os error 2)")
-            .with_help("check that the file exists and is readable"),
-        Diagnostic::new(Code::DuplicateEntity, at("services/b.yaml", 4, 9, "/metadata/name"), "entity `component:default/cart` is already defined in services/a.yaml:4")
-            .with_help("keep one definition: delete this one or rename it")
-            .with_related("first defined here", at("services/a.yaml", 4, 9, "/metadata/name")),
-        Diagnostic::new(Code::UnresolvedRef, at("services/checkout.yaml", 11, 10, "/spec/owner"), "`spec.owner` refers to `paymnets`, which is not in the catalog")
-            .with_help("did you mean `payments`?"),
-        Diagnostic::new(Code::Tier1NeedsRunbook, at("services/checkout.yaml", 4, 3, "/metadata"), "tier1 service `checkout` has no runbook link, 100% sure: really")
-            .with_severity(Severity::Warning),
+        Diagnostic::new(
+            Code::IoError,
+            Location::file_only("gone.yaml"),
+            "cannot read file: No such file or directory (os error 2)",
+        )
+        .with_help("check that the file exists and is readable"),
+        Diagnostic::new(
+            Code::DuplicateEntity,
+            at("services/b.yaml", 4, 9, "/metadata/name"),
+            "entity `component:default/cart` is already defined in services/a.yaml:4",
+        )
+        .with_help("keep one definition: delete this one or rename it")
+        .with_related("first defined here", at("services/a.yaml", 4, 9, "/metadata/name")),
+        Diagnostic::new(
+            Code::UnresolvedRef,
+            at("services/checkout.yaml", 11, 10, "/spec/owner"),
+            "`spec.owner` refers to `paymnets`, which is not in the catalog",
+        )
+        .with_help("did you mean `payments`?"),
+        Diagnostic::new(
+            Code::Tier1NeedsRunbook,
+            at("services/checkout.yaml", 4, 3, "/metadata"),
+            "tier1 service `checkout` has no runbook link, 100% sure: really",
+        )
+        .with_severity(Severity::Warning),
     ];
     let sources = Lines(HashMap::from([
         ("services/checkout.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\nspec:\n  type: service\n  lifecycle: production\n  x: 1\n  y: 2\n  z: 3\n  owner: paymnets\n"),
         ("services/b.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: cart\n"),
     ]));
-    (diagnostics, sources, Summary { errors: 3, warnings: 1, files: 12, entities: 40 })
+    (
+        diagnostics,
+        sources,
+        Summary {
+            errors: 3,
+            warnings: 1,
+            files: 12,
+            entities: 40,
+        },
+    )
 }
 
 #[test]
@@ -45,17 +75,37 @@ fn human() {
 #[test]
 fn human_summary_lines() {
     let sources = Lines(HashMap::new());
-    let clean = Summary { errors: 0, warnings: 0, files: 1, entities: 1 };
-    assert_eq!(render(Format::Human, &[], &sources, &clean, false), "checked 1 file (1 entity): no problems\n");
-    let warned = Summary { warnings: 2, files: 3, entities: 9, ..clean };
-    assert_eq!(render(Format::Human, &[], &sources, &warned, false), "warning: 2 warnings in 3 files (9 entities)\n");
+    let clean = Summary {
+        errors: 0,
+        warnings: 0,
+        files: 1,
+        entities: 1,
+    };
+    assert_eq!(
+        render(Format::Human, &[], &sources, &clean, false),
+        "checked 1 file (1 entity): no problems\n"
+    );
+    let warned = Summary {
+        warnings: 2,
+        files: 3,
+        entities: 9,
+        ..clean
+    };
+    assert_eq!(
+        render(Format::Human, &[], &sources, &warned, false),
+        "warning: 2 warnings in 3 files (9 entities)\n"
+    );
 }
 
 #[test]
 fn human_cuts_long_lines_around_the_caret() {
     let long: &'static str = Box::leak(format!("tags: [{}bad tag]", "a, ".repeat(500)).into_boxed_str());
     let sources = Lines(HashMap::from([("t.yaml", long)]));
-    let d = Diagnostic::new(Code::InvalidTag, at("t.yaml", 1, 1508, "/metadata/tags/500"), "invalid tag `bad tag`");
+    let d = Diagnostic::new(
+        Code::InvalidTag,
+        at("t.yaml", 1, 1508, "/metadata/tags/500"),
+        "invalid tag `bad tag`",
+    );
     let text = render(Format::Human, &[d], &sources, &Summary::default(), false);
     assert!(text.contains("bad"), "{text}");
     assert!(text.lines().all(|l| l.len() < 260), "{text}");
@@ -90,11 +140,29 @@ fn sarif() {
     let text = render(Format::Sarif, &diagnostics, &sources, &summary, false);
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value["version"], "2.1.0");
-    let rules: Vec<&str> = value["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["duplicate-entity", "io-error", "tier1-needs-runbook", "unresolved-ref"]);
+    let rules: Vec<&str> = value["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["duplicate-entity", "io-error", "tier1-needs-runbook", "unresolved-ref"]
+    );
     let results = value["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results[0]["locations"][0]["physicalLocation"].get("region"), None, "whole-file problems have no region");
-    assert_eq!(results[2]["locations"][0]["physicalLocation"]["region"]["startLine"], 11);
-    assert_eq!(results[1]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"], "services/a.yaml");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"].get("region"),
+        None,
+        "whole-file problems have no region"
+    );
+    assert_eq!(
+        results[2]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        11
+    );
+    assert_eq!(
+        results[1]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "services/a.yaml"
+    );
     assert_eq!(results[3]["level"], "warning");
 }

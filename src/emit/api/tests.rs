@@ -69,21 +69,41 @@ spec: {}
 fn files() -> Files {
     let parsed = parse_yaml("catalog.yaml", CATALOG);
     let mut diagnostics = parsed.diagnostics;
-    let entities = parsed.documents.into_iter().filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics)).collect();
+    let entities = parsed
+        .documents
+        .into_iter()
+        .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
+        .collect();
     let (catalog, more) = resolve(entities, &Config::default());
     assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
-    api_files(&catalog, &Config::default(), &BuildInfo { cairn_version: "test", errors: 0, warnings: 0 })
+    api_files(
+        &catalog,
+        &Config::default(),
+        &BuildInfo {
+            cairn_version: "test",
+            errors: 0,
+            warnings: 0,
+        },
+    )
 }
 
 fn read(files: &Files, path: &str) -> Json {
-    serde_json::from_slice(files.get(path).unwrap_or_else(|| panic!("{path} not written; have {:?}", files.keys().collect::<Vec<_>>()))).unwrap()
+    serde_json::from_slice(
+        files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} not written; have {:?}", files.keys().collect::<Vec<_>>())),
+    )
+    .unwrap()
 }
 
 #[test]
 fn services_have_owner_tier_and_dependencies() {
     let files = files();
     let list = read(&files, "api/v1/services.json");
-    assert_eq!(list["pagination"], json!({ "has_more": false, "next": null, "total_count": 3 }));
+    assert_eq!(
+        list["pagination"],
+        json!({ "has_more": false, "next": null, "total_count": 3 })
+    );
     let detail = read(&files, "api/v1/services/default/checkout.json");
     assert_eq!(detail["owner"]["ref"], "group:default/payments");
     assert_eq!(detail["tier"], "tier1");
@@ -96,7 +116,14 @@ fn services_have_owner_tier_and_dependencies() {
         .iter()
         .map(|d| (d["ref"].as_str().unwrap().to_string(), d["depth"].as_u64().unwrap()))
         .collect();
-    assert_eq!(transitive, [("component:default/cart".into(), 1), ("component:default/pricing".into(), 2), ("resource:default/db".into(), 3)]);
+    assert_eq!(
+        transitive,
+        [
+            ("component:default/cart".into(), 1),
+            ("component:default/pricing".into(), 2),
+            ("resource:default/db".into(), 3)
+        ]
+    );
     let downstream = read(&files, "api/v1/services/default/pricing/dependencies.json");
     assert_eq!(downstream["downstream"]["transitive"].as_array().unwrap().len(), 2);
 }
@@ -106,7 +133,10 @@ fn routing_names_who_to_page() {
     let routing = read(&files(), "api/v1/services/default/cart/routing.json");
     assert_eq!(routing["owner"]["display_name"], "Payments");
     assert_eq!(routing["slack"], "#pay");
-    assert_eq!(routing["on_call"][0], json!({ "annotation": "pagerduty.com/service-id", "value": "PX", "inherited_from_owner": true }));
+    assert_eq!(
+        routing["on_call"][0],
+        json!({ "annotation": "pagerduty.com/service-id", "value": "PX", "inherited_from_owner": true })
+    );
     assert_eq!(routing["escalation"][0]["ref"], "group:default/platform");
 }
 
@@ -117,14 +147,23 @@ fn teams_list_members_and_services() {
     assert_eq!(team["members"][0]["ref"], "user:default/ana");
     assert_eq!(team["parent"]["ref"], "group:default/platform");
     assert_eq!(team["services"].as_array().unwrap().len(), 2);
-    assert_eq!(read(&files, "api/v1/teams/default/payments/services.json")["data"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        read(&files, "api/v1/teams/default/payments/services.json")["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn resources_skip_yanked_and_prereleases_for_latest() {
     let files = files();
     assert_eq!(read(&files, "api/v1/resources.json")["data"][0]["latest"], "1.1.0");
-    assert_eq!(read(&files, "api/v1/resources/aws-db.json")["metadata"]["version"], "1.1.0");
+    assert_eq!(
+        read(&files, "api/v1/resources/aws-db.json")["metadata"]["version"],
+        "1.1.0"
+    );
     let versions: Vec<String> = read(&files, "api/v1/resources/aws-db/versions.json")["data"]
         .as_array()
         .unwrap()
@@ -139,10 +178,24 @@ fn resources_skip_yanked_and_prereleases_for_latest() {
 fn entities_carry_relations_both_ways() {
     let files = files();
     let group = read(&files, "api/v1/entities/group/default/payments.json");
-    let relations: Vec<String> = group["relations"].as_array().unwrap().iter().map(|r| format!("{} {}", r["type"].as_str().unwrap(), r["targetRef"].as_str().unwrap())).collect();
-    assert!(relations.contains(&"ownerOf component:default/checkout".to_string()), "{relations:?}");
-    assert!(relations.contains(&"childOf group:default/platform".to_string()), "{relations:?}");
-    assert!(relations.contains(&"hasMember user:default/ana".to_string()), "{relations:?}");
+    let relations: Vec<String> = group["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["type"].as_str().unwrap(), r["targetRef"].as_str().unwrap()))
+        .collect();
+    assert!(
+        relations.contains(&"ownerOf component:default/checkout".to_string()),
+        "{relations:?}"
+    );
+    assert!(
+        relations.contains(&"childOf group:default/platform".to_string()),
+        "{relations:?}"
+    );
+    assert!(
+        relations.contains(&"hasMember user:default/ana".to_string()),
+        "{relations:?}"
+    );
 }
 
 #[test]
@@ -155,11 +208,25 @@ fn pagination_links_pages() {
     let rows: Vec<Json> = (0..5).map(|i| json!(i)).collect();
     let pages = paginate("services", rows, 2);
     let paths: Vec<&str> = pages.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["api/v1/services.json", "api/v1/pages/services/2.json", "api/v1/pages/services/3.json"]);
+    assert_eq!(
+        paths,
+        [
+            "api/v1/services.json",
+            "api/v1/pages/services/2.json",
+            "api/v1/pages/services/3.json"
+        ]
+    );
     assert_eq!(pages[0].1["pagination"]["next"], "api/v1/pages/services/2.json");
-    assert_eq!(pages[2].1["pagination"], json!({ "has_more": false, "next": null, "total_count": 5 }));
+    assert_eq!(
+        pages[2].1["pagination"],
+        json!({ "has_more": false, "next": null, "total_count": 5 })
+    );
     assert_eq!(pages[2].1["data"], json!([4]));
-    assert_eq!(paginate("teams", Vec::new(), 2).len(), 1, "an empty list is one empty page");
+    assert_eq!(
+        paginate("teams", Vec::new(), 2).len(),
+        1,
+        "an empty list is one empty page"
+    );
 }
 
 #[test]
@@ -168,18 +235,29 @@ fn openapi_describes_every_file_and_nothing_else() {
     let templates: Vec<regex::Regex> = crate::emit::openapi::PATHS
         .iter()
         .map(|(path, ..)| {
-            let pattern = regex::escape(path.trim_start_matches('/')).replace(r"\{", "{").replace(r"\}", "}");
+            let pattern = regex::escape(path.trim_start_matches('/'))
+                .replace(r"\{", "{")
+                .replace(r"\}", "}");
             let pattern = regex::Regex::new(r"\{[a-z]+\}").unwrap().replace_all(&pattern, "[^/]+");
             regex::Regex::new(&format!("^{pattern}$")).unwrap()
         })
         .collect();
     for path in files.keys() {
-        assert!(templates.iter().any(|t| t.is_match(path)), "{path} is not described by openapi.json");
+        assert!(
+            templates.iter().any(|t| t.is_match(path)),
+            "{path} is not described by openapi.json"
+        );
     }
     let document = read(&files, "api/v1/openapi.json");
     assert_eq!(document["openapi"], "3.1.0");
-    for (path, ..) in crate::emit::openapi::PATHS.iter().filter(|(p, ..)| !p.contains("/pages/")) {
-        let pattern = &templates[crate::emit::openapi::PATHS.iter().position(|(q, ..)| q == path).unwrap()];
+    for (path, ..) in crate::emit::openapi::PATHS
+        .iter()
+        .filter(|(p, ..)| !p.contains("/pages/"))
+    {
+        let pattern = &templates[crate::emit::openapi::PATHS
+            .iter()
+            .position(|(q, ..)| q == path)
+            .unwrap()];
         assert!(files.keys().any(|f| pattern.is_match(f)), "{path} matches no file");
     }
 }
