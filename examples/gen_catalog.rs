@@ -146,7 +146,11 @@ fn main() {
         for _ in 0..rng.below(4) {
             if i > cluster_start {
                 let j = cluster_start + rng.below(i - cluster_start);
-                let dep = format!("component:{}-{}-{j}", WORDS[j % WORDS.len()], WORDS[(j / 7) % WORDS.len()]);
+                let dep = format!(
+                    "component:{}-{}-{j}",
+                    WORDS[j % WORDS.len()],
+                    WORDS[(j / 7) % WORDS.len()]
+                );
                 if !deps.contains(&dep) {
                     deps.push(dep);
                 }
