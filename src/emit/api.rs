@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
 use super::{safe_relative_path, BuildInfo, Files};
-use crate::config::Config;
+use crate::config::{Config, FieldMap};
 use crate::model::{Entity, Kind};
 use crate::resolve::{Catalog, Service};
 
@@ -56,7 +56,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     }
     for &team in &teams {
         let base = format!("{PREFIX}/teams/{}", path_of(&catalog.entities[team]));
-        put(format!("{base}.json"), team_detail(catalog, team));
+        put(format!("{base}.json"), team_detail(catalog, &config.fields, team));
         let owned: Vec<Json> = owned_services(catalog, team).map(|s| service_row(catalog, s)).collect();
         put(format!("{base}/services.json"), json!({ "data": owned }));
     }
@@ -367,16 +367,13 @@ fn team_row(catalog: &Catalog, team: usize) -> Json {
     })
 }
 
-fn team_detail(catalog: &Catalog, team: usize) -> Json {
+fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
     let entity = &catalog.entities[team];
-    let on_call: Vec<Json> = [
-        "pagerduty.com/service-id",
-        "pagerduty.com/integration-key",
-        "opsgenie.com/team",
-    ]
-    .iter()
-    .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
-    .collect();
+    let on_call: Vec<Json> = fields
+        .on_call
+        .iter()
+        .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
+        .collect();
     json!({
         "ref": ref_of(entity),
         "namespace": entity.metadata.namespace,
@@ -388,7 +385,7 @@ fn team_detail(catalog: &Catalog, team: usize) -> Json {
         "parent": catalog.related(team, "childOf").next().map(|p| entity_link(catalog, p)),
         "children": links(catalog, team, "parentOf"),
         "members": links(catalog, team, "hasMember"),
-        "slack": entity.annotation("slack.com/channel"),
+        "slack": entity.annotation(&fields.slack),
         "on_call": on_call,
         "services": owned_services(catalog, team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
     })

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::resource_definition::{self, ResourceDefinition};
+use crate::diagnostics::Location;
 use crate::parse::{Document, Node, Value};
 
 /// The kinds cairn understands.
@@ -24,6 +25,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Kind; 9] = [
+        Kind::Component,
+        Kind::Api,
+        Kind::System,
+        Kind::Domain,
+        Kind::Resource,
+        Kind::Group,
+        Kind::User,
+        Kind::Location,
+        Kind::ResourceDefinition,
+    ];
+
     pub const BACKSTAGE_NAMES: &'static [&'static str] = &[
         "Component",
         "API",
@@ -82,18 +96,10 @@ impl Kind {
     /// Parses the kind part of an entity ref (case-insensitive, as Backstage).
     pub fn from_ref(text: &str) -> Option<Kind> {
         let lower = text.to_ascii_lowercase();
-        [
-            Kind::Component,
-            Kind::Api,
-            Kind::System,
-            Kind::Domain,
-            Kind::Resource,
-            Kind::Group,
-            Kind::User,
-            Kind::Location,
-        ]
-        .into_iter()
-        .find(|k| k.slug() == lower)
+        Kind::ALL
+            .into_iter()
+            .filter(|k| *k != Kind::ResourceDefinition)
+            .find(|k| k.slug() == lower)
     }
 
     /// The file name of this kind's JSON Schema in `schemas/`.
@@ -341,6 +347,31 @@ impl Entity {
     /// The node at `pointer`, or the nearest existing parent.
     pub fn locate(&self, pointer: &str) -> &Node {
         self.node.locate(pointer)
+    }
+
+    /// Where a diagnostic about the node at `pointer` points: the node, or
+    /// for a missing one the nearest parent that exists.
+    pub fn location(&self, pointer: &str) -> Location {
+        let node = self.locate(pointer);
+        Location {
+            file: self.file.clone(),
+            line: node.start.line,
+            column: node.start.column,
+            pointer: pointer.to_string(),
+        }
+    }
+
+    /// Like [`Entity::location`], but at the mapping key of the node, for
+    /// problems with the key itself (an unknown or misspelt key).
+    pub fn key_location(&self, pointer: &str) -> Location {
+        let mut location = self.location(pointer);
+        if let Some((parent, key)) = pointer.rsplit_once('/') {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            if let Some((key_node, _)) = self.node.pointer(parent).and_then(|n| n.get_entry(&key)) {
+                (location.line, location.column) = (key_node.start.line, key_node.start.column);
+            }
+        }
+        location
     }
 
     /// The document as JSON, exactly as written.

@@ -157,13 +157,7 @@ fn name_location(entity: &Entity) -> Location {
     } else {
         "/metadata/name"
     };
-    let node = entity.locate(pointer);
-    Location {
-        file: entity.file.clone(),
-        line: node.start.line,
-        column: node.start.column,
-        pointer: pointer.into(),
-    }
+    entity.location(pointer)
 }
 
 /// Where an entity goes in the catalog: identity, then definition site.
@@ -236,16 +230,10 @@ fn group_cycles(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
                         .chain([&parent])
                         .map(|&i| catalog.entities[i].metadata.name.clone())
                         .collect();
-                    let node = entity.locate("/spec/parent");
                     diagnostics.push(
                         Diagnostic::new(
                             Code::GroupCycle,
-                            Location {
-                                file: entity.file.clone(),
-                                line: node.start.line,
-                                column: node.start.column,
-                                pointer: "/spec/parent".into(),
-                            },
+                            entity.location("/spec/parent"),
                             format!("group hierarchy has a cycle: {}", names.join(" → ")),
                         )
                         .with_help(

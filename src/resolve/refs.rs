@@ -41,16 +41,6 @@ pub fn parse_ref(text: &str) -> Result<ParsedRef<'_>, &'static str> {
     Ok(ParsedRef { kind, namespace, name })
 }
 
-fn at(entity: &Entity, pointer: &str) -> Location {
-    let node = entity.locate(pointer);
-    Location {
-        file: entity.file.clone(),
-        line: node.start.line,
-        column: node.start.column,
-        pointer: pointer.to_string(),
-    }
-}
-
 /// "a Group or User", "an API".
 fn kinds_text(kinds: &[Kind]) -> String {
     let names = kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ");
@@ -97,7 +87,7 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
 
 fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usize, Box<Diagnostic>> {
     let field = spec_ref.field;
-    let location = || at(entity, &spec_ref.pointer);
+    let location = || entity.location(&spec_ref.pointer);
     let allowed = field.allowed_kinds();
     let parsed = parse_ref(&spec_ref.text).map_err(|why| {
         Box::new(

@@ -22,8 +22,8 @@ pub mod schema;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Location};
-use crate::model::{Entity, Kind};
+use crate::diagnostics::Diagnostic;
+use crate::model::Kind;
 use crate::resolve::Catalog;
 
 /// Runs every rule over the catalog.
@@ -46,28 +46,4 @@ pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
         .collect();
     policy::check(catalog, config, &mut diagnostics);
     diagnostics
-}
-
-/// The location of the node at `pointer` (or its nearest parent).
-pub(crate) fn at(entity: &Entity, pointer: &str) -> Location {
-    let node = entity.locate(pointer);
-    Location {
-        file: entity.file.clone(),
-        line: node.start.line,
-        column: node.start.column,
-        pointer: pointer.to_string(),
-    }
-}
-
-/// The location of the mapping key at `pointer` (rather than its value),
-/// for problems with the key itself.
-pub(crate) fn key_at(entity: &Entity, pointer: &str) -> Location {
-    let mut location = at(entity, pointer);
-    if let Some((parent, key)) = pointer.rsplit_once('/') {
-        let key = key.replace("~1", "/").replace("~0", "~");
-        if let Some((key_node, _)) = entity.node.pointer(parent).and_then(|n| n.get_entry(&key)) {
-            (location.line, location.column) = (key_node.start.line, key_node.start.column);
-        }
-    }
-    location
 }

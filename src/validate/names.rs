@@ -84,7 +84,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let meta = &entity.metadata;
     if let Some(why) = name_problem(&meta.name) {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidName, super::at(entity, "/metadata/name"), format!("invalid name `{}`: {why}", meta.name))
+            Diagnostic::new(Code::InvalidName, entity.location("/metadata/name"), format!("invalid name `{}`: {why}", meta.name))
                 .with_help("names are at most 63 characters `[a-zA-Z0-9]`, with single `-`, `_` or `.` between them, e.g. `payments-api`"),
         );
     }
@@ -92,7 +92,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidNamespace,
-                super::at(entity, "/metadata/namespace"),
+                entity.location("/metadata/namespace"),
                 format!("invalid namespace `{}`: {why}", meta.namespace),
             )
             .with_help("use a DNS label such as `default` or `team-payments`"),
@@ -104,7 +104,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidLabel,
-                    super::key_at(entity, &pointer),
+                    entity.key_location(&pointer),
                     format!("invalid label key `{key}`: {why}"),
                 )
                 .with_help("label keys are `[prefix/]name`, e.g. `acme.com/cost-center`"),
@@ -115,7 +115,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::InvalidLabel,
-                        super::at(entity, &pointer),
+                        entity.location(&pointer),
                         format!("invalid value `{value}` of label `{key}`: {why}"),
                     )
                     .with_help("label values follow the rules for names; put free text in an annotation"),
@@ -129,7 +129,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidAnnotation,
-                    super::key_at(entity, &pointer),
+                    entity.key_location(&pointer),
                     format!("invalid annotation key `{key}`: {why}"),
                 )
                 .with_help("annotation keys are `[prefix/]name`, e.g. `pagerduty.com/service-id`"),
@@ -141,7 +141,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             let suggestion = suggest_tag(tag);
             let diagnostic = Diagnostic::new(
                 Code::InvalidTag,
-                super::at(entity, &format!("/metadata/tags/{i}")),
+                entity.location(&format!("/metadata/tags/{i}")),
                 format!("invalid tag `{tag}`: {why}"),
             );
             diagnostics.push(if suggestion.is_empty() || suggestion.len() > MAX_NAME {

@@ -31,7 +31,7 @@ fn check_fields(catalog: &Catalog, config: &Config, service: &Service, diagnosti
     if let Some(tier) = service.tier.as_deref().filter(|t| !TIERS.contains(t)) {
         let mut diagnostic = Diagnostic::new(
             Code::InvalidField,
-            super::at(entity, &annotation_pointer(&config.fields.tier)),
+            entity.location(&annotation_pointer(&config.fields.tier)),
             format!("tier `{tier}` is not one of tier1, tier2, tier3"),
         );
         diagnostic = match crate::diagnostics::did_you_mean(tier, TIERS.iter().copied()) {
@@ -49,7 +49,7 @@ fn check_fields(catalog: &Catalog, config: &Config, service: &Service, diagnosti
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidField,
-                    super::at(entity, &annotation_pointer(&config.fields.repo)),
+                    entity.location(&annotation_pointer(&config.fields.repo)),
                     format!("repository `{repo}` is not of the form `org/repo`"),
                 )
                 .with_help(format!(
@@ -70,7 +70,7 @@ fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostic
         diagnostics.push(
             Diagnostic::new(
                 Code::Tier1NeedsOwner,
-                super::at(entity, "/spec/owner"),
+                entity.location("/spec/owner"),
                 format!("tier1 service `{name}` has no owner in the catalog"),
             )
             .with_help("set `spec.owner` to a Group defined in the catalog"),
@@ -80,7 +80,7 @@ fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostic
         diagnostics.push(
             Diagnostic::new(
                 Code::Tier1NeedsRunbook,
-                super::at(entity, "/metadata/links"),
+                entity.location("/metadata/links"),
                 format!("tier1 service `{name}` has no runbook link"),
             )
             .with_help("add `metadata.links: [{ url: https://…, title: Runbook, type: runbook }]`"),
@@ -90,7 +90,7 @@ fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostic
         diagnostics.push(
             Diagnostic::new(
                 Code::Tier1NeedsOncall,
-                super::at(entity, "/metadata/annotations"),
+                entity.location("/metadata/annotations"),
                 format!("tier1 service `{name}` has no on-call annotation"),
             )
             .with_help(format!(

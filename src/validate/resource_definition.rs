@@ -40,7 +40,7 @@ fn check_version(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let Some(node) = entity.node.pointer("/metadata/version") else {
         return;
     };
-    let at = super::at(entity, "/metadata/version");
+    let at = entity.location("/metadata/version");
     let problem = match &node.value {
         Value::Int(_) | Value::Float(_) => {
             let read = node.to_json();
@@ -139,7 +139,7 @@ fn check_names(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InputNameCase,
-                    super::at(entity, &name_pointer),
+                    entity.location(&name_pointer),
                     format!("{what} name `{name}` is not snake_case"),
                 )
                 .with_help(format!("write `{}`", to_snake_case(name))),
@@ -147,11 +147,11 @@ fn check_names(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         }
         match first_seen.get(&(what, name)) {
             Some(first) => {
-                let first_at = super::at(entity, &format!("{first}/name"));
+                let first_at = entity.location(&format!("{first}/name"));
                 diagnostics.push(
                     Diagnostic::new(
                         Code::DuplicateInput,
-                        super::at(entity, &name_pointer),
+                        entity.location(&name_pointer),
                         format!("{what} `{name}` is defined twice (first at line {})", first_at.line),
                     )
                     .with_help(format!(
@@ -183,7 +183,7 @@ fn takes_bounds(input: &Input) -> bool {
 fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>) {
     let validation = format!("{}/validation", input.pointer);
     if let Some(pattern) = &input.pattern {
-        let at = super::at(entity, &format!("{validation}/pattern"));
+        let at = entity.location(&format!("{validation}/pattern"));
         if !matches!(input.value_type.as_deref(), Some("string") | None) {
             diagnostics.push(
                 Diagnostic::new(
@@ -217,7 +217,7 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidBounds,
-                super::at(entity, &format!("{validation}/{key}")),
+                entity.location(&format!("{validation}/{key}")),
                 format!(
                     "`{key}` on `{}` has no effect: bounds apply to numbers, strings and arrays",
                     input.name
@@ -231,7 +231,7 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidBounds,
-                    super::at(entity, &format!("{validation}/min")),
+                    entity.location(&format!("{validation}/min")),
                     format!(
                         "`{}` has min {min} greater than max {max}: no value is valid",
                         input.name
@@ -245,7 +245,7 @@ fn check_validation(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagno
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidBounds,
-                super::at(entity, &format!("{validation}/enum")),
+                entity.location(&format!("{validation}/enum")),
                 format!("`{}` has an empty `enum`: no value is valid", input.name),
             )
             .with_help("list the allowed values or remove `enum`"),
@@ -320,7 +320,7 @@ fn check_default(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnosti
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidDefault,
-                super::at(entity, &format!("{}/default", input.pointer)),
+                entity.location(&format!("{}/default", input.pointer)),
                 format!("default {default} of `{}` {why}", input.name),
             )
             .with_help("change the default to a value the input accepts, or relax the validation"),
@@ -339,7 +339,7 @@ fn check_engines(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::UnsupportedEngineConfig,
-                    super::key_at(entity, &pointer),
+                    entity.key_location(&pointer),
                     format!("`engine_configs` configures `{engine}`, which is not in `supported_engines`"),
                 )
                 .with_help(format!(

@@ -48,18 +48,7 @@ fn registry() -> &'static Registry<'static> {
 fn validators() -> &'static HashMap<Kind, Validator> {
     static VALIDATORS: OnceLock<HashMap<Kind, Validator>> = OnceLock::new();
     VALIDATORS.get_or_init(|| {
-        let kinds = [
-            Kind::Component,
-            Kind::Api,
-            Kind::System,
-            Kind::Domain,
-            Kind::Resource,
-            Kind::Group,
-            Kind::User,
-            Kind::Location,
-            Kind::ResourceDefinition,
-        ];
-        kinds
+        Kind::ALL
             .into_iter()
             .map(|kind| {
                 let schema = parse_schema(kind.schema_file());
@@ -100,10 +89,10 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             }
             ValidationErrorKind::AdditionalProperties { unexpected } if unexpected.len() == 1 => {
                 let key = &unexpected[0];
-                let location = super::key_at(entity, &format!("{parent}/{}", escape_pointer(key)));
+                let location = entity.key_location(&format!("{parent}/{}", escape_pointer(key)));
                 (location, format!("unknown property `{key}`"))
             }
-            _ => (super::at(entity, parent), error.to_string()),
+            _ => (entity.location(parent), error.to_string()),
         };
         let help = help_for(error.kind(), entity.kind);
         diagnostics.push(
@@ -118,9 +107,9 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     for (parent, properties) in missing {
         // Shown at the key of the mapping that lacks them.
         let location = if parent.is_empty() {
-            super::at(entity, &parent)
+            entity.location(&parent)
         } else {
-            super::key_at(entity, &parent)
+            entity.key_location(&parent)
         };
         let list = properties
             .iter()
