@@ -83,6 +83,7 @@ codes! {
     InputNameCase = "input-name-case", Error, "an input or output name is not snake_case";
     DuplicateInput = "duplicate-input", Error, "two inputs or two outputs share a name";
     UnsupportedEngineConfig = "unsupported-engine-config", Warning, "engine_configs names an engine missing from supported_engines";
+    VersionBumpTooSmall = "version-bump-too-small", Error, "a ResourceDefinition version's bump is smaller than its changes";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
@@ -107,6 +108,7 @@ impl Code {
                 | Code::EmptyFile
                 | Code::LocationTargetUnsupported
                 | Code::UnsupportedEngineConfig
+                | Code::VersionBumpTooSmall
         )
     }
 }

@@ -74,10 +74,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         if let Some(latest) = latest_version(catalog, versions) {
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
         }
-        let list: Vec<Json> = versions
-            .iter()
-            .map(|&v| version_row(&catalog.entities[v], name))
-            .collect();
+        let list: Vec<Json> = versions.iter().map(|&v| version_row(catalog, v, name)).collect();
         put(format!("{base}/versions.json"), json!({ "name": name, "data": list }));
         for &v in versions {
             let entity = &catalog.entities[v];
@@ -436,16 +433,19 @@ fn resource_row(catalog: &Catalog, name: &str) -> Json {
     })
 }
 
-fn version_row(entity: &Entity, name: &str) -> Json {
+fn version_row(catalog: &Catalog, index: usize, name: &str) -> Json {
+    let entity = &catalog.entities[index];
     let rd = entity.resource_definition.as_ref();
     let version = version_text(entity);
+    let change = catalog.changes.get(&index);
     json!({
         "version": version,
         "yanked": rd.is_some_and(|r| r.yanked),
         "deprecated": rd.is_some_and(|r| r.deprecated),
         "prerelease": semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty()),
-        "change": Json::Null,
-        "findings": [],
+        "baseline": change.map(|c| version_text(&catalog.entities[c.baseline])),
+        "change": change.map(|c| c.class),
+        "findings": change.map(|c| c.findings.as_slice()).unwrap_or_default(),
         "url": format!("{PREFIX}/resources/{}/{version}.json", name.to_ascii_lowercase()),
     })
 }

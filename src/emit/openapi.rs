@@ -180,7 +180,12 @@ fn schemas() -> Json {
             "name": { "type": "string" },
             "data": { "type": "array", "items": { "type": "object", "required": ["version", "yanked", "url"], "properties": {
                 "version": { "type": "string" }, "yanked": { "type": "boolean" }, "deprecated": { "type": "boolean" }, "prerelease": { "type": "boolean" },
-                "change": nullable("string"), "findings": { "type": "array" }, "url": { "type": "string" } } } } } },
+                "baseline": nullable("string"),
+                "change": { "enum": ["none", "patch", "minor", "major", null], "description": "The largest change class against the baseline" },
+                "findings": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } }, "url": { "type": "string" } } } } } },
+        "Finding": { "type": "object", "required": ["rule", "class", "pointer"], "properties": {
+            "rule": { "type": "string" }, "class": { "enum": ["none", "patch", "minor", "major"] }, "pointer": { "type": "string" },
+            "old": {}, "new": {}, "witness": nullable("string"), "hint": nullable("string") } },
         "ResourceDefinition": { "type": "object", "description": "The definition as written (see schemas/resource-definition.schema.json), plus provenance" },
         "Entity": { "type": "object", "description": "The entity as written, plus `relations: [{type, targetRef}]`", "properties": {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },

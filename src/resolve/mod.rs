@@ -16,6 +16,7 @@
 //! Architecture Invariant: the catalog's order is deterministic (sorted by
 //! identity), whatever order files were read or threads ran in.
 
+pub mod changes;
 mod refs;
 mod services;
 
@@ -51,6 +52,9 @@ pub struct Catalog {
     pub resources: BTreeMap<String, Vec<usize>>,
     /// One entry per Component, in entity order.
     pub services: Vec<Service>,
+    /// Each ResourceDefinition version's change against its baseline, by
+    /// entity index (versions without a baseline have none).
+    pub changes: HashMap<usize, VersionChange>,
     /// Later definitions of an identity that is already in `entities`
     /// (reported as duplicates; still checked on their own by `validate`).
     pub duplicates: Vec<Entity>,
@@ -120,10 +124,61 @@ pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnost
     for versions in catalog.resources.values_mut() {
         versions.sort_by(|&a, &b| version_of(&catalog.entities[b]).cmp(&version_of(&catalog.entities[a])));
     }
+    catalog.changes = version_changes(&catalog);
     refs::resolve_refs(&mut catalog, &mut diagnostics);
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
     (catalog, diagnostics)
+}
+
+/// A ResourceDefinition version compared with its baseline: the highest
+/// stable version below it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionChange {
+    pub baseline: usize,
+    /// The largest class among the findings.
+    pub class: changes::ChangeClass,
+    pub findings: Vec<changes::Finding>,
+}
+
+/// Classifies every ResourceDefinition version against its baseline, in
+/// parallel.
+fn version_changes(catalog: &Catalog) -> HashMap<usize, VersionChange> {
+    let pairs: Vec<(usize, usize)> = catalog
+        .resources
+        .values()
+        .flat_map(|versions| {
+            versions.iter().filter_map(|&v| {
+                let version = version_of(&catalog.entities[v])?;
+                let baseline = versions
+                    .iter()
+                    .filter_map(|&b| Some((b, version_of(&catalog.entities[b])?)))
+                    .filter(|(_, b)| b.pre.is_empty() && *b < version)
+                    .max_by(|a, b| a.1.cmp(&b.1))?;
+                Some((v, baseline.0))
+            })
+        })
+        .collect();
+    pairs
+        .into_par_iter()
+        .map(|(version, baseline)| {
+            let (old, new) = (&catalog.entities[baseline], &catalog.entities[version]);
+            let findings = changes::classify(
+                old.resource_definition.as_ref().expect("indexed as a definition"),
+                &old.to_json(),
+                new.resource_definition.as_ref().expect("indexed as a definition"),
+                &new.to_json(),
+            );
+            (
+                version,
+                VersionChange {
+                    baseline,
+                    class: changes::class_of(&findings),
+                    findings,
+                },
+            )
+        })
+        .collect()
 }
 
 /// Identity order: kind, namespace, name, then semver for definitions.
@@ -142,7 +197,8 @@ fn sort_key(entity: &Entity) -> IdentityOrder {
     )
 }
 
-fn version_of(entity: &Entity) -> Option<semver::Version> {
+/// The parsed `metadata.version` of a ResourceDefinition, if it is valid.
+pub fn version_of(entity: &Entity) -> Option<semver::Version> {
     entity
         .resource_definition
         .as_ref()?

@@ -6,7 +6,9 @@
 //!   and tags, which Backstage keeps in code rather than in its schemas;
 //! * [`resource_definition`]: ResourceDefinition versions (semver, patterns,
 //!   defaults, input names);
-//! * [`policy`]: organisation rules whose severity `cairn.yaml` may change.
+//! * [`policy`]: organisation rules whose severity `cairn.yaml` may change;
+//! * [`versions`]: each ResourceDefinition version's bump covers its changes
+//!   (SEMVER.md), from the classification made in `resolve::changes`.
 //!
 //! Reference checks happen in `resolve`, where refs are looked up.
 //!
@@ -18,6 +20,7 @@ pub mod names;
 pub mod policy;
 pub mod resource_definition;
 pub mod schema;
+pub mod versions;
 
 use rayon::prelude::*;
 
@@ -45,5 +48,6 @@ pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
         })
         .collect();
     policy::check(catalog, config, &mut diagnostics);
+    versions::check(catalog, &mut diagnostics);
     diagnostics
 }

@@ -171,6 +171,14 @@ fn resources_skip_yanked_and_prereleases_for_latest() {
         .map(|v| v["version"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(versions, ["2.0.0-rc.1", "1.2.0", "1.1.0", "1.0.0"]);
+    let listed = read(&files, "api/v1/resources/aws-db/versions.json");
+    assert_eq!(listed["data"][2]["baseline"], "1.0.0");
+    assert_eq!(listed["data"][2]["change"], "none", "identical content");
+    assert_eq!(
+        listed["data"][3]["change"],
+        Json::Null,
+        "the first version has no baseline"
+    );
     assert!(files.contains_key("api/v1/resources/aws-db/2.0.0-rc.1.json"));
 }
 

@@ -1,0 +1,161 @@
+//! `version-bump-too-small`: each ResourceDefinition version's bump from its
+//! baseline must cover the largest change `resolve::changes` found. The
+//! message lists every finding and the version to use instead.
+
+use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::resolve::changes::{bump, suggest, Finding};
+use crate::resolve::{version_of, Catalog};
+
+/// Checks every version that has a baseline.
+pub fn check(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
+    let mut versions: Vec<_> = catalog.changes.iter().collect();
+    versions.sort_by_key(|(v, _)| **v);
+    for (&index, change) in versions {
+        let entity = &catalog.entities[index];
+        let baseline_entity = &catalog.entities[change.baseline];
+        let (Some(version), Some(baseline)) = (version_of(entity), version_of(baseline_entity)) else {
+            continue;
+        };
+        let actual = bump(&baseline, &version);
+        if actual >= change.class {
+            continue;
+        }
+        let relevant: Vec<&Finding> = change.findings.iter().filter(|f| f.class > actual).collect();
+        let listing: Vec<String> = relevant.iter().map(|f| describe(f)).collect();
+        let use_instead = suggest(&baseline, change.class);
+        let message = format!(
+            "{} {version} is a {} bump from {baseline}, but its changes are {}: {}",
+            entity.metadata.name,
+            actual.as_str(),
+            change.class.as_str(),
+            listing.join("; ")
+        );
+        let mut diagnostic = Diagnostic::new(Code::VersionBumpTooSmall, entity.location("/metadata/version"), message)
+            .with_help(format!("publish these changes as {use_instead} (or undo them)"))
+            .with_related(
+                format!("baseline {baseline}"),
+                baseline_entity.location("/metadata/version"),
+            );
+        if !version.pre.is_empty() {
+            // Findings stay warnings while the version is a pre-release.
+            diagnostic = diagnostic.with_severity(Severity::Warning);
+        }
+        diagnostics.push(diagnostic);
+    }
+}
+
+/// `input-min-raised (major) at /spec/…/min: 10 → 20; witness …`
+fn describe(finding: &Finding) -> String {
+    let mut text = format!("{} ({})", finding.rule, finding.class.as_str());
+    if !finding.pointer.is_empty() {
+        text.push_str(&format!(" at {}", finding.pointer));
+    }
+    if finding.old.is_some() || finding.new.is_some() {
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("—".to_string(), ToString::to_string);
+        text.push_str(&format!(": {} → {}", show(&finding.old), show(&finding.new)));
+    }
+    if let Some(witness) = &finding.witness {
+        text.push_str(&format!(", e.g. {witness} was valid"));
+    }
+    if let Some(hint) = &finding.hint {
+        text.push_str(&format!(" ({hint})"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::lower_document;
+    use crate::parse::parse_yaml;
+    use crate::resolve::changes::ChangeClass;
+
+    fn check_versions(documents: &[String]) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        let mut entities = Vec::new();
+        for (i, text) in documents.iter().enumerate() {
+            let file = format!("v{i}.yaml");
+            let parsed = parse_yaml(&file, text);
+            entities.extend(
+                parsed
+                    .documents
+                    .into_iter()
+                    .filter_map(|d| lower_document(&file, d, &mut diagnostics)),
+            );
+        }
+        let (catalog, _) = crate::resolve::resolve(entities, &Config::default());
+        let mut found = Vec::new();
+        check(&catalog, &mut found);
+        found
+    }
+
+    fn version(v: &str, min: u32) -> String {
+        format!("apiVersion: catalog.nestor.io/v1\nkind: ResourceDefinition\nmetadata: {{ name: db, version: '{v}' }}\nspec:\n  required_inputs:\n    - {{ name: storage_gb, type: integer, validation: {{ min: {min} }} }}\n")
+    }
+
+    #[test]
+    fn a_breaking_change_in_a_minor_bump_is_reported_with_the_version_to_use() {
+        let found = check_versions(&[version("1.1.0", 10), version("1.2.0", 20)]);
+        assert_eq!(found.len(), 1);
+        let d = &found[0];
+        assert_eq!(
+            (d.code, d.severity, d.location.file.as_str()),
+            (Code::VersionBumpTooSmall, Severity::Error, "v1.yaml")
+        );
+        assert!(d.message.contains("input-min-raised (major)"), "{}", d.message);
+        assert!(d.message.contains("`storage_gb: 19`"), "{}", d.message);
+        assert_eq!(d.help.as_deref(), Some("publish these changes as 2.0.0 (or undo them)"));
+    }
+
+    #[test]
+    fn a_big_enough_bump_passes() {
+        assert_eq!(check_versions(&[version("1.1.0", 10), version("2.0.0", 20)]), []);
+        assert_eq!(
+            check_versions(&[version("1.1.0", 20), version("1.1.1", 10)]).len(),
+            1,
+            "loosening is minor, not patch"
+        );
+        assert_eq!(check_versions(&[version("1.1.0", 20), version("1.2.0", 10)]), []);
+    }
+
+    #[test]
+    fn zero_major_versions_follow_cargo() {
+        assert_eq!(
+            check_versions(&[version("0.1.0", 10), version("0.2.0", 20)]),
+            [],
+            "0.1 → 0.2 is major"
+        );
+        let found = check_versions(&[version("0.1.0", 10), version("0.1.1", 20)]);
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("publish these changes as 0.2.0 (or undo them)")
+        );
+    }
+
+    #[test]
+    fn pre_releases_are_checked_as_their_release_with_warnings() {
+        let found = check_versions(&[version("1.1.0", 10), version("1.2.0-rc.1", 20)]);
+        assert_eq!(found[0].severity, Severity::Warning);
+        let found = check_versions(&[version("1.1.0", 10), version("1.2.0-rc.1", 20), version("1.2.0", 20)]);
+        assert_eq!(
+            found.iter().map(|d| d.severity).collect::<Vec<_>>(),
+            [Severity::Warning, Severity::Error],
+            "the release is an error"
+        );
+    }
+
+    #[test]
+    fn backports_compare_with_their_own_line() {
+        // 1.4.1 after 2.0.0 is compared with 1.4.0, not 2.0.0.
+        assert_eq!(
+            check_versions(&[version("1.4.0", 10), version("2.0.0", 20), version("1.4.1", 10)]),
+            []
+        );
+    }
+
+    #[test]
+    fn change_classes_are_ordered() {
+        assert!(ChangeClass::Major > ChangeClass::Minor && ChangeClass::Minor > ChangeClass::Patch);
+    }
+}
