@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use crate::config::{load_config, Config, CONFIG_FILE};
 use crate::diagnostics::render::{SourceLines, Summary};
 use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
+use crate::load::published::published_set;
 use crate::load::{load, SourceFile};
 use crate::resolve::{resolve, Catalog};
 use crate::{model, validate};
@@ -54,10 +55,11 @@ impl SourceLines for Compilation {
 }
 
 /// Compiles the catalog at `root`. `out_dir` (relative to the root or
-/// absolute) is skipped when walking. Errors are reserved for cairn being
+/// absolute) is skipped when walking; `base` names the git revision that
+/// holds the published ResourceDefinition versions (see `load::published`). Errors are reserved for cairn being
 /// unable to run at all (exit status 2); problems of the catalog are
 /// diagnostics.
-pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilation> {
+pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyhow::Result<Compilation> {
     let meta = std::fs::metadata(root).with_context(|| format!("cannot read catalog root `{}`", root.display()))?;
     if !meta.is_dir() {
         bail!("catalog root `{}` is not a directory", root.display());
@@ -77,7 +79,9 @@ pub fn compile(root: &Path, out_dir: Option<&Path>) -> anyhow::Result<Compilatio
     let (catalog, resolve_diagnostics) = resolve(entities, &config);
     diagnostics.extend(resolve_diagnostics);
     timer.lap("resolve");
-    diagnostics.extend(validate::validate(&catalog, &config));
+    let published = published_set(root, base)?;
+    timer.lap("published set");
+    diagnostics.extend(validate::validate(&catalog, &config, &published));
     timer.lap("validate");
 
     apply_policies(&config, &mut diagnostics);

@@ -22,7 +22,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     } else {
         global.root.join(&args.out)
     };
-    let mut compilation = compile(&global.root, Some(&out_dir))?;
+    let mut compilation = compile(&global.root, Some(&out_dir), global.base.as_deref())?;
     global.timings(&compilation);
     if let Some(base_url) = &args.base_url {
         compilation.config.site.base_url = crate::config::normalize_base_url(base_url).ok_or_else(|| {

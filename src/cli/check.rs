@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
-    let compilation = compile(&global.root, None)?;
+    let compilation = compile(&global.root, None, global.base.as_deref())?;
     global.timings(&compilation);
     if args.files.is_empty() {
         global.report(&compilation, &compilation.diagnostics, compilation.files.len());

@@ -34,6 +34,11 @@ pub struct Cli {
     /// The catalog root (the directory holding cairn.yaml).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     root: PathBuf,
+    /// The git revision that holds the published ResourceDefinition versions
+    /// (default: in CI the merge base with `origin/$GITHUB_BASE_REF`, else with
+    /// the current branch's upstream; with neither, only tags count).
+    #[arg(long, global = true, value_name = "REF")]
+    base: Option<String>,
     /// How diagnostics are printed.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -73,6 +78,7 @@ enum Command {
 /// Options every command shares, after parsing.
 pub struct Global {
     pub root: PathBuf,
+    pub base: Option<String>,
     pub format: Format,
     pub quiet: bool,
     pub verbose: bool,
@@ -128,6 +134,7 @@ pub fn run() -> i32 {
     };
     let global = Global {
         root: cli.root,
+        base: cli.base,
         format: cli.format,
         quiet: cli.quiet,
         verbose: cli.verbose,

@@ -84,6 +84,10 @@ codes! {
     DuplicateInput = "duplicate-input", Error, "two inputs or two outputs share a name";
     UnsupportedEngineConfig = "unsupported-engine-config", Warning, "engine_configs names an engine missing from supported_engines";
     VersionBumpTooSmall = "version-bump-too-small", Error, "a ResourceDefinition version's bump is smaller than its changes";
+    VersionNotIncreasing = "version-not-increasing", Error, "a new version is not higher than every published version of its major line";
+    PublishedVersionChanged = "published-version-changed", Error, "a published ResourceDefinition version was edited";
+    PublishedVersionDeleted = "published-version-deleted", Error, "a published ResourceDefinition version was deleted";
+    VersionReused = "version-reused", Error, "a version that was published before comes back with other content";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
@@ -109,6 +113,7 @@ impl Code {
                 | Code::LocationTargetUnsupported
                 | Code::UnsupportedEngineConfig
                 | Code::VersionBumpTooSmall
+                | Code::VersionNotIncreasing
         )
     }
 }

@@ -26,11 +26,12 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
+use crate::load::published::Published;
 use crate::model::Kind;
 use crate::resolve::Catalog;
 
 /// Runs every rule over the catalog.
-pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
+pub fn validate(catalog: &Catalog, config: &Config, published: &Published) -> Vec<Diagnostic> {
     // Duplicates are not part of the catalog, but their files may have other
     // problems worth reporting.
     let mut diagnostics: Vec<Diagnostic> = catalog
@@ -48,6 +49,6 @@ pub fn validate(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
         })
         .collect();
     policy::check(catalog, config, &mut diagnostics);
-    versions::check(catalog, &mut diagnostics);
+    versions::check(catalog, published, &mut diagnostics);
     diagnostics
 }

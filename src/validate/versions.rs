@@ -1,13 +1,165 @@
-//! `version-bump-too-small`: each ResourceDefinition version's bump from its
-//! baseline must cover the largest change `resolve::changes` found. The
-//! message lists every finding and the version to use instead.
+//! The versioning gates of SEMVER.md over ResourceDefinitions:
+//!
+//! * published versions never change (`published-version-changed`, with the
+//!   fields that differ), are never deleted (`published-version-deleted`)
+//!   and their numbers are never reused (`version-reused`);
+//! * a new version is higher than every published version of its major line
+//!   (`version-not-increasing`);
+//! * a new version's bump from its baseline covers the largest change
+//!   `resolve::changes` found (`version-bump-too-small`), listing every
+//!   finding and the version to use instead.
+//!
+//! What is published comes from git (`load::published`); outside git every
+//! version is new.
 
-use crate::diagnostics::{Code, Diagnostic, Severity};
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::diagnostics::{Code, Diagnostic, Location, Severity};
+use crate::load::published::{digest, Published};
 use crate::resolve::changes::{bump, suggest, Finding};
 use crate::resolve::{version_of, Catalog};
 
-/// Checks every version that has a baseline.
-pub fn check(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
+/// Runs every versioning gate.
+pub fn check(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
+    published_gates(catalog, published, diagnostics);
+    increasing(catalog, published, diagnostics);
+    bumps(catalog, published, diagnostics);
+}
+
+/// The current definition versions by `(name, version)`.
+fn current(catalog: &Catalog) -> BTreeMap<(String, String), usize> {
+    catalog
+        .resources
+        .values()
+        .flatten()
+        .filter_map(|&i| {
+            let entity = &catalog.entities[i];
+            let version = entity.resource_definition.as_ref()?.version.clone()?;
+            Some(((entity.metadata.name.clone(), version), i))
+        })
+        .collect()
+}
+
+fn published_gates(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
+    let current = current(catalog);
+    for (key, was) in &published.versions {
+        let (name, version) = key;
+        match (current.get(key), &was.at_base) {
+            (Some(&index), Some(base_document)) => {
+                let entity = &catalog.entities[index];
+                let now = entity.to_json();
+                if digest(&now) != digest(base_document) {
+                    let mut changed = Vec::new();
+                    json_diff(base_document, &now, String::new(), &mut changed);
+                    let shown: Vec<&String> = changed.iter().take(8).collect();
+                    let more = if changed.len() > 8 {
+                        format!(" and {} more", changed.len() - 8)
+                    } else {
+                        String::new()
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::PublishedVersionChanged,
+                            entity.location("/metadata/version"),
+                            format!(
+                                "{name} {version} is published and was changed: {}{more}",
+                                shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                            ),
+                        )
+                        .with_help("restore the published content and put the change in a new version"),
+                    );
+                }
+            }
+            (Some(&index), None) => {
+                let entity = &catalog.entities[index];
+                if !was.digests.contains(&digest(&entity.to_json())) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::VersionReused,
+                            entity.location("/metadata/version"),
+                            format!("{name} {version} was published before with other content"),
+                        )
+                        .with_help("a version number is used once: give this content a new version"),
+                    );
+                }
+            }
+            (None, Some(_)) => diagnostics.push(
+                Diagnostic::new(
+                    Code::PublishedVersionDeleted,
+                    Location::file_only(&was.path),
+                    format!("{name} {version} is published and was deleted"),
+                )
+                .with_help(
+                    "restore the file; to retire the version set `metadata.yanked: true` with a `yanked_reason`",
+                ),
+            ),
+            (None, None) => {}
+        }
+    }
+}
+
+/// `pointer: old → new` for every leaf that differs.
+fn json_diff(old: &Json, new: &Json, pointer: String, out: &mut Vec<String>) {
+    match (old, new) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let child = format!("{pointer}/{}", crate::parse::escape_pointer(key));
+                json_diff(
+                    a.get(key).unwrap_or(&Json::Null),
+                    b.get(key).unwrap_or(&Json::Null),
+                    child,
+                    out,
+                );
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                json_diff(x, y, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ if old != new => out.push(format!("{pointer}: {old} → {new}")),
+        _ => {}
+    }
+}
+
+/// A new version must be higher than every published version of its major
+/// line.
+fn increasing(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
+    for ((name, version), index) in current(catalog) {
+        if published.versions.contains_key(&(name.clone(), version.clone())) {
+            continue;
+        }
+        let Some(new) = semver::Version::parse(&version).ok() else {
+            continue;
+        };
+        let higher = published
+            .versions
+            .keys()
+            .filter(|(n, _)| *n == name)
+            .filter_map(|(_, v)| semver::Version::parse(v).ok())
+            .filter(|p| p.major == new.major && *p >= new)
+            .max();
+        if let Some(higher) = higher {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::VersionNotIncreasing,
+                    catalog.entities[index].location("/metadata/version"),
+                    format!("{name} {version} is new but not higher than the published {higher} of its major line"),
+                )
+                .with_help(format!(
+                    "use a version above {higher}, e.g. {}",
+                    suggest(&higher, crate::resolve::changes::ChangeClass::Patch)
+                )),
+            );
+        }
+    }
+}
+
+/// Each new version's bump covers its changes.
+fn bumps(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
     let mut versions: Vec<_> = catalog.changes.iter().collect();
     versions.sort_by_key(|(v, _)| **v);
     for (&index, change) in versions {
@@ -16,6 +168,13 @@ pub fn check(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
         let (Some(version), Some(baseline)) = (version_of(entity), version_of(baseline_entity)) else {
             continue;
         };
+        if published
+            .versions
+            .contains_key(&(entity.metadata.name.clone(), version.to_string()))
+        {
+            // Published versions are held to the gates above, not re-judged.
+            continue;
+        }
         let actual = bump(&baseline, &version);
         if actual >= change.class {
             continue;
@@ -86,7 +245,7 @@ mod tests {
         }
         let (catalog, _) = crate::resolve::resolve(entities, &Config::default());
         let mut found = Vec::new();
-        check(&catalog, &mut found);
+        check(&catalog, &Published::default(), &mut found);
         found
     }
 

@@ -9,5 +9,6 @@ mod bad_input;
 mod build;
 mod cli;
 mod corpus;
+mod git;
 mod template;
 mod tidy;

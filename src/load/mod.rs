@@ -13,6 +13,8 @@
 //! file too large — becomes a diagnostic naming the file; nothing is dropped
 //! silently.
 
+pub mod published;
+
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,211 @@
+//! The published set from real git repositories built with git2: published
+//! versions never change, are never deleted or reused, new versions increase
+//! and bump enough (SEMVER.md).
+
+use git2::{IndexAddOption, Oid, Repository, Signature};
+
+use crate::harness::TestCatalog;
+
+fn definition(version: &str, min: u32) -> String {
+    format!(
+        "apiVersion: catalog.nestor.io/v1\nkind: ResourceDefinition\nmetadata:\n  name: db\n  version: \"{version}\"\nspec:\n  required_inputs:\n    - name: storage_gb\n      type: integer\n      validation: {{ min: {min} }}\n"
+    )
+}
+
+struct Repo {
+    catalog: TestCatalog,
+    repo: Repository,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let catalog = TestCatalog::empty();
+        let repo = Repository::init(catalog.path()).unwrap();
+        Repo { catalog, repo }
+    }
+
+    fn write(&self, path: &str, contents: &str) -> &Self {
+        self.catalog.write(path, contents);
+        self
+    }
+
+    fn remove(&self, path: &str) -> &Self {
+        std::fs::remove_file(self.catalog.path().join(path)).unwrap();
+        self
+    }
+
+    /// Commits every change of the working tree on HEAD.
+    fn commit(&self, message: &str) -> Oid {
+        let mut index = self.repo.index().unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = Signature::now("Test", "test@example.com").unwrap();
+        let parents: Vec<git2::Commit> = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .unwrap()
+    }
+
+    fn check(&self, base: Option<&str>) -> crate::harness::Run {
+        let mut args = vec!["--format", "json"];
+        if let Some(base) = base {
+            args.extend(["--base", base]);
+        }
+        args.push("check");
+        self.catalog.cairn(&args)
+    }
+}
+
+#[test]
+fn editing_a_published_version_is_an_error_with_the_fields_that_changed() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    repo.commit("publish 1.0.0");
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 50));
+    let run = repo.check(Some("HEAD"));
+    assert_eq!(run.status, 1);
+    assert_eq!(run.codes(), ["published-version-changed"]);
+    let message = run.json()["diagnostics"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("/spec/required_inputs/0/validation/min: 20 → 50"),
+        "{message}"
+    );
+}
+
+#[test]
+fn formatting_and_comments_are_not_changes() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    repo.commit("publish 1.0.0");
+    let reformatted = "# reformatted\napiVersion: 'catalog.nestor.io/v1'\nkind: ResourceDefinition\nspec: { required_inputs: [ { type: integer, name: storage_gb, validation: { min: 20 } } ] }\nmetadata: { version: '1.0.0', name: db }\n";
+    repo.write("rd/db/1.0.0.yaml", reformatted);
+    let run = repo.check(Some("HEAD"));
+    assert_eq!((run.status, run.codes()), (0, Vec::<String>::new()), "{}", run.stdout);
+}
+
+#[test]
+fn deleting_a_published_version_is_an_error() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20))
+        .write("rd/db/1.1.0.yaml", &definition("1.1.0", 10));
+    repo.commit("publish");
+    repo.remove("rd/db/1.0.0.yaml");
+    let run = repo.check(Some("HEAD"));
+    assert_eq!(
+        run.diagnostics(),
+        [(
+            "published-version-deleted".to_string(),
+            "rd/db/1.0.0.yaml".to_string(),
+            0
+        )]
+    );
+}
+
+#[test]
+fn new_versions_must_bump_enough_but_published_ones_are_not_rejudged() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 10))
+        .write("rd/db/1.1.0.yaml", &definition("1.1.0", 20));
+    repo.commit("an old mistake, already published");
+    assert_eq!(
+        repo.check(Some("HEAD")).codes(),
+        Vec::<String>::new(),
+        "published versions are not re-judged"
+    );
+    repo.write("rd/db/1.2.0.yaml", &definition("1.2.0", 30));
+    assert_eq!(repo.check(Some("HEAD")).codes(), ["version-bump-too-small"]);
+    repo.remove("rd/db/1.2.0.yaml")
+        .write("rd/db/2.0.0.yaml", &definition("2.0.0", 30));
+    assert_eq!(repo.check(Some("HEAD")).codes(), Vec::<String>::new());
+}
+
+#[test]
+fn deleted_versions_stay_published_and_cannot_be_reused() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    repo.commit("publish 1.0.0");
+    repo.remove("rd/db/1.0.0.yaml")
+        .write("rd/db/1.1.0.yaml", &definition("1.1.0", 10));
+    repo.commit("delete 1.0.0");
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    assert_eq!(
+        repo.check(Some("HEAD")).codes(),
+        Vec::<String>::new(),
+        "restoring identical content is fine"
+    );
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 5));
+    assert_eq!(repo.check(Some("HEAD")).codes(), ["version-reused"]);
+}
+
+#[test]
+fn new_versions_must_increase_within_their_major_line() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.4.0.yaml", &definition("1.4.0", 10))
+        .write("rd/db/2.0.0.yaml", &definition("2.0.0", 20));
+    repo.commit("publish");
+    repo.write("rd/db/1.3.1.yaml", &definition("1.3.1", 10));
+    assert!(repo
+        .check(Some("HEAD"))
+        .codes()
+        .contains(&"version-not-increasing".to_string()));
+    repo.remove("rd/db/1.3.1.yaml")
+        .write("rd/db/1.4.1.yaml", &definition("1.4.1", 10));
+    assert_eq!(
+        repo.check(Some("HEAD")).codes(),
+        Vec::<String>::new(),
+        "a backport on the 1.x line is fine"
+    );
+}
+
+#[test]
+fn tags_publish_versions() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    let id = repo.commit("1.0.0");
+    repo.repo
+        .tag_lightweight("db/v1.0.0", &repo.repo.find_object(id, None).unwrap(), false)
+        .unwrap();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 30));
+    // No --base and no upstream: only tags count, and the tag makes 1.0.0
+    // published, so the edit comes back as a reuse of its number.
+    assert_eq!(repo.check(None).codes(), ["version-reused"]);
+}
+
+#[test]
+fn a_base_that_does_not_resolve_exits_two() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    repo.commit("1.0.0");
+    let run = repo.check(Some("no-such-branch"));
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("--base `no-such-branch` does not name a commit"),
+        "{}",
+        run.stderr
+    );
+    let outside = TestCatalog::empty();
+    let run = outside.cairn(&["--base", "main", "check"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("is not in one"), "{}", run.stderr);
+}
+
+#[test]
+fn without_git_every_version_is_new() {
+    let catalog = TestCatalog::empty();
+    catalog
+        .write("rd/1.0.0.yaml", definition("1.0.0", 10))
+        .write("rd/1.0.1.yaml", definition("1.0.1", 20));
+    assert_eq!(
+        catalog.cairn(&["--format", "json", "check"]).codes(),
+        ["version-bump-too-small"]
+    );
+}
