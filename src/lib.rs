@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 pub mod load;
 pub mod model;

@@ -145,3 +145,15 @@ impl Timer {
         self.last = now;
     }
 }
+
+/// The resolved catalog at a git revision, for comparing revisions (`cairn
+/// diff`). Uses the working tree's `cairn.yaml`; diagnostics are dropped:
+/// the catalog is compared, not checked.
+pub fn catalog_at(root: &Path, rev: &str) -> anyhow::Result<Catalog> {
+    let config = load_config(root)
+        .with_context(|| format!("cannot read {}", root.join(CONFIG_FILE).display()))?
+        .config;
+    let mut loaded = crate::load::revision::load_revision(root, rev)?;
+    let (entities, _) = model::lower_files(&mut loaded.files);
+    Ok(resolve(entities, &config).0)
+}

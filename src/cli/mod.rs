@@ -5,6 +5,7 @@
 
 mod build;
 mod check;
+mod diff;
 mod explain;
 mod init;
 
@@ -73,6 +74,8 @@ enum Command {
     Init(init::Args),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::Args),
+    /// The semantic changes of the catalog between two git revisions.
+    Diff(diff::Args),
 }
 
 /// Options every command shares, after parsing.
@@ -145,6 +148,7 @@ pub fn run() -> i32 {
         Command::Build(args) => build::execute(&global, args),
         Command::Init(args) => init::execute(&global, args),
         Command::Explain(args) => explain::execute(&global, args),
+        Command::Diff(args) => diff::execute(&global, args),
     };
     match result {
         Ok(status) => status,

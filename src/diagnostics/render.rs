@@ -1,7 +1,8 @@
 //! Renderers of diagnostics, one per output format: `human` (rustc-like, with
 //! the source line and a caret), `json` (the contract's object), `github`
-//! (workflow commands that become annotations on a pull request) and `sarif`
-//! (2.1.0, for GitHub code scanning). Each is a pure function of the
+//! (workflow commands that become annotations on a pull request), `sarif`
+//! (2.1.0, for GitHub code scanning) and `markdown` (a table for job
+//! summaries). Each is a pure function of the
 //! diagnostics, so each is snapshot-tested on its own.
 
 use std::collections::BTreeSet;
@@ -20,6 +21,8 @@ pub enum Format {
     Json,
     Github,
     Sarif,
+    /// A table, for `$GITHUB_STEP_SUMMARY` and pull-request comments.
+    Markdown,
 }
 
 /// Totals printed after the diagnostics.
@@ -50,6 +53,7 @@ pub fn render(
         Format::Json => json(diagnostics, summary),
         Format::Github => github(diagnostics),
         Format::Sarif => sarif(diagnostics),
+        Format::Markdown => markdown(diagnostics, summary),
     }
 }
 
@@ -167,6 +171,39 @@ fn summary_line(summary: &Summary) -> String {
             plural(w, "warning")
         ),
     }
+}
+
+fn markdown(diagnostics: &[Diagnostic], summary: &Summary) -> String {
+    let mut out = format!(
+        "## Catalog check\n\n{} errors, {} warnings in {} files ({} entities)\n",
+        summary.errors, summary.warnings, summary.files, summary.entities
+    );
+    if diagnostics.is_empty() {
+        return out;
+    }
+    out.push_str("\n| severity | code | location | message |\n| --- | --- | --- | --- |\n");
+    for d in diagnostics {
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        let location = if d.location.line > 0 {
+            format!("{}:{}:{}", d.location.file, d.location.line, d.location.column)
+        } else {
+            d.location.file.clone()
+        };
+        let message = match &d.help {
+            Some(help) => format!("{} — {help}", d.message),
+            None => d.message.clone(),
+        };
+        writeln!(
+            out,
+            "| {} | `{}` | `{}` | {} |",
+            d.severity.as_str(),
+            d.code,
+            cell(&location),
+            cell(&message)
+        )
+        .expect("writing to a String");
+    }
+    out
 }
 
 /// One diagnostic as the contract's JSON shape, keys in contract order.

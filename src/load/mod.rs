@@ -14,6 +14,7 @@
 //! silently.
 
 pub mod published;
+pub mod revision;
 
 use std::collections::HashSet;
 use std::io::Read;

@@ -120,7 +120,8 @@ pub fn published_set(root: &Path, base: Option<&str>) -> anyhow::Result<Publishe
     Ok(published)
 }
 
-fn resolve_base(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
+/// The commit `rev` names; a shallow clone missing it gets advice.
+pub(super) fn resolve_base(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
     match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
         Ok(commit) => Ok(commit.id()),
         Err(e) if repo.is_shallow() => bail!(
@@ -133,7 +134,7 @@ fn resolve_base(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
 
 /// The catalog root's path inside the repository, `/`-terminated ("" at
 /// the top).
-fn prefix_of(workdir: &Path, root: &Path) -> anyhow::Result<String> {
+pub(super) fn prefix_of(workdir: &Path, root: &Path) -> anyhow::Result<String> {
     let workdir = std::fs::canonicalize(workdir)?;
     let root: PathBuf = std::fs::canonicalize(root)?;
     let relative = root.strip_prefix(&workdir).unwrap_or(Path::new(""));

@@ -14,8 +14,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as Json;
-
 use crate::diagnostics::{Code, Diagnostic, Location, Severity};
 use crate::load::published::{digest, Published};
 use crate::resolve::changes::{bump, suggest, Finding};
@@ -52,7 +50,7 @@ fn published_gates(catalog: &Catalog, published: &Published, diagnostics: &mut V
                 let now = entity.to_json();
                 if digest(&now) != digest(base_document) {
                     let mut changed = Vec::new();
-                    json_diff(base_document, &now, String::new(), &mut changed);
+                    crate::diff::json_diff(base_document, &now, String::new(), &mut changed);
                     let shown: Vec<&String> = changed.iter().take(8).collect();
                     let more = if changed.len() > 8 {
                         format!(" and {} more", changed.len() - 8)
@@ -97,31 +95,6 @@ fn published_gates(catalog: &Catalog, published: &Published, diagnostics: &mut V
             ),
             (None, None) => {}
         }
-    }
-}
-
-/// `pointer: old → new` for every leaf that differs.
-fn json_diff(old: &Json, new: &Json, pointer: String, out: &mut Vec<String>) {
-    match (old, new) {
-        (Json::Object(a), Json::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let child = format!("{pointer}/{}", crate::parse::escape_pointer(key));
-                json_diff(
-                    a.get(key).unwrap_or(&Json::Null),
-                    b.get(key).unwrap_or(&Json::Null),
-                    child,
-                    out,
-                );
-            }
-        }
-        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                json_diff(x, y, format!("{pointer}/{i}"), out);
-            }
-        }
-        _ if old != new => out.push(format!("{pointer}: {old} → {new}")),
-        _ => {}
     }
 }
 

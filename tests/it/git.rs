@@ -209,3 +209,52 @@ fn without_git_every_version_is_new() {
         ["version-bump-too-small"]
     );
 }
+
+const TEAMS: &str = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: payments }\nspec: { type: team, children: [] }\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: platform }\nspec: { type: team, children: [] }\n";
+
+fn service(name: &str, owner: &str) -> String {
+    format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: {name} }}\nspec: {{ type: service, lifecycle: production, owner: {owner} }}\n")
+}
+
+fn diff_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("teams.yaml", TEAMS)
+        .write("checkout.yaml", &service("checkout", "payments"))
+        .write("legacy.yaml", &service("legacy", "platform"))
+        .write("rd/db/1.0.0.yaml", &definition("1.0.0", 10));
+    repo.commit("base");
+    repo.write("checkout.yaml", &service("checkout", "platform"))
+        .remove("legacy.yaml")
+        .write("cart.yaml", &service("cart", "payments"))
+        .write("rd/db/1.1.0.yaml", &definition("1.1.0", 20));
+    repo
+}
+
+#[test]
+fn diff_reports_semantic_changes_against_the_working_tree() {
+    let repo = diff_repo();
+    let run = repo.catalog.cairn(&["diff", "HEAD"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn diff_between_two_revisions_as_markdown_and_json() {
+    let repo = diff_repo();
+    repo.commit("head");
+    let markdown = repo.catalog.cairn(&["--format", "markdown", "diff", "HEAD~1", "HEAD"]);
+    assert_eq!(markdown.status, 0, "{}", markdown.stderr);
+    insta::assert_snapshot!(markdown.stdout);
+    let json = repo
+        .catalog
+        .cairn(&["--format", "json", "diff", "HEAD~1", "HEAD"])
+        .json();
+    assert_eq!(json["added"], serde_json::json!(["component:default/cart"]));
+    assert_eq!(json["ownership"][0]["to"], "group:default/platform");
+    assert_eq!(json["new_versions"][0]["change"], "major");
+    assert_eq!(
+        repo.catalog.cairn(&["diff", "HEAD", "HEAD"]).stdout,
+        "no changes to the catalog\n"
+    );
+    assert_eq!(repo.catalog.cairn(&["diff", "nope"]).status, 2);
+}

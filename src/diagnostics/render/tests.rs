@@ -166,3 +166,9 @@ fn sarif() {
     );
     assert_eq!(results[3]["level"], "warning");
 }
+
+#[test]
+fn markdown() {
+    let (diagnostics, sources, summary) = sample();
+    insta::assert_snapshot!(render(Format::Markdown, &diagnostics, &sources, &summary, false));
+}
