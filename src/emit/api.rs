@@ -148,6 +148,22 @@ fn indices_of(catalog: &Catalog, kind: Kind) -> Vec<usize> {
         .collect()
 }
 
+/// `extra` with the identity fields every entity document starts with.
+fn with_identity(entity: &Entity, extra: Json) -> Json {
+    let mut object = json!({
+        "ref": ref_of(entity),
+        "namespace": entity.metadata.namespace,
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "description": entity.metadata.description,
+        "type": entity.spec_type,
+    });
+    if let (Json::Object(map), Json::Object(more)) = (&mut object, extra) {
+        map.extend(more);
+    }
+    object
+}
+
 /// A compact reference to another entity.
 fn entity_link(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
@@ -222,21 +238,18 @@ fn owner_json(catalog: &Catalog, service: &Service) -> Json {
 
 fn service_row(catalog: &Catalog, service: &Service) -> Json {
     let entity = &catalog.entities[service.entity];
-    json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
-        "type": entity.spec_type,
-        "lifecycle": entity.lifecycle,
-        "owner": service.owner.map(|o| ref_of(&catalog.entities[o])),
-        "tier": service.tier,
-        "system": service.system.map(|s| ref_of(&catalog.entities[s])),
-        "tags": entity.metadata.tags,
-        "repo": service.repo,
-        "url": url_of(entity),
-    })
+    with_identity(
+        entity,
+        json!({
+            "lifecycle": entity.lifecycle,
+            "owner": service.owner.map(|o| ref_of(&catalog.entities[o])),
+            "tier": service.tier,
+            "system": service.system.map(|s| ref_of(&catalog.entities[s])),
+            "tags": entity.metadata.tags,
+            "repo": service.repo,
+            "url": url_of(entity),
+        }),
+    )
 }
 
 /// Which first-class fields the catalog declares for a service.
@@ -276,31 +289,28 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             .find(|&d| catalog.entities[d].kind == Kind::Domain)
     });
     let node = entity.locate("/metadata/name");
-    let detail = json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
-        "type": entity.spec_type,
-        "lifecycle": entity.lifecycle,
-        "owner": owner_json(catalog, service),
-        "tier": service.tier,
-        "repo": service.repo,
-        "on_call": on_call_json(service),
-        "slack": service.slack,
-        "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
-        "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
-        "tags": entity.metadata.tags,
-        "tech": service.tech,
-        "system": service.system.map(|s| entity_link(catalog, s)),
-        "domain": domain.map(|d| entity_link(catalog, d)),
-        "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
-        "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
-        "sources": { "declared": declared_fields(entity, service), "discovered": [] },
-        "confidence": service.owner.map(|_| 1.0),
-        "provenance": { "file": entity.file, "line": node.start.line },
-    });
+    let detail = with_identity(
+        entity,
+        json!({
+            "lifecycle": entity.lifecycle,
+            "owner": owner_json(catalog, service),
+            "tier": service.tier,
+            "repo": service.repo,
+            "on_call": on_call_json(service),
+            "slack": service.slack,
+            "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
+            "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
+            "tags": entity.metadata.tags,
+            "tech": service.tech,
+            "system": service.system.map(|s| entity_link(catalog, s)),
+            "domain": domain.map(|d| entity_link(catalog, d)),
+            "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
+            "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
+            "sources": { "declared": declared_fields(entity, service), "discovered": [] },
+            "confidence": service.owner.map(|_| 1.0),
+            "provenance": { "file": entity.file, "line": node.start.line },
+        }),
+    );
     let transitive = |relation: &str| -> Vec<Json> {
         catalog
             .transitive(i, relation)
@@ -371,21 +381,18 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
         .iter()
         .filter_map(|key| Some(json!({ "annotation": key, "value": entity.annotation(key)? })))
         .collect();
-    json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
-        "type": entity.spec_type,
-        "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
-        "parent": catalog.related(team, "childOf").next().map(|p| entity_link(catalog, p)),
-        "children": links(catalog, team, "parentOf"),
-        "members": links(catalog, team, "hasMember"),
-        "slack": entity.annotation(&fields.slack),
-        "on_call": on_call,
-        "services": owned_services(catalog, team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
-    })
+    with_identity(
+        entity,
+        json!({
+            "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
+            "parent": catalog.related(team, "childOf").next().map(|p| entity_link(catalog, p)),
+            "children": links(catalog, team, "parentOf"),
+            "members": links(catalog, team, "hasMember"),
+            "slack": entity.annotation(&fields.slack),
+            "on_call": on_call,
+            "services": owned_services(catalog, team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
+        }),
+    )
 }
 
 fn version_text(entity: &Entity) -> &str {
