@@ -53,6 +53,10 @@ codes! {
     YamlAliasLimit = "yaml-alias-limit", Error, "YAML aliases expand to too many nodes";
     YamlDepthLimit = "yaml-depth-limit", Error, "YAML is nested too deeply";
     YamlUnsupported = "yaml-unsupported", Error, "a YAML feature cairn does not accept (complex keys, undefined aliases)";
+    // Git sources.
+    SourceStale = "source-stale", Warning, "a git source could not be fetched; its last fetched commit was used";
+    SourceUnreachable = "source-unreachable", Error, "a git source could not be read at all";
+    SourcePathMissing = "source-path-missing", Error, "a git source has no directory at its `path`";
     // cairn.yaml.
     ConfigUnknownKey = "config-unknown-key", Error, "cairn.yaml has a key cairn does not know";
     ConfigInvalid = "config-invalid", Error, "a value in cairn.yaml has the wrong type or form";

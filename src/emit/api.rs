@@ -308,7 +308,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
             "sources": { "declared": declared_fields(entity, service), "discovered": [] },
             "confidence": service.owner.map(|_| 1.0),
-            "provenance": { "file": entity.file, "line": node.start.line },
+            "provenance": provenance(entity, node.start.line),
         }),
     );
     let transitive = |relation: &str| -> Vec<Json> {
@@ -460,8 +460,20 @@ fn version_row(catalog: &Catalog, index: usize, name: &str) -> Json {
 fn version_document(entity: &Entity) -> Json {
     let mut document = entity.to_json();
     let node = entity.locate("/metadata/version");
-    document["provenance"] = json!({ "file": entity.file, "line": node.start.line });
+    document["provenance"] = provenance(entity, node.start.line);
     document
+}
+
+/// Where an entity was defined: the file and line, and for a `git:` source
+/// the repository, commit and path in it (for "edit this file" links).
+fn provenance(entity: &Entity, line: u32) -> Json {
+    let mut value = json!({ "file": entity.file, "line": line });
+    if let Some(origin) = &entity.origin {
+        value["repository"] = json!(origin.url);
+        value["commit"] = json!(origin.commit);
+        value["path"] = json!(origin.path);
+    }
+    value
 }
 
 /// The entity as written, plus Backstage-shaped `relations`.

@@ -13,6 +13,7 @@
 //! file too large — becomes a diagnostic naming the file; nothing is dropped
 //! silently.
 
+pub mod git_source;
 pub mod published;
 pub mod revision;
 
@@ -44,6 +45,8 @@ pub struct SourceFile {
     /// Whether a Location entity targets this file (such a definition wins
     /// over a stray copy that was only found by walking).
     pub registered: bool,
+    /// For a file from a `git:` source: the repository, commit and path.
+    pub origin: Option<git_source::GitOrigin>,
 }
 
 impl SourceFile {
@@ -54,6 +57,7 @@ impl SourceFile {
             text: String::new(),
             documents: Vec::new(),
             registered: false,
+            origin: None,
         }
     }
 }
@@ -71,6 +75,7 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
     let mut loaded = Loaded::default();
     let skip = out_dir.map(|p| absolute(root, p));
     let mut paths = Vec::new();
+    let mut git_files = Vec::new();
     if config.sources.is_empty() {
         walk(root, root, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
     }
@@ -91,17 +96,11 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
                     );
                 }
             }
-            Source::Git { url, .. } => loaded.diagnostics.push(
-                Diagnostic::new(
-                    Code::ConfigInvalid,
-                    Location::file_only(CONFIG_FILE),
-                    format!(
-                        "git source `{}` cannot be read by this version of cairn",
-                        redact_url(url)
-                    ),
-                )
-                .with_help("git sources are not supported yet; check the repository out and use a `path:` source"),
-            ),
+            Source::Git { url, reference, path } => {
+                let (files, diagnostics) = git_source::load_git_source(root, url, reference, path.as_deref());
+                loaded.diagnostics.extend(diagnostics);
+                git_files.extend(files);
+            }
         }
     }
 
@@ -139,6 +138,7 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
             file
         })
         .collect();
+    files.extend(git_files);
     files.sort_by(|a, b| a.display.cmp(&b.display));
     Loaded {
         files,
@@ -300,6 +300,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
             text,
             documents: parsed.documents,
             registered: false,
+            origin: None,
         },
         diagnostics,
     )

@@ -54,6 +54,7 @@ pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
                     text,
                     documents: parsed.documents,
                     registered: false,
+                    origin: None,
                 },
                 parsed.diagnostics,
             )

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use super::resource_definition::{self, ResourceDefinition};
 use crate::diagnostics::Location;
+use crate::load::git_source::GitOrigin;
 use crate::parse::{Document, Node, Value};
 
 /// The kinds cairn understands.
@@ -323,6 +324,8 @@ pub struct Entity {
     pub document: usize,
     /// Whether a Location targets the entity's file (see `load`).
     pub registered: bool,
+    /// For an entity from a `git:` source: repository, commit and path.
+    pub origin: Option<GitOrigin>,
     /// The document tree, for mapping JSON pointers back to positions.
     pub node: Arc<Node>,
 }
@@ -479,6 +482,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         file: file.to_string(),
         document: doc.index,
         registered: false,
+        origin: None,
         node: Arc::new(doc.root),
     }
 }

@@ -41,6 +41,7 @@ pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
             for doc in std::mem::take(&mut file.documents) {
                 if let Some(mut entity) = lower_document(&file.display, doc, &mut diagnostics) {
                     entity.registered = file.registered;
+                    entity.origin = file.origin.clone();
                     entities.push(entity);
                 }
             }

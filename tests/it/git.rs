@@ -258,3 +258,130 @@ fn diff_between_two_revisions_as_markdown_and_json() {
     );
     assert_eq!(repo.catalog.cairn(&["diff", "nope"]).status, 2);
 }
+
+/// A second repository holding definitions under `resources/`; returns it
+/// and its branch name.
+fn source_repo() -> (Repo, String) {
+    let source = Repo::new();
+    source
+        .write("resources/db/1.0.0.yaml", &definition("1.0.0", 10))
+        .write("README.md", "not yaml");
+    source.commit("definitions");
+    let branch = source.repo.head().unwrap().shorthand().unwrap().to_string();
+    (source, branch)
+}
+
+fn catalog_with_source(url: &str, branch: &str, path: &str) -> TestCatalog {
+    let catalog = TestCatalog::empty();
+    catalog.write(
+        "cairn.yaml",
+        format!("sources:\n  - path: catalog/\n  - git: {url}\n    branch: {branch}\n    path: {path}\n"),
+    );
+    catalog.write("catalog/teams.yaml", TEAMS);
+    catalog
+}
+
+#[test]
+fn git_sources_are_read_from_the_object_database_with_provenance() {
+    let (source, branch) = source_repo();
+    let url = format!("file://{}", source.catalog.path().display());
+    let catalog = catalog_with_source(&url, &branch, "resources/");
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!((run.status, run.codes()), (0, Vec::<String>::new()), "{}", run.stdout);
+    assert_eq!(
+        run.json()["summary"]["entities"],
+        3,
+        "two teams and the definition from the other repository"
+    );
+    assert!(catalog.path().join(".cairn/cache").is_dir());
+    assert_eq!(catalog.cairn(&["-q", "build"]).status, 0);
+    let version: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/resources/db/1.0.0.json")).unwrap())
+            .unwrap();
+    assert_eq!(version["provenance"]["repository"], url.as_str());
+    assert_eq!(version["provenance"]["path"], "resources/db/1.0.0.yaml");
+    assert_eq!(version["provenance"]["commit"].as_str().unwrap().len(), 40);
+    // A plain local path works as well as a file:// URL.
+    let local = catalog_with_source(source.catalog.path().to_str().unwrap(), &branch, "resources");
+    assert_eq!(
+        local.cairn(&["--format", "json", "check"]).codes(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_remote_that_disappears_falls_back_to_the_last_fetch() {
+    let (source, branch) = source_repo();
+    let url = format!("file://{}", source.catalog.path().display());
+    let catalog = catalog_with_source(&url, &branch, "resources/");
+    assert_eq!(catalog.cairn(&["--format", "json", "check"]).status, 0);
+    drop(source);
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(run.status, 0, "a stale source is a warning: {}", run.stdout);
+    assert_eq!(run.codes(), ["source-stale"]);
+    assert_eq!(
+        run.json()["summary"]["entities"],
+        3,
+        "the definition still comes from the cache"
+    );
+}
+
+#[test]
+fn an_unreachable_source_never_fetched_is_an_error_and_credentials_are_never_printed() {
+    let catalog = catalog_with_source(
+        "https://deploy:s3cr3t-token@127.0.0.1:9/acme/defs.git",
+        "main",
+        "resources/",
+    );
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.codes(), ["source-unreachable"]);
+    assert!(
+        !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("https://***@127.0.0.1:9/acme/defs.git"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_missing_path_or_branch_in_a_source_is_an_error() {
+    let (source, branch) = source_repo();
+    let url = format!("file://{}", source.catalog.path().display());
+    assert_eq!(
+        catalog_with_source(&url, &branch, "definitions/")
+            .cairn(&["--format", "json", "check"])
+            .codes(),
+        ["source-path-missing"]
+    );
+    assert_eq!(
+        catalog_with_source(&url, "no-such-branch", "resources/")
+            .cairn(&["--format", "json", "check"])
+            .codes(),
+        ["source-unreachable"]
+    );
+}
+
+#[test]
+fn a_corrupt_cache_is_recreated() {
+    let (source, branch) = source_repo();
+    let url = format!("file://{}", source.catalog.path().display());
+    let catalog = catalog_with_source(&url, &branch, "resources/");
+    assert_eq!(catalog.cairn(&["-q", "check"]).status, 0);
+    let cache = std::fs::read_dir(catalog.path().join(".cairn/cache"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_dir_all(cache.join("objects")).unwrap();
+    std::fs::write(cache.join("HEAD"), "garbage").unwrap();
+    std::fs::write(cache.join("index.lock"), "").unwrap();
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!((run.status, run.codes()), (0, Vec::<String>::new()), "{}", run.stdout);
+}
