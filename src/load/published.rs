@@ -8,13 +8,17 @@
 //!
 //! Blobs are read straight from the object database (no checkout), each
 //! distinct blob parsed once, and only blobs that mention
-//! `catalog.nestor.io` are parsed at all.
+//! `catalog.nestor.io` are parsed at all. The result is cached in
+//! `.cairn/cache/published-<key>.json`, keyed by base commit, tags and the
+//! catalog's path in the repository, so a second run with the same base
+//! reads no history.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use git2::{Commit, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
@@ -22,7 +26,7 @@ use crate::model::{lower_document, Kind};
 use crate::parse::parse_yaml;
 
 /// One published version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublishedVersion {
     /// The document at the base revision, when the version exists there.
     pub at_base: Option<Json>,
@@ -34,9 +38,10 @@ pub struct PublishedVersion {
 }
 
 /// Every published version by `(name, version)`, and the base commit.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Published {
     pub base: Option<String>,
+    #[serde(with = "versions_as_list")]
     pub versions: BTreeMap<Key, PublishedVersion>,
 }
 
@@ -93,6 +98,15 @@ pub fn published_set(root: &Path, base: Option<&str>) -> anyhow::Result<Publishe
         Some(rev) => Some(resolve_base(&repo, rev)?),
         None => default_base(&repo),
     };
+    // The published set is a pure function of the base commit, the tags and
+    // the catalog's place in the repository: cache it under that key.
+    let cache = cache_file(root, &repo, base_id, &prefix)?;
+    if let Some(published) = std::fs::read(&cache)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Published>(&bytes).ok())
+    {
+        return Ok(published);
+    }
     let mut reader = Reader {
         repo: &repo,
         prefix,
@@ -117,7 +131,63 @@ pub fn published_set(root: &Path, base: Option<&str>) -> anyhow::Result<Publishe
         reader.history(base_id, &mut published)?;
     }
     reader.tags(&mut published)?;
+    write_cache(&cache, &published);
     Ok(published)
+}
+
+/// `.cairn/cache/published-<key>.json`, keyed by base commit, tags and
+/// catalog prefix.
+fn cache_file(root: &Path, repo: &Repository, base: Option<Oid>, prefix: &str) -> anyhow::Result<PathBuf> {
+    let mut key = Sha256::new();
+    key.update(format!(
+        "v1 {} {prefix}\n",
+        base.map(|b| b.to_string()).unwrap_or_default()
+    ));
+    for reference in repo.references_glob("refs/tags/*")?.flatten() {
+        key.update(format!(
+            "{} {:?}\n",
+            reference.name().unwrap_or_default(),
+            reference.target()
+        ));
+    }
+    let key: String = key.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    Ok(root.join(".cairn").join("cache").join(format!("published-{key}.json")))
+}
+
+/// Best effort: a cache that cannot be written only costs the next run time.
+fn write_cache(path: &Path, published: &Published) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(bytes) = serde_json::to_vec(published) else {
+        return;
+    };
+    let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+    if std::fs::write(&temp, bytes).is_ok() && std::fs::rename(&temp, path).is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+}
+
+/// JSON objects need string keys; the map is stored as a list of entries.
+mod versions_as_list {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Key, PublishedVersion};
+
+    pub fn serialize<S: Serializer>(map: &BTreeMap<Key, PublishedVersion>, serializer: S) -> Result<S::Ok, S::Error> {
+        map.iter().collect::<Vec<_>>().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<Key, PublishedVersion>, D::Error> {
+        Ok(Vec::<(Key, PublishedVersion)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// The commit `rev` names; a shallow clone missing it gets advice.
