@@ -385,3 +385,37 @@ fn a_corrupt_cache_is_recreated() {
     let run = catalog.cairn(&["--format", "json", "check"]);
     assert_eq!((run.status, run.codes()), (0, Vec::<String>::new()), "{}", run.stdout);
 }
+
+#[test]
+fn the_published_set_is_cached_and_a_corrupt_cache_is_ignored() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    repo.commit("publish 1.0.0");
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 50));
+    assert_eq!(repo.check(Some("HEAD")).codes(), ["published-version-changed"]);
+    let cache_dir = repo.catalog.path().join(".cairn/cache");
+    let cached: Vec<_> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert_eq!(
+        repo.check(Some("HEAD")).codes(),
+        ["published-version-changed"],
+        "same answer from the cache"
+    );
+    std::fs::write(&cached[0], "{ not json").unwrap();
+    assert_eq!(
+        repo.check(Some("HEAD")).codes(),
+        ["published-version-changed"],
+        "a corrupt cache is recomputed"
+    );
+    // A new tag changes the key: the cache never hides a newly published version.
+    repo.write("rd/db/1.1.0.yaml", &definition("1.1.0", 50));
+    let id = repo.commit("1.1.0");
+    repo.repo
+        .tag_lightweight("db/v1.1.0", &repo.repo.find_object(id, None).unwrap(), false)
+        .unwrap();
+    repo.write("rd/db/1.1.0.yaml", &definition("1.1.0", 60));
+    assert!(repo.check(None).codes().contains(&"version-reused".to_string()));
+}
