@@ -50,6 +50,9 @@ pub struct Finding {
     pub witness: Option<String>,
     /// Extra advice ("looks like a rename of X → Y", "possibly breaking").
     pub hint: Option<String>,
+    /// Classed minor, but may break users (a default added where none
+    /// existed, a non-semver module ref changed): a warning suggests major.
+    pub possibly_breaking: bool,
 }
 
 impl Finding {
@@ -62,6 +65,7 @@ impl Finding {
             new: None,
             witness: None,
             hint: None,
+            possibly_breaking: false,
         }
     }
 
@@ -79,6 +83,11 @@ impl Finding {
     fn hint(mut self, hint: impl Into<String>) -> Finding {
         self.hint = Some(hint.into());
         self
+    }
+
+    fn possibly_breaking(mut self, hint: &str) -> Finding {
+        self.possibly_breaking = true;
+        self.hint(format!("possibly breaking: {hint}; consider a major version"))
     }
 }
 
@@ -225,7 +234,7 @@ fn compare_input(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
         (None, Some(b)) => findings.push(
             Finding::new("input-default-added", ChangeClass::Minor, at("default"))
                 .values(None, Some(b.clone()))
-                .hint("possibly breaking: claims that omitted the input now get this value; consider a major version"),
+                .possibly_breaking("claims that omitted the input now get this value"),
         ),
         _ => {}
     }
@@ -432,7 +441,7 @@ fn module_version_finding(pointer: String, old: Option<Json>, new: Option<Json>)
             Finding::new("engine-module-version-changed", class, pointer)
         }
         _ => Finding::new("engine-module-ref-changed", ChangeClass::Minor, pointer)
-            .hint("possibly breaking: a non-semver module reference changed; consider a major version"),
+            .possibly_breaking("a non-semver module reference changed"),
     };
     finding.values(old, new)
 }

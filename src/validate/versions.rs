@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, Location, Severity};
 use crate::load::published::{digest, Published};
-use crate::resolve::changes::{bump, suggest, Finding};
+use crate::resolve::changes::{bump, suggest, ChangeClass, Finding};
 use crate::resolve::{version_of, Catalog};
 
 /// Runs every versioning gate.
@@ -150,6 +150,7 @@ fn bumps(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnos
         }
         let actual = bump(&baseline, &version);
         if actual >= change.class {
+            possibly_breaking(catalog, index, &baseline, actual, &change.findings, diagnostics);
             continue;
         }
         let relevant: Vec<&Finding> = change.findings.iter().filter(|f| f.class > actual).collect();
@@ -174,6 +175,44 @@ fn bumps(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnos
         }
         diagnostics.push(diagnostic);
     }
+}
+
+/// A warning for possibly breaking findings in a bump below major.
+fn possibly_breaking(
+    catalog: &Catalog,
+    index: usize,
+    baseline: &semver::Version,
+    actual: ChangeClass,
+    findings: &[Finding],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let risky: Vec<String> = findings.iter().filter(|f| f.possibly_breaking).map(describe).collect();
+    if risky.is_empty() || actual == ChangeClass::Major {
+        return;
+    }
+    let entity = &catalog.entities[index];
+    let version = entity
+        .resource_definition
+        .as_ref()
+        .and_then(|rd| rd.version.as_deref())
+        .unwrap_or_default();
+    diagnostics.push(
+        Diagnostic::new(
+            Code::VersionBumpTooSmall,
+            entity.location("/metadata/version"),
+            format!(
+                "{} {version} has possibly breaking changes for a {} bump: {}",
+                entity.metadata.name,
+                actual.as_str(),
+                risky.join("; ")
+            ),
+        )
+        .with_severity(Severity::Warning)
+        .with_help(format!(
+            "if users can break, publish as {}",
+            suggest(baseline, ChangeClass::Major)
+        )),
+    );
 }
 
 /// `input-min-raised (major) at /spec/…/min: 10 → 20; witness …`
@@ -284,6 +323,20 @@ mod tests {
             check_versions(&[version("1.4.0", 10), version("2.0.0", 20), version("1.4.1", 10)]),
             []
         );
+    }
+
+    #[test]
+    fn possibly_breaking_changes_warn_in_a_minor_bump() {
+        let with_default =
+            |v: &str| version(v, 10).replace("validation: { min: 10 } }", "default: 20, validation: { min: 10 } }");
+        let found = check_versions(&[version("1.0.0", 10), with_default("1.1.0")]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].code, found[0].severity),
+            (Code::VersionBumpTooSmall, Severity::Warning)
+        );
+        assert!(found[0].message.contains("input-default-added"), "{}", found[0].message);
+        assert_eq!(check_versions(&[version("1.0.0", 10), with_default("2.0.0")]), []);
     }
 
     #[test]
