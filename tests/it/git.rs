@@ -419,3 +419,47 @@ fn the_published_set_is_cached_and_a_corrupt_cache_is_ignored() {
     repo.write("rd/db/1.1.0.yaml", &definition("1.1.0", 60));
     assert!(repo.check(None).codes().contains(&"version-reused".to_string()));
 }
+
+#[test]
+fn a_shallow_clone_missing_the_base_says_how_to_fetch_it() {
+    let origin = Repo::new();
+    origin.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    let first = origin.commit("first");
+    origin.write("rd/db/1.1.0.yaml", &definition("1.1.0", 10));
+    origin.commit("second");
+    // libgit2's local transport cannot make shallow clones; git's can (as
+    // actions/checkout does by default).
+    let clone_dir = TestCatalog::empty();
+    let url = format!("file://{}", origin.catalog.path().display());
+    let root = clone_dir.path().join("c");
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, root.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(Repository::open(&root).unwrap().is_shallow());
+    let run = crate::harness::cairn_in(
+        &root,
+        &["--root", root.to_str().unwrap(), "--base", &first.to_string(), "check"],
+    );
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("shallow clone") && run.stderr.contains("fetch-depth: 0"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_detached_head_still_checks() {
+    let repo = Repo::new();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 20));
+    let first = repo.commit("first");
+    repo.write("rd/db/1.1.0.yaml", &definition("1.1.0", 10));
+    repo.commit("second");
+    repo.repo.set_head_detached(first).unwrap();
+    repo.write("rd/db/1.0.0.yaml", &definition("1.0.0", 30));
+    // No upstream to find from a detached HEAD: nothing published but tags.
+    assert_eq!(repo.check(None).codes(), Vec::<String>::new());
+    assert_eq!(repo.check(Some("HEAD")).codes(), ["published-version-changed"]);
+}
