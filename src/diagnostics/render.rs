@@ -100,11 +100,14 @@ fn human_group<'a>(diagnostic: &'a Diagnostic, sources: &'a dyn SourceLines) -> 
             )
         }
         None => {
+            // The source line is unavailable (or the problem is the whole
+            // file): print the `-->` line alone. `char_column` is printed
+            // as given, so it takes the 1-based column.
             let mut origin = Origin::path(location.file.as_str());
             if location.line > 0 {
                 origin = origin
                     .line(location.line as usize)
-                    .char_column(location.column.max(1) as usize - 1);
+                    .char_column(location.column.max(1) as usize);
             }
             title.element(origin)
         }
@@ -150,33 +153,49 @@ fn token_end(text: &str, start: usize) -> usize {
     start + len
 }
 
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+/// `n` and the singular or plural of a noun: `1 file`, `2 entities`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn errors(n: usize) -> String {
+    count(n, "error", "errors")
+}
+
+fn warnings(n: usize) -> String {
+    count(n, "warning", "warnings")
+}
+
+/// `12 files (40 entities)`.
+fn scope(summary: &Summary) -> String {
+    format!(
+        "{} ({})",
+        count(summary.files, "file", "files"),
+        count(summary.entities, "entity", "entities")
+    )
 }
 
 /// The closing line of a human report.
 fn summary_line(summary: &Summary) -> String {
-    let scope = format!(
-        "{} ({})",
-        plural(summary.files, "file"),
-        plural(summary.entities, "entity").replace("entitys", "entities")
-    );
+    let scope = scope(summary);
     match (summary.errors, summary.warnings) {
         (0, 0) => format!("checked {scope}: no problems"),
-        (0, w) => format!("warning: {} in {scope}", plural(w, "warning")),
-        (e, 0) => format!("error: could not compile catalog: {} in {scope}", plural(e, "error")),
+        (0, w) => format!("warning: {} in {scope}", warnings(w)),
+        (e, 0) => format!("error: could not compile catalog: {} in {scope}", errors(e)),
         (e, w) => format!(
             "error: could not compile catalog: {}, {} in {scope}",
-            plural(e, "error"),
-            plural(w, "warning")
+            errors(e),
+            warnings(w)
         ),
     }
 }
 
 fn markdown(diagnostics: &[Diagnostic], summary: &Summary) -> String {
     let mut out = format!(
-        "## Catalog check\n\n{} errors, {} warnings in {} files ({} entities)\n",
-        summary.errors, summary.warnings, summary.files, summary.entities
+        "## Catalog check\n\n{}, {} in {}\n",
+        errors(summary.errors),
+        warnings(summary.warnings),
+        scope(summary)
     );
     if diagnostics.is_empty() {
         return out;
@@ -262,7 +281,10 @@ fn github(diagnostics: &[Diagnostic]) -> String {
     for d in diagnostics {
         let mut properties = format!("file={}", escape_property(&d.location.file));
         if d.location.line > 0 {
-            write!(properties, ",line={},col={}", d.location.line, d.location.column).expect("writing to a String");
+            write!(properties, ",line={}", d.location.line).expect("writing to a String");
+            if d.location.column > 0 {
+                write!(properties, ",col={}", d.location.column).expect("writing to a String");
+            }
         }
         write!(properties, ",title={}", escape_property(d.code.as_str())).expect("writing to a String");
         let message = match &d.help {

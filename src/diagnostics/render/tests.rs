@@ -98,6 +98,43 @@ fn human_summary_lines() {
 }
 
 #[test]
+fn human_summary_singular() {
+    let sources = Lines(HashMap::new());
+    let summary = Summary {
+        errors: 1,
+        warnings: 1,
+        files: 1,
+        entities: 0,
+    };
+    assert_eq!(
+        render(Format::Human, &[], &sources, &summary, false),
+        "error: could not compile catalog: 1 error, 1 warning in 1 file (0 entities)\n"
+    );
+}
+
+#[test]
+fn human_without_the_source_line_prints_the_location_alone() {
+    let sources = Lines(HashMap::new());
+    let d = Diagnostic::new(
+        Code::InvalidTag,
+        at("gone.yaml", 7, 3, "/metadata/tags/0"),
+        "invalid tag `Go`",
+    );
+    let text = render(Format::Human, &[d], &sources, &Summary::default(), false);
+    assert!(text.contains("--> gone.yaml:7:3\n"), "{text}");
+    assert!(!text.contains('|'), "no snippet without a source line: {text}");
+}
+
+#[test]
+fn human_colors_only_when_asked() {
+    let (diagnostics, sources, summary) = sample();
+    let plain = render(Format::Human, &diagnostics, &sources, &summary, false);
+    let styled = render(Format::Human, &diagnostics, &sources, &summary, true);
+    assert!(!plain.contains('\u{1b}'));
+    assert!(styled.contains('\u{1b}'));
+}
+
+#[test]
 fn human_cuts_long_lines_around_the_caret() {
     let long: &'static str = Box::leak(format!("tags: [{}bad tag]", "a, ".repeat(500)).into_boxed_str());
     let sources = Lines(HashMap::from([("t.yaml", long)]));
@@ -116,10 +153,37 @@ fn json() {
     let (diagnostics, sources, summary) = sample();
     let text = render(Format::Json, &diagnostics, &sources, &summary, false);
     insta::assert_snapshot!(text);
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let keys: Vec<&String> = value["diagnostics"][0].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 8);
-    assert!(text.find("\"severity\"").unwrap() < text.find("\"help\"").unwrap());
+    serde_json::from_str::<serde_json::Value>(&text).expect("one JSON object");
+    assert!(text.ends_with("}\n"));
+}
+
+/// The keys of the object that starts at `text`'s line `start`, in written
+/// order (serde_json's `Value` would sort them).
+fn keys_at_indent(text: &str, indent: usize, start: usize) -> Vec<&str> {
+    let prefix = format!("{}\"", " ".repeat(indent));
+    text.lines()
+        .skip(start + 1)
+        .take_while(|line| !line.starts_with(&format!("{}}}", " ".repeat(indent - 2))))
+        .filter_map(|line| line.strip_prefix(&prefix)?.split('"').next())
+        .collect()
+}
+
+#[test]
+fn json_keys_in_contract_order() {
+    let (diagnostics, sources, summary) = sample();
+    let text = render(Format::Json, &diagnostics, &sources, &summary, false);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(keys_at_indent(&text, 2, 0), ["diagnostics", "summary"]);
+    let first = lines.iter().position(|l| *l == "    {").unwrap();
+    assert_eq!(
+        keys_at_indent(&text, 6, first),
+        ["severity", "code", "message", "file", "line", "column", "pointer", "help"]
+    );
+    let summary_at = lines.iter().position(|l| l.starts_with("  \"summary\"")).unwrap();
+    assert_eq!(
+        keys_at_indent(&text, 4, summary_at),
+        ["errors", "warnings", "files", "entities"]
+    );
 }
 
 #[test]
@@ -130,8 +194,18 @@ fn github() {
 
 #[test]
 fn github_escapes_data_and_properties() {
-    assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
-    assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    assert_eq!(escape_data("50% done\r\nnext: a,b"), "50%25 done%0D%0Anext: a,b");
+    assert_eq!(escape_property("a:b,c%\r\n"), "a%3Ab%2Cc%25%0D%0A");
+    let d = Diagnostic::new(
+        Code::InvalidTag,
+        at("odd,dir/a:b%.yaml", 3, 0, ""),
+        "100% wrong:\nsecond line, really",
+    )
+    .with_help("write `a,b`");
+    assert_eq!(
+        render(Format::Github, &[d], &Lines(HashMap::new()), &Summary::default(), false),
+        "::error file=odd%2Cdir/a%3Ab%25.yaml,line=3,title=invalid-tag::100%25 wrong:%0Asecond line, really%0Ahelp: write `a,b`\n"
+    );
 }
 
 #[test]
@@ -165,6 +239,20 @@ fn sarif() {
         "services/a.yaml"
     );
     assert_eq!(results[3]["level"], "warning");
+}
+
+#[test]
+fn sarif_snapshot() {
+    let (diagnostics, sources, summary) = sample();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&render(Format::Sarif, &diagnostics, &sources, &summary, false)).unwrap();
+    // Keep the snapshot stable across releases and explanation edits.
+    let driver = &mut value["runs"][0]["tool"]["driver"];
+    driver["version"] = "[version]".into();
+    for rule in driver["rules"].as_array_mut().unwrap() {
+        rule["help"]["markdown"] = "[explain/CODE.md]".into();
+    }
+    insta::assert_json_snapshot!(value);
 }
 
 #[test]
