@@ -5,8 +5,10 @@
 //!
 //! An unreachable remote falls back to the last fetched commit with a
 //! `source-stale` warning; a remote never fetched is a `source-unreachable`
-//! error. URLs are redacted (`https://***@host/…`) in every message, so a
-//! token in a URL never reaches a log.
+//! error. Remotes over https (or http) authenticate with a token from
+//! `CAIRN_GIT_TOKEN` or `GITHUB_TOKEN`; URLs are redacted
+//! (`https://***@host/…`) in every message, so a token in a URL never
+//! reaches a log.
 
 use std::path::{Path, PathBuf};
 
@@ -76,11 +78,38 @@ fn remove_stale_locks(dir: &Path) {
     }
 }
 
+/// The environment variables a token for https remotes is read from, in
+/// order. The token is handed to libgit2 and never logged or written.
+pub const TOKEN_VARIABLES: &[&str] = &["CAIRN_GIT_TOKEN", "GITHUB_TOKEN"];
+
+fn token() -> Option<String> {
+    TOKEN_VARIABLES
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|t| !t.is_empty()))
+}
+
 fn fetch(repo: &Repository, url: &str) -> Result<(), git2::Error> {
     let mut remote = repo.remote_anonymous(url)?;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    let mut asked = false;
+    callbacks.credentials(move |_url, username, allowed| {
+        // Offer the token once; asking again would loop on a wrong token.
+        match token() {
+            Some(token) if !asked && allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
+                asked = true;
+                git2::Cred::userpass_plaintext(username.unwrap_or("x-access-token"), &token)
+            }
+            _ => Err(git2::Error::from_str(&format!(
+                "authentication required: set {} to a token with read access",
+                TOKEN_VARIABLES.join(" or ")
+            ))),
+        }
+    });
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks);
     remote.fetch(
         &["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
-        None,
+        Some(&mut options),
         None,
     )
 }

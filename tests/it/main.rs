@@ -10,5 +10,6 @@ mod build;
 mod cli;
 mod corpus;
 mod git;
+mod git_http;
 mod template;
 mod tidy;
