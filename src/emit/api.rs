@@ -4,7 +4,9 @@
 //! namespace and name (identities are case-insensitive, URLs should not be).
 //! Lists that can grow past [`PAGE_SIZE`] rows are paginated as
 //! `{"data":[…],"pagination":{"has_more","next","total_count"}}`, with page
-//! N > 1 at `api/v1/pages/{list}/N.json`.
+//! N > 1 at `api/v1/pages/{list}/N.json` (not `services/page/N.json`, which
+//! a service named `N` in namespace `page` would own). Every `url` and
+//! `next` is relative to the output root, so it works under any base URL.
 
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
@@ -220,7 +222,7 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
         "resources": catalog.resources.len(),
         "resource_versions": catalog.resources.values().map(Vec::len).sum::<usize>(),
         "diagnostics": { "errors": info.errors, "warnings": info.warnings },
-        "sources": [],
+        "sources": info.sources,
     })
 }
 
@@ -476,13 +478,19 @@ fn provenance(entity: &Entity, line: u32) -> Json {
     value
 }
 
-/// The entity as written, plus Backstage-shaped `relations`.
+/// The entity as written, plus Backstage-shaped `relations`, sorted by type
+/// and target ref.
 fn entity_document(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     let mut document = entity.to_json();
-    let relations: Vec<Json> = catalog.relations[index]
+    let mut relations: Vec<(&str, String)> = catalog.relations[index]
         .iter()
-        .map(|r| json!({ "type": r.kind, "targetRef": ref_of(&catalog.entities[r.target]) }))
+        .map(|r| (r.kind, ref_of(&catalog.entities[r.target])))
+        .collect();
+    relations.sort();
+    let relations: Vec<Json> = relations
+        .into_iter()
+        .map(|(kind, target)| json!({ "type": kind, "targetRef": target }))
         .collect();
     if let Json::Object(map) = &mut document {
         map.insert("relations".into(), Json::Array(relations));

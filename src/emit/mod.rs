@@ -12,13 +12,15 @@
 pub mod api;
 pub mod openapi;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rayon::prelude::*;
 
+use crate::load::SourceFile;
 use crate::pipeline::Compilation;
 use crate::validate::schema::SCHEMAS;
 
@@ -32,6 +34,30 @@ pub struct BuildInfo {
     pub cairn_version: &'static str,
     pub errors: usize,
     pub warnings: usize,
+    /// The commits the `git:` sources were read at, sorted, one per
+    /// repository and commit.
+    pub sources: Vec<SourceCommit>,
+}
+
+/// One `git:` source as read by this build.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct SourceCommit {
+    /// The repository URL, credentials redacted.
+    pub repository: String,
+    pub commit: String,
+}
+
+/// The distinct repository commits the catalog's files came from.
+pub fn source_commits(files: &[SourceFile]) -> Vec<SourceCommit> {
+    let commits: BTreeSet<SourceCommit> = files
+        .iter()
+        .filter_map(|f| f.origin.as_ref())
+        .map(|o| SourceCommit {
+            repository: o.url.clone(),
+            commit: o.commit.clone(),
+        })
+        .collect();
+    commits.into_iter().collect()
 }
 
 /// What a build wrote, and how long rendering and writing took.
@@ -51,6 +77,7 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
         cairn_version: env!("CARGO_PKG_VERSION"),
         errors: counts.errors,
         warnings: counts.warnings,
+        sources: source_commits(&compilation.files),
     };
     let mut files = api::api_files(&compilation.catalog, &compilation.config, &info);
     for schema in SCHEMAS.files() {
@@ -83,18 +110,33 @@ pub fn safe_relative_path(path: &str) -> bool {
 /// Writes `files` into `out_dir`, replacing what was there, atomically: the
 /// files go to a temporary directory next to `out_dir`, which is then
 /// renamed into place; the old output is removed only after the swap. On
-/// error the old output is untouched.
+/// error the old output is untouched and the temporary directory removed.
+/// Refuses a path in `files` that is not [`safe_relative_path`], an
+/// `out_dir` that is (or contains) the catalog `root`, and an `out_dir` that
+/// exists but is not a directory.
 pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::Result<()> {
     if let Some(bad) = files.keys().find(|p| !safe_relative_path(p)) {
         bail!("refusing to write `{bad}`: not a plain relative path");
     }
+    let (parent, target) = output_target(root, out_dir)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".cairn-build-")
+        .tempdir_in(&parent)
+        .context("cannot create a temporary directory for the build")?;
+    write_tree(staging.path(), files)?;
+    swap_in(staging, &parent, &target)
+}
+
+/// The canonical parent of `out_dir` (created if missing) and the output
+/// directory's path in it, after the checks that protect the catalog.
+fn output_target(root: &Path, out_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let root = std::fs::canonicalize(root).with_context(|| format!("cannot resolve `{}`", root.display()))?;
     let parent = out_dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let parent = std::fs::canonicalize(parent)?;
+    let parent = std::fs::canonicalize(parent).with_context(|| format!("cannot resolve `{}`", parent.display()))?;
     let name = out_dir
         .file_name()
         .with_context(|| format!("`{}` is not a directory name", out_dir.display()))?;
@@ -105,45 +147,68 @@ pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::R
             out_dir.display()
         );
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".cairn-build-")
-        .tempdir_in(&parent)
-        .context("cannot create a temporary directory for the build")?;
-    // Directories first, each once, then the files; both in parallel
-    // (`create_dir_all` tolerates a parent created by another thread).
-    let dirs: std::collections::BTreeSet<&str> = files
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_dir()) {
+        bail!(
+            "refusing to replace `{}`: it exists and is not a directory",
+            out_dir.display()
+        );
+    }
+    Ok((parent, target))
+}
+
+/// Writes `files` under `dir`: directories first, each once, then the files;
+/// both in parallel (`create_dir_all` tolerates a parent created by another
+/// thread). Which thread writes which file does not change any byte.
+fn write_tree(dir: &Path, files: &Files) -> anyhow::Result<()> {
+    let dirs: BTreeSet<&str> = files
         .keys()
         .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
         .collect();
-    dirs.par_iter().try_for_each(|dir| {
-        let path = staging.path().join(dir);
+    dirs.par_iter().try_for_each(|relative| {
+        let path = dir.join(relative);
         std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))
     })?;
-    files
-        .par_iter()
-        .try_for_each(|(relative, contents)| -> anyhow::Result<()> {
-            let path = staging.path().join(relative);
-            std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
-        })?;
-    let staged = staging.keep();
-    let old = parent.join(format!(".cairn-old-{}-{}", name.to_string_lossy(), std::process::id()));
-    let had_old = target.exists();
+    files.par_iter().try_for_each(|(relative, contents)| {
+        let path = dir.join(relative);
+        std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
+    })
+}
+
+/// Moves the previous output (if any) into a second temporary directory,
+/// renames `staging` to `target`, then deletes the previous output. Until
+/// the second rename succeeds, every failure puts the previous output back.
+fn swap_in(staging: tempfile::TempDir, parent: &Path, target: &Path) -> anyhow::Result<()> {
+    let trash = tempfile::Builder::new()
+        .prefix(".cairn-old-")
+        .tempdir_in(parent)
+        .context("cannot create a temporary directory for the previous build")?;
+    let previous = trash.path().join("previous");
+    let had_old = match std::fs::symlink_metadata(target) {
+        Ok(_) => true,
+        Err(error) if error.kind() == ErrorKind::NotFound => false,
+        Err(error) => return Err(error).with_context(|| format!("cannot read `{}`", target.display())),
+    };
     if had_old {
-        std::fs::rename(&target, &old)
+        std::fs::rename(target, &previous)
             .with_context(|| format!("cannot move the previous `{}` aside", target.display()))?;
     }
-    if let Err(error) = std::fs::rename(&staged, &target) {
-        if had_old {
-            let _ = std::fs::rename(&old, &target);
+    if let Err(error) = std::fs::rename(staging.path(), target) {
+        if had_old && std::fs::rename(&previous, target).is_err() {
+            let kept = trash.keep().join("previous");
+            return Err(error).with_context(|| {
+                format!(
+                    "cannot move the new build into `{}`; the previous build is at `{}`",
+                    target.display(),
+                    kept.display()
+                )
+            });
         }
-        let _ = std::fs::remove_dir_all(&staged);
         return Err(error).with_context(|| format!("cannot move the new build into `{}`", target.display()));
     }
-    if had_old {
-        std::fs::remove_dir_all(&old)
-            .with_context(|| format!("cannot remove the previous build at `{}`", old.display()))?;
-    }
-    Ok(())
+    let _ = staging.keep();
+    trash
+        .close()
+        .with_context(|| format!("cannot remove the previous build of `{}`", target.display()))
 }
 
 #[cfg(test)]
@@ -200,6 +265,68 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["dist"], "no temporary directories left behind");
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_output_and_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site/dist");
+        let files = Files::from([("a.json".to_string(), b"1".to_vec())]);
+        write_atomically(dir.path(), &out, &files).unwrap();
+        // `a` cannot be both a file and a directory: the second write fails
+        // after the first files are staged.
+        let clash = Files::from([
+            ("a".to_string(), b"x".to_vec()),
+            ("a/b.json".to_string(), b"y".to_vec()),
+        ]);
+        assert!(write_atomically(dir.path(), &out, &clash).is_err());
+        assert_eq!(std::fs::read(out.join("a.json")).unwrap(), b"1");
+        assert_eq!(entries(&dir.path().join("site")), ["dist"]);
+    }
+
+    #[test]
+    fn refuses_to_replace_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("catalog");
+        std::fs::create_dir(&root).unwrap();
+        let out = dir.path().join("dist");
+        std::fs::write(&out, b"notes").unwrap();
+        let files = Files::from([("a.json".to_string(), b"1".to_vec())]);
+        let error = write_atomically(&root, &out, &files).unwrap_err();
+        assert!(error.to_string().contains("not a directory"), "{error}");
+        assert_eq!(std::fs::read(&out).unwrap(), b"notes");
+    }
+
+    #[test]
+    fn source_commits_are_distinct_and_sorted() {
+        let file = |url: &str, commit: &str| SourceFile {
+            display: format!("{url}/{commit}.yaml"),
+            text: String::new(),
+            documents: Vec::new(),
+            registered: false,
+            origin: Some(crate::load::git_source::GitOrigin {
+                url: url.into(),
+                commit: commit.into(),
+                path: "x.yaml".into(),
+            }),
+        };
+        let mut local = file("", "");
+        local.origin = None;
+        let files = [file("b", "2"), local, file("a", "1"), file("b", "2")];
+        let commits: Vec<(String, String)> = source_commits(&files)
+            .into_iter()
+            .map(|c| (c.repository, c.commit))
+            .collect();
+        assert_eq!(commits, [("a".into(), "1".into()), ("b".into(), "2".into())]);
     }
 
     #[test]

@@ -136,7 +136,8 @@ fn schemas() -> Json {
             "catalog": { "type": "string" }, "cairn_version": { "type": "string" }, "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
             "services": { "type": "integer" }, "teams": { "type": "integer" }, "resources": { "type": "integer" }, "resource_versions": { "type": "integer" },
             "diagnostics": { "type": "object", "properties": { "errors": { "type": "integer" }, "warnings": { "type": "integer" } } },
-            "sources": { "type": "array" } } },
+            "sources": { "type": "array", "items": { "type": "object", "required": ["repository", "commit"], "properties": {
+                "repository": { "type": "string" }, "commit": { "type": "string" } } } } } },
         "ServiceSummary": { "type": "object", "required": ["ref", "namespace", "name", "url"], "properties": {
             "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
             "description": nullable("string"), "type": nullable("string"), "lifecycle": nullable("string"), "owner": nullable("string"),
@@ -178,11 +179,12 @@ fn schemas() -> Json {
         "ResourcePage": page("ResourceSummary"),
         "ResourceVersions": { "type": "object", "required": ["name", "data"], "properties": {
             "name": { "type": "string" },
-            "data": { "type": "array", "items": { "type": "object", "required": ["version", "yanked", "url"], "properties": {
-                "version": { "type": "string" }, "yanked": { "type": "boolean" }, "deprecated": { "type": "boolean" }, "prerelease": { "type": "boolean" },
-                "baseline": nullable("string"),
-                "change": { "enum": ["none", "patch", "minor", "major", null], "description": "The largest change class against the baseline" },
-                "findings": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } }, "url": { "type": "string" } } } } } },
+            "data": { "type": "array", "items": { "$ref": "#/components/schemas/ResourceVersion" } } } },
+        "ResourceVersion": { "type": "object", "required": ["version", "yanked", "deprecated", "prerelease", "change", "findings", "url"], "properties": {
+            "version": { "type": "string" }, "yanked": { "type": "boolean" }, "deprecated": { "type": "boolean" }, "prerelease": { "type": "boolean" },
+            "baseline": nullable("string"),
+            "change": { "enum": ["none", "patch", "minor", "major", null], "description": "The largest change class against the baseline" },
+            "findings": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } }, "url": { "type": "string" } } },
         "Finding": { "type": "object", "required": ["rule", "class", "pointer"], "properties": {
             "rule": { "type": "string" }, "class": { "enum": ["none", "patch", "minor", "major"] }, "pointer": { "type": "string" },
             "old": {}, "new": {}, "witness": nullable("string"), "hint": nullable("string") } },

@@ -36,6 +36,11 @@ metadata: { name: pricing }
 spec: { type: service, lifecycle: production, owner: user:ana, dependsOn: [resource:db] }
 ---
 apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: Edge-Proxy, namespace: ops }
+spec: { type: website, lifecycle: experimental, owner: group:default/platform, dependsOn: [component:default/checkout] }
+---
+apiVersion: backstage.io/v1alpha1
 kind: Resource
 metadata: { name: db }
 spec: { type: database, owner: payments }
@@ -66,7 +71,7 @@ metadata: { name: aws-db, version: '1.2.0', yanked: true }
 spec: {}
 ";
 
-fn files() -> Files {
+fn catalog() -> Catalog {
     let parsed = parse_yaml("catalog.yaml", CATALOG);
     let mut diagnostics = parsed.diagnostics;
     let entities = parsed
@@ -76,15 +81,23 @@ fn files() -> Files {
         .collect();
     let (catalog, more) = resolve(entities, &Config::default());
     assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
-    api_files(
-        &catalog,
-        &Config::default(),
-        &BuildInfo {
-            cairn_version: "test",
-            errors: 0,
-            warnings: 0,
-        },
-    )
+    catalog
+}
+
+fn info() -> BuildInfo {
+    BuildInfo {
+        cairn_version: "test",
+        errors: 1,
+        warnings: 2,
+        sources: vec![crate::emit::SourceCommit {
+            repository: "https://example.com/resources.git".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+        }],
+    }
+}
+
+fn files() -> Files {
+    api_files(&catalog(), &Config::default(), &info())
 }
 
 fn read(files: &Files, path: &str) -> Json {
@@ -102,7 +115,7 @@ fn services_have_owner_tier_and_dependencies() {
     let list = read(&files, "api/v1/services.json");
     assert_eq!(
         list["pagination"],
-        json!({ "has_more": false, "next": null, "total_count": 3 })
+        json!({ "has_more": false, "next": null, "total_count": 4 })
     );
     let detail = read(&files, "api/v1/services/default/checkout.json");
     assert_eq!(detail["owner"]["ref"], "group:default/payments");
@@ -125,7 +138,20 @@ fn services_have_owner_tier_and_dependencies() {
         ]
     );
     let downstream = read(&files, "api/v1/services/default/pricing/dependencies.json");
-    assert_eq!(downstream["downstream"]["transitive"].as_array().unwrap().len(), 2);
+    let downstream: Vec<(&str, u64)> = downstream["downstream"]["transitive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["ref"].as_str().unwrap(), d["depth"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        downstream,
+        [
+            ("component:default/cart", 1),
+            ("component:default/checkout", 2),
+            ("component:ops/edge-proxy", 3)
+        ]
+    );
 }
 
 #[test]
@@ -204,11 +230,81 @@ fn entities_carry_relations_both_ways() {
         relations.contains(&"hasMember user:default/ana".to_string()),
         "{relations:?}"
     );
+    let mut sorted = relations.clone();
+    sorted.sort();
+    assert_eq!(relations, sorted, "relations are sorted by type, then target");
 }
 
 #[test]
 fn output_is_deterministic() {
     assert_eq!(files(), files());
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let catalog = catalog();
+    let with_threads = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| api_files(&catalog, &Config::default(), &info()))
+    };
+    assert!(with_threads(1) == with_threads(4));
+}
+
+#[test]
+fn paths_are_lowercase_and_names_keep_their_case() {
+    let files = files();
+    let detail = read(&files, "api/v1/services/ops/edge-proxy.json");
+    assert_eq!(detail["name"], "Edge-Proxy");
+    assert_eq!(detail["ref"], "component:ops/edge-proxy");
+    assert_eq!(detail["owner"]["ref"], "group:default/platform");
+    assert_eq!(detail["owner"]["confidence"], 1.0);
+    assert_eq!(detail["owner"]["source"], "declared");
+    let entity = read(&files, "api/v1/entities/component/ops/edge-proxy.json");
+    assert_eq!(entity["metadata"]["name"], "Edge-Proxy");
+    let row = read(&files, "api/v1/services.json")["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Edge-Proxy")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["url"], "api/v1/services/ops/edge-proxy.json");
+    assert!(files.contains_key(row["url"].as_str().unwrap()));
+    assert!(files.contains_key("api/v1/services/default/checkout.json"));
+}
+
+#[test]
+fn status_counts_without_timestamps() {
+    let status = read(&files(), "api/v1/status.json");
+    assert_eq!(status["counts"]["component"], 4);
+    assert_eq!(status["counts"]["group"], 2);
+    assert_eq!(status["services"], 4);
+    assert_eq!(status["teams"], 2);
+    assert_eq!(status["resources"], 1);
+    assert_eq!(status["resource_versions"], 4);
+    assert_eq!(status["diagnostics"], json!({ "errors": 1, "warnings": 2 }));
+    assert_eq!(status["sources"][0]["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(status["cairn_version"], "test");
+}
+
+#[test]
+fn service_detail_lists_declared_sources_and_provenance() {
+    let detail = read(&files(), "api/v1/services/default/checkout.json");
+    assert_eq!(
+        detail["sources"],
+        json!({ "declared": ["owner", "tier", "on_call", "slack", "runbooks", "lifecycle"], "discovered": [] })
+    );
+    assert_eq!(detail["runbooks"][0]["url"], "https://r");
+    assert_eq!(detail["confidence"], 1.0);
+    assert_eq!(detail["provenance"]["file"], "catalog.yaml");
+    assert!(detail["provenance"]["line"].as_u64().unwrap() > 1);
+    assert_eq!(
+        detail["dependencies"]["downstream"][0]["ref"],
+        "component:ops/edge-proxy"
+    );
 }
 
 #[test]
@@ -267,5 +363,66 @@ fn openapi_describes_every_file_and_nothing_else() {
             .position(|(q, ..)| q == path)
             .unwrap()];
         assert!(files.keys().any(|f| pattern.is_match(f)), "{path} matches no file");
+    }
+}
+
+#[test]
+fn openapi_refs_resolve_and_use_the_site_config() {
+    let mut config = Config::default();
+    config.site.title = "Acme".into();
+    config.site.base_url = "/portal/".into();
+    let document = crate::emit::openapi::document(&config);
+    let text = serde_json::to_string(&document).unwrap();
+    let reparsed: Json = serde_json::from_str(&text).unwrap();
+    assert_eq!(reparsed["servers"], json!([{ "url": "/portal/" }]));
+    assert!(reparsed["info"]["title"].as_str().unwrap().starts_with("Acme"));
+    let schemas = reparsed["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "ServiceSummary",
+        "ServiceDetail",
+        "Dependencies",
+        "Routing",
+        "Team",
+        "ResourceVersion",
+        "Entity",
+        "Pagination",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    let mut refs = Vec::new();
+    collect_refs(&reparsed, &mut refs);
+    assert!(!refs.is_empty());
+    for reference in refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {reference}"));
+        assert!(schemas.contains_key(name), "$ref {reference} has no schema");
+    }
+    for (path, item) in reparsed["paths"].as_object().unwrap() {
+        let params: Vec<&str> = item["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let in_path: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .map(|rest| rest.split('}').next().unwrap())
+            .collect();
+        assert_eq!(params, in_path, "{path}");
+    }
+}
+
+fn collect_refs(value: &Json, refs: &mut Vec<String>) {
+    match value {
+        Json::Object(map) => {
+            if let Some(Json::String(reference)) = map.get("$ref") {
+                refs.push(reference.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, refs));
+        }
+        Json::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
     }
 }
