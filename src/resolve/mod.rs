@@ -48,7 +48,8 @@ pub struct Catalog {
     pub index: HashMap<EntityKey, usize>,
     /// Outgoing relations of each entity, sorted and without repeats.
     pub relations: Vec<Vec<Relation>>,
-    /// ResourceDefinition versions by definition name, newest first.
+    /// ResourceDefinition versions by definition name (lowercase), newest
+    /// first.
     pub resources: BTreeMap<String, Vec<usize>>,
     /// One entry per Component, in entity order.
     pub services: Vec<Service>,
@@ -111,9 +112,11 @@ pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnost
     };
     for (i, entity) in entities.iter().enumerate() {
         if entity.kind == Kind::ResourceDefinition {
+            // Names compare case-insensitively, as identities and output
+            // paths do: `AWS-DB` and `aws-db` are one definition.
             catalog
                 .resources
-                .entry(entity.metadata.name.clone())
+                .entry(entity.metadata.name.to_ascii_lowercase())
                 .or_default()
                 .push(i);
         } else {

@@ -113,3 +113,28 @@ fn base_url_must_be_a_path() {
         serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/openapi.json")).unwrap()).unwrap();
     assert_eq!(openapi["servers"][0]["url"], "/portal/");
 }
+
+#[test]
+fn definition_names_that_differ_only_in_case_are_one_definition() {
+    let catalog = TestCatalog::empty();
+    let version = |name: &str, v: &str| {
+        format!("apiVersion: catalog.nestor.io/v1\nkind: ResourceDefinition\nmetadata: {{ name: {name}, version: '{v}' }}\nspec: {{}}\n")
+    };
+    catalog
+        .write("a.yaml", version("AWS-DB", "1.0.0"))
+        .write("b.yaml", version("aws-db", "1.1.0"))
+        .write("c.yaml", version("aws-db", "1.0.0"));
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(run.codes(), ["duplicate-version"], "1.0.0 twice, whatever the case");
+    std::fs::remove_file(catalog.path().join("c.yaml")).unwrap();
+    assert_eq!(catalog.cairn(&["-q", "build"]).status, 0);
+    let versions: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(catalog.path().join("dist/api/v1/resources/aws-db/versions.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        versions["data"].as_array().unwrap().len(),
+        2,
+        "both versions listed under one definition"
+    );
+}
