@@ -87,6 +87,7 @@ codes! {
     InputNameCase = "input-name-case", Error, "an input or output name is not snake_case";
     DuplicateInput = "duplicate-input", Error, "two inputs or two outputs share a name";
     UnsupportedEngineConfig = "unsupported-engine-config", Warning, "engine_configs names an engine missing from supported_engines";
+    EngineModuleNotPinned = "engine-module-not-pinned", Warning, "an engine's module_version is a range, not one exact version";
     VersionBumpTooSmall = "version-bump-too-small", Error, "a ResourceDefinition version's bump is smaller than its changes";
     VersionNotIncreasing = "version-not-increasing", Error, "a new version is not higher than every published version of its major line";
     PublishedVersionChanged = "published-version-changed", Error, "a published ResourceDefinition version was edited";
@@ -116,6 +117,7 @@ impl Code {
                 | Code::EmptyFile
                 | Code::LocationTargetUnsupported
                 | Code::UnsupportedEngineConfig
+                | Code::EngineModuleNotPinned
                 | Code::VersionBumpTooSmall
                 | Code::VersionNotIncreasing
         )

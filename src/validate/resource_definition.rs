@@ -45,6 +45,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         check_default(entity, input, diagnostics);
     }
     check_engines(entity, definition, diagnostics);
+    check_pinned_modules(entity, definition, diagnostics);
 }
 
 // ---------------------------------------------------------------- version
@@ -573,11 +574,47 @@ fn check_engines(entity: &Entity, definition: &ResourceDefinition, diagnostics: 
     }
 }
 
+/// Whether a module version is a range (`~> 6.0`, `^1.2`, `>= 5`, `5.*`)
+/// rather than one exact version or ref.
+fn is_range(version: &str) -> bool {
+    let version = version.trim();
+    version.starts_with(['~', '^', '>', '<', '='])
+        || version.contains(['*', ' ', ',', '|'])
+        || version.split('.').any(|p| p == "x" || p == "X")
+}
+
+/// SEMVER.md's `engine-module-not-pinned`: an immutable catalog version
+/// should not resolve to different modules over time.
+fn check_pinned_modules(entity: &Entity, definition: &ResourceDefinition, diagnostics: &mut Vec<Diagnostic>) {
+    for (engine, config) in &definition.engine_configs {
+        let Some(version) = config.get("module_version").and_then(Json::as_str) else {
+            continue;
+        };
+        if is_range(version) {
+            let pointer = format!("/spec/engine_configs/{}/module_version", escape_pointer(engine));
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::EngineModuleNotPinned,
+                    entity.location(&pointer),
+                    format!("`{engine}` module_version `{version}` is a range, so this version can resolve to different modules over time"),
+                )
+                .with_help("pin one exact version, e.g. `5.9.0`"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::lower_document;
     use crate::parse::parse_yaml;
+
+    #[test]
+    fn module_versions_should_be_pinned() {
+        assert!(is_range("~> 5.0") && is_range("^1.2") && is_range(">= 5, < 6") && is_range("5.x") && is_range("*"));
+        assert!(!is_range("5.9.0") && !is_range("v1.2.0") && !is_range("main"));
+    }
 
     /// Every diagnostic of parsing, lowering and checking `text`.
     fn diagnostics_of(text: &str) -> Vec<Diagnostic> {
@@ -633,13 +670,19 @@ spec:
     }
 
     #[test]
-    fn the_seed_is_clean() {
+    fn the_seed_has_no_errors_and_only_the_unpinned_module_lint() {
         let seed = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/seed-resource-definition/aws-rds-mysql.yaml"
         ))
         .unwrap();
-        assert_eq!(diagnostics_of(&seed), []);
+        let found: Vec<(Code, crate::diagnostics::Severity)> =
+            diagnostics_of(&seed).iter().map(|d| (d.code, d.severity)).collect();
+        // Its terraform `module_version: "~> 5.0"` is exactly what the lint is for.
+        assert_eq!(
+            found,
+            [(Code::EngineModuleNotPinned, crate::diagnostics::Severity::Warning)]
+        );
     }
 
     #[test]

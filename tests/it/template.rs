@@ -51,10 +51,18 @@ fn the_template_is_realistic() {
 #[test]
 fn the_seed_resource_definition_checks_clean_as_is() {
     // tests/fixtures/seed-resource-definition holds the Nestor seed's
-    // `aws-rds-mysql` example exactly as the design document shows it.
+    // `aws-rds-mysql` example exactly as the design document shows it. It
+    // passes (exit 0, no errors); its only remark is SEMVER.md's lint on the
+    // `~> 5.0` module range, a warning.
     let catalog = TestCatalog::fixture("seed-resource-definition");
     let run = catalog.cairn(&["--format", "json", "check"]);
     assert_eq!(run.status, 0, "{}", run.stdout);
-    assert_eq!(run.codes(), Vec::<String>::new());
+    assert_eq!(run.codes(), ["engine-module-not-pinned"]);
+    assert_eq!(run.json()["summary"]["errors"], 0);
     assert_eq!(run.json()["summary"]["entities"], 1);
+    catalog.write("cairn.yaml", "policies: { engine-module-not-pinned: off }\n");
+    assert_eq!(
+        catalog.cairn(&["--format", "json", "check"]).codes(),
+        Vec::<String>::new()
+    );
 }
