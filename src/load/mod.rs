@@ -4,9 +4,9 @@
 //! source is. The walk honours `.gitignore` (through the `ignore` crate,
 //! ripgrep's walker, built on `walkdir`) and always skips `.git`, `.cairn`,
 //! `node_modules`, `target` and the output directory. Backstage `Location`
-//! entities are followed: their file targets are loaded too (relative to the
-//! Location's file), and a file reached both by the walk and by a Location is
-//! loaded once.
+//! entities are followed: their file targets (paths or globs) are loaded too
+//! (relative to the Location's file), and a file reached both by the walk and
+//! by a Location is loaded once.
 //!
 //! Architecture Invariant: this is the only stage that reads the catalog's
 //! files. Every problem — unreadable file, symlink loop, non-UTF-8 bytes, a
@@ -353,6 +353,28 @@ fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagno
                 );
                 continue;
             }
+            if target.contains(['*', '?', '[', '{']) {
+                match glob_targets(dir, target) {
+                    Ok(found) if !found.is_empty() => targets.extend(found),
+                    Ok(_) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::LocationTargetMissing,
+                            at,
+                            format!("Location target `{target}` matches no file"),
+                        )
+                        .with_help("targets are relative to the Location's file"),
+                    ),
+                    Err(why) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::LocationTargetMissing,
+                            at,
+                            format!("Location target `{target}` is not a valid glob: {why}"),
+                        )
+                        .with_help("use `*`, `**`, `?` and `[...]` as in Backstage's file targets"),
+                    ),
+                }
+                continue;
+            }
             let path = dir.join(target);
             if path.is_file() {
                 targets.push(path);
@@ -372,6 +394,36 @@ fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagno
         }
     }
     targets
+}
+
+/// The YAML files a glob target (`./components/*.yaml`, `./**/*.yaml`)
+/// matches under `dir`, sorted.
+fn glob_targets(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let pattern = pattern.trim_start_matches("./");
+    let matcher = globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| e.kind().to_string())?
+        .compile_matcher();
+    // Walk only below the part of the pattern without glob characters.
+    let fixed: PathBuf = pattern
+        .split('/')
+        .take_while(|c| !c.contains(['*', '?', '[', '{']))
+        .collect();
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(dir.join(&fixed))
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .is_ok_and(|relative| matcher.is_match(relative))
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// The name of a path in diagnostics: relative to the root, `/`-separated,

@@ -133,3 +133,24 @@ fn clean_catalog_prints_one_summary_line() {
     );
     assert_eq!(catalog.cairn(&["-q", "check"]).stdout, "");
 }
+
+#[test]
+fn location_glob_targets_are_followed() {
+    let catalog = TestCatalog::empty();
+    catalog
+        .write("cairn.yaml", "sources: [ { path: catalog/ } ]\n")
+        .write("catalog/all.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: all }\nspec:\n  targets: ['../extra/**/*.yaml', '../none/*.yaml']\n")
+        .write("catalog/teams.yaml", TEAM)
+        .write("extra/a/svc.yaml", SERVICE)
+        .write("extra/b/cart.yaml", SERVICE.replace("name: checkout", "name: cart"));
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(
+        run.diagnostics(),
+        [("location-target-missing".to_string(), "catalog/all.yaml".to_string(), 5)]
+    );
+    assert_eq!(
+        run.json()["summary"]["entities"],
+        4,
+        "the Location, the team and both globbed services"
+    );
+}
