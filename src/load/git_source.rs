@@ -18,7 +18,6 @@ use sha2::{Digest, Sha256};
 use super::{redact_url, SourceFile};
 use crate::config::CONFIG_FILE;
 use crate::diagnostics::{Code, Diagnostic, Location};
-use crate::parse::parse_yaml;
 
 /// Where a file from a git source came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +185,10 @@ pub fn load_git_source(
         );
     }
     let files = match read_tree(&repo, commit_id, path, &repo_name(url), &shown) {
-        Ok(files) => files,
+        Ok((files, found)) => {
+            diagnostics.extend(found);
+            files
+        }
         Err(message) => {
             diagnostics.push(
                 Diagnostic::new(Code::SourcePathMissing, at_config(), message)
@@ -204,7 +206,7 @@ fn read_tree(
     path: Option<&str>,
     name: &str,
     url: &str,
-) -> Result<Vec<SourceFile>, String> {
+) -> Result<(Vec<SourceFile>, Vec<Diagnostic>), String> {
     let commit = repo.find_commit(commit_id).map_err(|e| e.message().to_string())?;
     let tree = commit.tree().map_err(|e| e.message().to_string())?;
     let prefix = path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
@@ -230,6 +232,7 @@ fn read_tree(
         .map_err(|e| e.message().to_string())?;
     let short = &commit_id.to_string()[..7];
     let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
     for (id, file) in blobs {
         let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
         let text = String::from_utf8_lossy(blob.content()).into_owned();
@@ -238,21 +241,16 @@ fn read_tree(
             None => file,
         };
         let display = format!("{name}@{short}/{repo_path}");
-        let parsed = parse_yaml(&display, &text);
         let origin = GitOrigin {
             url: url.to_string(),
             commit: commit_id.to_string(),
             path: repo_path,
         };
-        files.push(SourceFile {
-            display,
-            text,
-            documents: parsed.documents,
-            registered: false,
-            origin: Some(origin),
-        });
+        let (file, found) = SourceFile::parse(display, text, Some(origin));
+        files.push(file);
+        diagnostics.extend(found);
     }
-    Ok(files)
+    Ok((files, diagnostics))
 }
 
 #[cfg(test)]

@@ -50,6 +50,38 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// Parses `text` into a file named `display`; every file cairn reads —
+    /// from disk, a git source or a past revision — goes through here, so
+    /// each gets the same diagnostics (an empty file is a warning).
+    pub fn parse(
+        display: String,
+        text: String,
+        origin: Option<git_source::GitOrigin>,
+    ) -> (SourceFile, Vec<Diagnostic>) {
+        let parsed = parse_yaml(&display, &text);
+        let mut diagnostics = parsed.diagnostics;
+        if parsed.documents.is_empty() && diagnostics.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::EmptyFile,
+                    Location::file_only(&display),
+                    "file holds no YAML document",
+                )
+                .with_help("add an entity or delete the file"),
+            );
+        }
+        (
+            SourceFile {
+                display,
+                text,
+                documents: parsed.documents,
+                registered: false,
+                origin,
+            },
+            diagnostics,
+        )
+    }
+
     /// A file whose contents could not be read (the diagnostic says why).
     fn unreadable(display: &str) -> SourceFile {
         SourceFile {
@@ -282,28 +314,7 @@ fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
             return (file, vec![diagnostic]);
         }
     };
-    let parsed = parse_yaml(&display, &text);
-    let mut diagnostics = parsed.diagnostics;
-    if parsed.documents.is_empty() && diagnostics.is_empty() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::EmptyFile,
-                Location::file_only(&display),
-                "file holds no YAML document",
-            )
-            .with_help("add an entity or delete the file"),
-        );
-    }
-    (
-        SourceFile {
-            display,
-            text,
-            documents: parsed.documents,
-            registered: false,
-            origin: None,
-        },
-        diagnostics,
-    )
+    SourceFile::parse(display, text, None)
 }
 
 /// The files a Backstage `Location` document in `file` points at. URL

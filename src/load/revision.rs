@@ -11,7 +11,6 @@ use rayon::prelude::*;
 
 use super::published::{prefix_of, resolve_base};
 use super::{Loaded, SourceFile};
-use crate::parse::parse_yaml;
 
 /// Loads the catalog at `root` as of revision `rev`.
 pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
@@ -46,19 +45,7 @@ pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
     let parsed: Vec<(SourceFile, Vec<crate::diagnostics::Diagnostic>)> = texts
         .into_par_iter()
-        .map(|(display, text)| {
-            let parsed = parse_yaml(&display, &text);
-            (
-                SourceFile {
-                    display,
-                    text,
-                    documents: parsed.documents,
-                    registered: false,
-                    origin: None,
-                },
-                parsed.diagnostics,
-            )
-        })
+        .map(|(display, text)| SourceFile::parse(display, text, None))
         .collect();
     for (file, diagnostics) in parsed {
         loaded.diagnostics.extend(diagnostics);

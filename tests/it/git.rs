@@ -463,3 +463,28 @@ fn a_detached_head_still_checks() {
     assert_eq!(repo.check(None).codes(), Vec::<String>::new());
     assert_eq!(repo.check(Some("HEAD")).codes(), ["published-version-changed"]);
 }
+
+#[test]
+fn problems_in_git_source_files_are_reported_with_the_source_path() {
+    // Regression: parse diagnostics of git-source files used to be dropped.
+    let (source, branch) = source_repo();
+    source.write(
+        "resources/broken.yaml",
+        "apiVersion: catalog.nestor.io/v1\nkind: ResourceDefinition\nmetadata: { name: db, version: '2.0.0'\n",
+    );
+    source.commit("broken file");
+    let url = format!("file://{}", source.catalog.path().display());
+    let run = catalog_with_source(&url, &branch, "resources/").cairn(&["--format", "json", "check"]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    let diagnostics = run.diagnostics();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let (code, file, _) = &diagnostics[0];
+    assert_eq!(code, "yaml-syntax");
+    assert!(
+        file.starts_with(&format!(
+            "{}@",
+            source.catalog.path().file_name().unwrap().to_string_lossy()
+        )) && file.ends_with("/resources/broken.yaml"),
+        "{file}"
+    );
+}
