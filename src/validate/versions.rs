@@ -21,13 +21,17 @@ use crate::resolve::{version_of, Catalog};
 
 /// Runs every versioning gate.
 pub fn check(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
-    published_gates(catalog, published, diagnostics);
-    increasing(catalog, published, diagnostics);
+    let current = current(catalog);
+    published_gates(catalog, &current, published, diagnostics);
+    increasing(catalog, &current, published, diagnostics);
     bumps(catalog, published, diagnostics);
 }
 
+/// The current definition versions: `(name, version)` → entity index.
+type Current = BTreeMap<(String, String), usize>;
+
 /// The current definition versions by `(name, version)`.
-fn current(catalog: &Catalog) -> BTreeMap<(String, String), usize> {
+fn current(catalog: &Catalog) -> Current {
     catalog
         .resources
         .values()
@@ -40,8 +44,7 @@ fn current(catalog: &Catalog) -> BTreeMap<(String, String), usize> {
         .collect()
 }
 
-fn published_gates(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
-    let current = current(catalog);
+fn published_gates(catalog: &Catalog, current: &Current, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
     for (key, was) in &published.versions {
         let (name, version) = key;
         match (current.get(key), &was.at_base) {
@@ -100,18 +103,18 @@ fn published_gates(catalog: &Catalog, published: &Published, diagnostics: &mut V
 
 /// A new version must be higher than every published version of its major
 /// line.
-fn increasing(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
-    for ((name, version), index) in current(catalog) {
+fn increasing(catalog: &Catalog, current: &Current, published: &Published, diagnostics: &mut Vec<Diagnostic>) {
+    for ((name, version), &index) in current {
         if published.versions.contains_key(&(name.clone(), version.clone())) {
             continue;
         }
-        let Some(new) = semver::Version::parse(&version).ok() else {
+        let Some(new) = semver::Version::parse(version).ok() else {
             continue;
         };
         let higher = published
             .versions
             .keys()
-            .filter(|(n, _)| *n == name)
+            .filter(|(n, _)| n == name)
             .filter_map(|(_, v)| semver::Version::parse(v).ok())
             .filter(|p| p.major == new.major && *p >= new)
             .max();
