@@ -11,6 +11,18 @@ if [ ! -d ../shared/corpus/backstage-examples ]; then
   exit 2
 fi
 
+# The tools tests drive, from PyPI, in a virtualenv under target/: moto's
+# server (the local AWS for publish and the Action) and pre-commit.
+venv=target/tools/venv
+if ! "$venv/bin/python" -c 'import moto, pre_commit' 2>/dev/null ||
+  ! cmp -s scripts/test-requirements.txt "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
+  cp scripts/test-requirements.txt "$venv/requirements.txt"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # insta: fail on snapshots that do not match; never write new ones here.
 export INSTA_UPDATE=no

@@ -18,5 +18,6 @@ pub mod load;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod publish;
 pub mod resolve;
 pub mod validate;

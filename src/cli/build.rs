@@ -1,6 +1,6 @@
 //! `cairn build`: compile the catalog and write the output directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{status_of, Global, EXIT_ERRORS};
 use crate::pipeline::compile;
@@ -22,9 +22,19 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     } else {
         global.root.join(&args.out)
     };
-    let mut compilation = compile(&global.root, Some(&out_dir), global.base.as_deref())?;
+    match build_site(global, &out_dir, args.base_url.as_deref())? {
+        Some(status) => Ok(status),
+        None => Ok(EXIT_ERRORS),
+    }
+}
+
+/// Compiles the catalog and writes the site into `out_dir`, reporting
+/// diagnostics on the way. Returns the exit status of a written build, or
+/// `None` when the catalog has errors and nothing was written.
+pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>) -> anyhow::Result<Option<i32>> {
+    let mut compilation = compile(&global.root, Some(out_dir), global.base.as_deref())?;
     global.timings(&compilation);
-    if let Some(base_url) = &args.base_url {
+    if let Some(base_url) = base_url {
         compilation.config.site.base_url = crate::config::normalize_base_url(base_url).ok_or_else(|| {
             anyhow::anyhow!("--base-url must be a path such as `/` or `/portal/`, found `{base_url}`")
         })?;
@@ -32,9 +42,9 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     global.report(&compilation, &compilation.diagnostics, compilation.files.len());
     if status_of(&compilation.diagnostics) == EXIT_ERRORS {
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
-        return Ok(EXIT_ERRORS);
+        return Ok(None);
     }
-    let report = crate::emit::build(&compilation, &out_dir)?;
+    let report = crate::emit::build(&compilation, out_dir)?;
     if global.verbose {
         eprintln!("{:>14}: {:.1} ms", "render", report.render.as_secs_f64() * 1000.0);
         eprintln!("{:>14}: {:.1} ms", "write", report.write.as_secs_f64() * 1000.0);
@@ -45,5 +55,5 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         report.bytes / 1024,
         out_dir.display()
     ));
-    Ok(status_of(&compilation.diagnostics))
+    Ok(Some(status_of(&compilation.diagnostics)))
 }

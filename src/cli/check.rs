@@ -3,16 +3,35 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use clap::ValueEnum;
 
 use super::{status_of, Global};
+use crate::diagnostics::render::Format;
+use crate::diagnostics::Diagnostic;
 use crate::load::display_path;
-use crate::pipeline::compile;
+use crate::pipeline::{compile, Compilation};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Report only on these files (as pre-commit passes them); references
     /// still resolve against the whole catalog.
     files: Vec<PathBuf>,
+    /// Also write the report in another format to a file, e.g.
+    /// `--report sarif=cairn.sarif --report markdown=summary.md` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    reports: Vec<(Format, PathBuf)>,
+}
+
+fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, e.g. `sarif=cairn.sarif`, found `{value}`"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("unknown format `{format}`; one of human, json, github, sarif, markdown"))?;
+    if path.is_empty() {
+        return Err(format!("no path after `{}=`", value.trim_end_matches('=')));
+    }
+    Ok((format, PathBuf::from(path)))
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
@@ -20,6 +39,13 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     global.timings(&compilation);
     if args.files.is_empty() {
         global.report(&compilation, &compilation.diagnostics, compilation.files.len());
+        write_reports(
+            global,
+            &args.reports,
+            &compilation,
+            &compilation.diagnostics,
+            compilation.files.len(),
+        )?;
         return Ok(status_of(&compilation.diagnostics));
     }
     let root = std::fs::canonicalize(&global.root).context("cannot resolve the catalog root")?;
@@ -39,5 +65,21 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         .cloned()
         .collect();
     global.report(&compilation, &diagnostics, wanted.len());
+    write_reports(global, &args.reports, &compilation, &diagnostics, wanted.len())?;
     Ok(status_of(&diagnostics))
+}
+
+/// Writes each `--report FORMAT=PATH`.
+fn write_reports(
+    global: &Global,
+    reports: &[(Format, PathBuf)],
+    compilation: &Compilation,
+    diagnostics: &[Diagnostic],
+    files: usize,
+) -> anyhow::Result<()> {
+    for (format, path) in reports {
+        let text = global.render(*format, compilation, diagnostics, files);
+        std::fs::write(path, text).with_context(|| format!("cannot write the report `{}`", path.display()))?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ mod check;
 mod diff;
 mod explain;
 mod init;
+mod publish;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -76,6 +77,8 @@ enum Command {
     Explain(explain::Args),
     /// The semantic changes of the catalog between two git revisions.
     Diff(diff::Args),
+    /// Upload the built site to S3 (only what changed) and invalidate CloudFront.
+    Publish(publish::Args),
 }
 
 /// Options every command shares, after parsing.
@@ -91,8 +94,7 @@ pub struct Global {
 impl Global {
     /// Prints diagnostics (already filtered) in the chosen format to stdout.
     fn report(&self, compilation: &Compilation, diagnostics: &[crate::diagnostics::Diagnostic], files: usize) {
-        let summary = compilation.summary(diagnostics, files);
-        let mut text = render(self.format, diagnostics, compilation, &summary, self.color);
+        let mut text = self.render(self.format, compilation, diagnostics, files);
         if self.quiet && self.format == Format::Human {
             // Keep diagnostics, drop the closing summary line when clean.
             if diagnostics.is_empty() {
@@ -100,6 +102,46 @@ impl Global {
             }
         }
         print!("{text}");
+    }
+
+    /// Diagnostics rendered in `format` (color only on the terminal's format).
+    fn render(
+        &self,
+        format: Format,
+        compilation: &Compilation,
+        diagnostics: &[crate::diagnostics::Diagnostic],
+        files: usize,
+    ) -> String {
+        let summary = compilation.summary(diagnostics, files);
+        let color = self.color && format == self.format;
+        if matches!(format, Format::Github | Format::Sarif) {
+            // Code scanning and annotations want paths from the repository
+            // root, which may be above the catalog root.
+            let rebased = self.repository_paths(diagnostics);
+            return render(format, &rebased, compilation, &summary, color);
+        }
+        render(format, diagnostics, compilation, &summary, color)
+    }
+
+    /// The diagnostics with the paths of files under the catalog root made
+    /// relative to the enclosing git repository's work tree (unchanged when
+    /// the root is the work tree or not in one).
+    fn repository_paths(&self, diagnostics: &[crate::diagnostics::Diagnostic]) -> Vec<crate::diagnostics::Diagnostic> {
+        let prefix = std::fs::canonicalize(&self.root).ok().and_then(|root| {
+            let repository = git2::Repository::discover(&root).ok()?;
+            let workdir = std::fs::canonicalize(repository.workdir()?).ok()?;
+            let relative = root.strip_prefix(&workdir).ok()?;
+            (!relative.as_os_str().is_empty()).then(|| crate::load::display_path(&workdir, &root))
+        });
+        let mut rebased = diagnostics.to_vec();
+        if let Some(prefix) = prefix {
+            for diagnostic in &mut rebased {
+                if self.root.join(&diagnostic.location.file).is_file() {
+                    diagnostic.location.file = format!("{prefix}/{}", diagnostic.location.file);
+                }
+            }
+        }
+        rebased
     }
 
     /// With `-v`, how long each stage took, on stderr.
@@ -149,6 +191,7 @@ pub fn run() -> i32 {
         Command::Init(args) => init::execute(&global, args),
         Command::Explain(args) => explain::execute(&global, args),
         Command::Diff(args) => diff::execute(&global, args),
+        Command::Publish(args) => publish::execute(&global, args),
     };
     match result {
         Ok(status) => status,

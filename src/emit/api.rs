@@ -215,6 +215,7 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
     }
     json!({
         "catalog": config.site.title,
+        "base_url": config.site.base_url,
         "cairn_version": info.cairn_version,
         "counts": counts,
         "services": catalog.services.len(),

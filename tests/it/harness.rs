@@ -84,25 +84,52 @@ impl TestCatalog {
         self
     }
 
+    /// The demo catalog, as `cairn init` writes it.
+    pub fn demo() -> TestCatalog {
+        let catalog = TestCatalog::empty();
+        let init = cairn_in(catalog.path(), &["init", "."]);
+        assert_eq!(init.status, 0, "{}", init.stderr);
+        catalog
+    }
+
     /// Runs `cairn --root <catalog> ARGS…` with a clean environment.
     pub fn cairn(&self, args: &[&str]) -> Run {
-        let mut full = vec!["--root", self.path().to_str().unwrap()];
-        full.extend_from_slice(args);
-        cairn_in(self.path(), &full)
+        run(&mut self.command(args))
+    }
+
+    /// The command `cairn --root <catalog> ARGS…`, to add environment to
+    /// before [`run`]ning it.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = cairn_command(self.path());
+        command.arg("--root").arg(self.path()).args(args);
+        command
     }
 }
 
 /// Runs the cairn binary in `cwd`.
 pub fn cairn_in(cwd: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(args)
+    run(cairn_command(cwd).args(args))
+}
+
+/// The cairn binary, to run in `cwd` without color or CI detection.
+pub fn cairn_command(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("cairn runs");
+        .env_remove("GITHUB_BASE_REF");
+    command
+}
+
+/// Runs a command to its end and keeps what it printed.
+pub fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("the command runs");
     Run {
-        status: output.status.code().expect("cairn exits normally, not by a signal"),
+        status: output
+            .status
+            .code()
+            .expect("the command exits normally, not by a signal"),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }

@@ -3,6 +3,8 @@
 //! binary against catalogs in temporary directories — copied from
 //! `tests/fixtures/` or written by the test.
 
+mod action;
+mod aws;
 mod harness;
 
 mod bad_input;
@@ -11,5 +13,7 @@ mod cli;
 mod corpus;
 mod git;
 mod git_http;
+mod precommit;
+mod publish;
 mod template;
 mod tidy;
