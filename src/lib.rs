@@ -20,4 +20,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod resolve;
+pub mod search;
 pub mod validate;

@@ -9,6 +9,7 @@ mod diff;
 mod explain;
 mod init;
 mod publish;
+mod search;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -79,6 +80,8 @@ enum Command {
     Diff(diff::Args),
     /// Upload the built site to S3 (only what changed) and invalidate CloudFront.
     Publish(publish::Args),
+    /// Search the catalog, as the portal's Cmd+K does.
+    Search(search::Args),
 }
 
 /// Options every command shares, after parsing.
@@ -192,6 +195,7 @@ pub fn run() -> i32 {
         Command::Explain(args) => explain::execute(&global, args),
         Command::Diff(args) => diff::execute(&global, args),
         Command::Publish(args) => publish::execute(&global, args),
+        Command::Search(args) => search::execute(&global, args),
     };
     match result {
         Ok(status) => status,

@@ -1,5 +1,6 @@
 //! Emit: everything `cairn build` writes. The static JSON API ([`api`]), its
-//! OpenAPI description ([`openapi`]) and the JSON Schemas are first built in
+//! OpenAPI description ([`openapi`]), the JSON Schemas, the static search
+//! index (`crate::search::shards`) and the assets are first built in
 //! memory as a map of relative path → bytes, then written by
 //! [`write_atomically`]: into a fresh directory beside the output, swapped in
 //! with renames, so a failed or killed build leaves the previous output
@@ -86,6 +87,14 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
             schema.contents().to_vec(),
         );
     }
+    let index = crate::search::Index::new(crate::search::documents(&compilation.catalog));
+    crate::search::shards::write(&index, &mut files);
+    for (name, extension, contents) in ASSETS {
+        files.insert(
+            format!("assets/{}", hashed_name(name, extension, contents)),
+            contents.to_vec(),
+        );
+    }
     let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
     Ok(BuildReport {
@@ -94,6 +103,18 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
         render,
         write: started.elapsed() - render,
     })
+}
+
+/// Static assets, embedded: (name, extension, contents). Each is written
+/// as `assets/<name>.<hash>.<extension>`, cacheable forever.
+const ASSETS: [(&str, &str, &[u8]); 1] = [("search", "js", include_bytes!("../../assets/search.js"))];
+
+/// `name.<first 10 hex digits of the SHA-256>.extension`.
+pub fn hashed_name(name: &str, extension: &str, contents: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(contents);
+    let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("{name}.{hex}.{extension}")
 }
 
 /// Whether `path` is a plain relative path: `/`-separated segments, none

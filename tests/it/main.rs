@@ -15,5 +15,6 @@ mod git;
 mod git_http;
 mod precommit;
 mod publish;
+mod search;
 mod template;
 mod tidy;

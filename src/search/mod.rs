@@ -1,0 +1,105 @@
+//! Search: one core that both the browser's static index and `cairn search`
+//! use. [`tokenize`] turns text into terms, [`typo`] is the typo policy,
+//! [`engine`] ranks, and [`shards`] writes the sharded static index the
+//! browser queries with `search.js` (which mirrors tokenize, typo and the
+//! ranking tuple; golden vectors from this core keep them equal). The design
+//! and its measured anchors are in SEARCH.md.
+
+pub mod engine;
+pub mod shards;
+pub mod tokenize;
+pub mod typo;
+
+use serde::Serialize;
+
+use crate::model::Kind;
+use crate::resolve::Catalog;
+
+pub use engine::{Filters, Hit, Index};
+
+/// Where a term was found; lower is better (name > title > tags, owner and
+/// tech > description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[repr(u8)]
+pub enum Field {
+    Name = 0,
+    Title = 1,
+    Meta = 2,
+    Description = 3,
+}
+
+/// What search knows of one entity: the searchable text, the facets, and
+/// what a result shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchDoc {
+    pub kind: String,
+    /// `kind:namespace/name`.
+    #[serde(rename = "ref")]
+    pub entity_ref: String,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub owner: String,
+    pub lifecycle: String,
+    pub tier: String,
+}
+
+impl SearchDoc {
+    /// The searchable fields with their weight class.
+    pub fn fields(&self) -> impl Iterator<Item = (Field, &str)> {
+        [(Field::Name, self.name.as_str()), (Field::Title, self.title.as_str())]
+            .into_iter()
+            .chain(self.tags.iter().map(|t| (Field::Meta, t.as_str())))
+            .chain([
+                (Field::Meta, self.owner.as_str()),
+                (Field::Description, self.description.as_str()),
+            ])
+    }
+}
+
+/// One document per entity (ResourceDefinitions: one per definition, its
+/// newest version), in entity order.
+pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
+    let services: std::collections::HashMap<usize, &crate::resolve::Service> =
+        catalog.services.iter().map(|s| (s.entity, s)).collect();
+    catalog
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(i, entity)| {
+            entity.kind != Kind::ResourceDefinition
+                || catalog
+                    .resources
+                    .get(&entity.metadata.name.to_lowercase())
+                    .is_some_and(|versions| versions.first() == Some(i))
+        })
+        .map(|(i, entity)| {
+            let owner = catalog
+                .related(i, "ownedBy")
+                .next()
+                .map(|o| catalog.entities[o].metadata.name.clone())
+                .unwrap_or_default();
+            let service = services.get(&i);
+            SearchDoc {
+                kind: entity.kind.slug().to_string(),
+                entity_ref: format!(
+                    "{}:{}/{}",
+                    entity.kind.slug(),
+                    entity.metadata.namespace.to_lowercase(),
+                    entity.metadata.name.to_lowercase()
+                ),
+                name: entity.metadata.name.clone(),
+                title: entity.metadata.title.clone().unwrap_or_default(),
+                description: entity.metadata.description.clone().unwrap_or_default(),
+                tags: entity.metadata.tags.clone(),
+                owner,
+                lifecycle: entity.lifecycle.clone().unwrap_or_default(),
+                tier: service.and_then(|s| s.tier.clone()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
