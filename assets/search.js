@@ -192,8 +192,8 @@
     async function display(id) {
       const m = await manifest;
       const shard = await get(m.doc_shards[Math.floor(id / m.docs_per_shard)]);
-      const [name, title, kind, ref, owner, description] = shard[id % m.docs_per_shard];
-      return { id, name, title, kind, ref, owner, description };
+      const [name, title, kind, ref, owner, description, path] = shard[id % m.docs_per_shard];
+      return { id, name, title, kind, ref, owner, description, path };
     }
 
     async function query(text, filters, limit) {

@@ -23,6 +23,19 @@ if ! "$venv/bin/python" -c 'import moto, pre_commit' 2>/dev/null ||
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
+# Headless Chromium for the portal tests (Debian's package), and
+# playwright-core to drive it (npm, pinned by tests/browser/package-lock.json).
+if [ ! -x /usr/bin/chromium ]; then
+  sudo_if_needed=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_if_needed="sudo"; fi
+  $sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium >/dev/null
+fi
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.installed-lock.json)
+fi
+
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # insta: fail on snapshots that do not match; never write new ones here.
 export INSTA_UPDATE=no

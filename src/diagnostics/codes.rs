@@ -70,6 +70,7 @@ codes! {
     InvalidAnnotation = "invalid-annotation", Error, "an annotation key breaks Backstage's rules";
     InvalidTag = "invalid-tag", Error, "a tag breaks Backstage's rules";
     InvalidField = "invalid-field", Error, "a first-class field (tier, repo…) has a value cairn cannot use";
+    UnsafeLink = "unsafe-link", Warning, "a link's URL is not http(s) or mailto, so the portal shows it as text";
     DuplicateEntity = "duplicate-entity", Error, "two documents define the same entity";
     // References.
     InvalidRef = "invalid-ref", Error, "an entity reference is malformed";
@@ -118,6 +119,7 @@ impl Code {
                 | Code::LocationTargetUnsupported
                 | Code::UnsupportedEngineConfig
                 | Code::EngineModuleNotPinned
+                | Code::UnsafeLink
                 | Code::VersionBumpTooSmall
                 | Code::VersionNotIncreasing
         )

@@ -256,7 +256,7 @@ fn service_row(catalog: &Catalog, service: &Service) -> Json {
 }
 
 /// Which first-class fields the catalog declares for a service.
-fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'static str> {
+pub(super) fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'static str> {
     let mut fields = Vec::new();
     let present = [
         ("owner", service.owner.is_some()),

@@ -11,7 +11,9 @@
 //! again by [`safe_relative_path`] before anything is written.
 
 pub mod api;
+pub mod markdown;
 pub mod openapi;
+pub mod site;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::ErrorKind;
@@ -89,12 +91,18 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
     }
     let index = crate::search::Index::new(crate::search::documents(&compilation.catalog));
     crate::search::shards::write(&index, &mut files);
+    let mut names = BTreeMap::new();
     for (name, extension, contents) in ASSETS {
-        files.insert(
-            format!("assets/{}", hashed_name(name, extension, contents)),
-            contents.to_vec(),
-        );
+        let hashed = format!("assets/{}", hashed_name(name, extension, contents));
+        files.insert(hashed.clone(), contents.to_vec());
+        names.insert(name, hashed);
     }
+    let assets = site::AssetNames {
+        css: names["site"].clone(),
+        search: names["search"].clone(),
+        app: names["app"].clone(),
+    };
+    files.extend(site::pages(compilation, &assets)?);
     let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
     Ok(BuildReport {
@@ -107,7 +115,11 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
 
 /// Static assets, embedded: (name, extension, contents). Each is written
 /// as `assets/<name>.<hash>.<extension>`, cacheable forever.
-const ASSETS: [(&str, &str, &[u8]); 1] = [("search", "js", include_bytes!("../../assets/search.js"))];
+const ASSETS: [(&str, &str, &[u8]); 3] = [
+    ("site", "css", include_bytes!("../../assets/site.css")),
+    ("search", "js", include_bytes!("../../assets/search.js")),
+    ("app", "js", include_bytes!("../../assets/app.js")),
+];
 
 /// `name.<first 10 hex digits of the SHA-256>.extension`.
 pub fn hashed_name(name: &str, extension: &str, contents: &[u8]) -> String {

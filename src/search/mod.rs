@@ -43,6 +43,8 @@ pub struct SearchDoc {
     pub owner: String,
     pub lifecycle: String,
     pub tier: String,
+    /// The entity's portal page, relative to the site root.
+    pub path: String,
 }
 
 impl SearchDoc {
@@ -96,6 +98,11 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 owner,
                 lifecycle: entity.lifecycle.clone().unwrap_or_default(),
                 tier: service.and_then(|s| s.tier.clone()).unwrap_or_default(),
+                path: if entity.kind == Kind::ResourceDefinition {
+                    format!("resourcedefinition/{}/index.html", entity.metadata.name.to_lowercase())
+                } else {
+                    crate::emit::site::page_path(entity)
+                },
             }
         })
         .collect()

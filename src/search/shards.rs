@@ -118,11 +118,19 @@ pub fn write(index: &Index, files: &mut Files) {
     files.insert("search/manifest.json".into(), json_bytes(&Json::Object(manifest)));
 }
 
-/// What a result shows: `[name, title, kind, ref, owner, description]`
-/// (the description cut to 160 characters).
+/// What a result shows: `[name, title, kind, ref, owner, description,
+/// page path]` (the description cut to 160 characters).
 fn display(doc: &SearchDoc) -> Json {
     let description: String = doc.description.chars().take(160).collect();
-    json!([doc.name, doc.title, doc.kind, doc.entity_ref, doc.owner, description])
+    json!([
+        doc.name,
+        doc.title,
+        doc.kind,
+        doc.entity_ref,
+        doc.owner,
+        description,
+        doc.path
+    ])
 }
 
 /// Each facet as `{values: [...], column: [value index per doc]}`.

@@ -11,6 +11,7 @@ fn doc(name: &str, title: &str, description: &str, owner: &str) -> SearchDoc {
         owner: owner.into(),
         lifecycle: "production".into(),
         tier: String::new(),
+        path: format!("component/default/{name}/index.html"),
     }
 }
 

@@ -136,6 +136,26 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             );
         }
     }
+    for (i, link) in meta.links.iter().enumerate() {
+        if !crate::emit::markdown::safe_url(&link.url) {
+            let scheme: String = link.url.chars().take_while(|c| *c != ':').take(20).collect();
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::UnsafeLink,
+                    entity.location(&format!("/metadata/links/{i}/url")),
+                    format!(
+                        "link URL `{}` is not http(s) or mailto; the portal shows it as text, not a link",
+                        link.url.chars().take(80).collect::<String>()
+                    ),
+                )
+                .with_help(if link.url.contains(':') {
+                    format!("`{scheme}:` links could run code or leave the browser; use an https:// URL")
+                } else {
+                    "write the full URL, e.g. `https://runbooks.example.com/checkout`".to_string()
+                }),
+            );
+        }
+    }
     for (i, tag) in meta.tags.iter().enumerate() {
         if let Some(why) = tag_problem(tag) {
             let suggestion = suggest_tag(tag);

@@ -13,6 +13,7 @@ mod cli;
 mod corpus;
 mod git;
 mod git_http;
+mod portal;
 mod precommit;
 mod publish;
 mod search;

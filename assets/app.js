@@ -1,0 +1,171 @@
+// cairn portal: the Cmd+K search dialog (WAI-ARIA combobox with a listbox)
+// and the request form of ResourceDefinition pages. Pages work without it;
+// only search and the form need it.
+(function () {
+  "use strict";
+  const body = document.body;
+  const root = body.dataset.root || "";
+
+  // --- search --------------------------------------------------------------
+  const dialog = document.getElementById("search");
+  const input = document.getElementById("search-input");
+  const kind = document.getElementById("search-kind");
+  const list = document.getElementById("search-results");
+  const status = document.getElementById("search-status");
+  let search = null;
+  let results = [];
+  let active = -1;
+  let lastFocus = null;
+  let generation = 0;
+
+  function open() {
+    if (!search) search = CairnSearch.open(body.dataset.search);
+    lastFocus = document.activeElement;
+    dialog.hidden = false;
+    input.focus();
+    input.select();
+    if (input.value) run();
+  }
+
+  function close() {
+    dialog.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    if (lastFocus && lastFocus.focus) lastFocus.focus();
+  }
+
+  function select(index) {
+    active = index;
+    Array.from(list.children).forEach((li, i) => li.setAttribute("aria-selected", String(i === active)));
+    if (active >= 0) {
+      input.setAttribute("aria-activedescendant", list.children[active].id);
+      list.children[active].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function go(index) {
+    const hit = results[index];
+    if (hit) window.location.href = root + hit.path;
+  }
+
+  async function run() {
+    const mine = ++generation;
+    const started = performance.now();
+    const query = input.value;
+    const hits = query.trim() ? await search.query(query, { kind: kind.value || undefined }, 12) : [];
+    if (mine !== generation) return;
+    results = hits;
+    list.textContent = "";
+    hits.forEach((hit, i) => {
+      const li = document.createElement("li");
+      li.id = "search-option-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      const title = document.createElement("div");
+      title.textContent = hit.title || hit.name;
+      const meta = document.createElement("div");
+      meta.className = "meta";
+      meta.textContent = [hit.kind, hit.owner, hit.description].filter(Boolean).join(" · ");
+      li.append(title, meta);
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); go(i); });
+      list.appendChild(li);
+    });
+    input.setAttribute("aria-expanded", String(hits.length > 0));
+    select(hits.length ? 0 : -1);
+    const ms = Math.round(performance.now() - started);
+    status.textContent = query.trim() ? `${hits.length ? hits.length : "No"} results` : "";
+    body.dataset.searchMs = String(ms);
+  }
+
+  if (dialog && input && window.CairnSearch) {
+    document.querySelectorAll("[data-search-open]").forEach((el) => {
+      el.hidden = false;
+      el.addEventListener("click", open);
+      el.addEventListener("focus", (e) => { if (el.tagName === "INPUT") { e.preventDefault(); open(); } });
+    });
+    document.addEventListener("keydown", (e) => {
+      const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+      if ((e.key === "k" && (e.metaKey || e.ctrlKey)) || (e.key === "/" && !typing && dialog.hidden)) {
+        e.preventDefault();
+        open();
+      } else if (e.key === "Escape" && !dialog.hidden) {
+        close();
+      }
+    });
+    input.addEventListener("input", run);
+    kind.addEventListener("change", run);
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowDown") { e.preventDefault(); select(Math.min(active + 1, results.length - 1)); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); select(Math.max(active - 1, 0)); }
+      else if (e.key === "Enter") { e.preventDefault(); go(active); }
+    });
+    dialog.addEventListener("mousedown", (e) => { if (e.target === dialog) close(); });
+  }
+
+  // --- the request form ----------------------------------------------------
+  function check(field) {
+    const type = field.dataset.type || "string";
+    const value = field.type === "checkbox" ? field.checked : field.value.trim();
+    if (field.type === "checkbox") return [null, value];
+    if (value === "") return field.required ? ["Required."] : [null, undefined];
+    let parsed = value;
+    if (type === "integer" || type === "number") {
+      parsed = Number(value);
+      if (!Number.isFinite(parsed)) return ["Must be a number."];
+      if (type === "integer" && !Number.isInteger(parsed)) return ["Must be a whole number."];
+      if (field.dataset.min !== undefined && parsed < Number(field.dataset.min)) return [`Must be at least ${field.dataset.min}.`];
+      if (field.dataset.max !== undefined && parsed > Number(field.dataset.max)) return [`Must be at most ${field.dataset.max}.`];
+    }
+    if (field.dataset.enum) {
+      const allowed = JSON.parse(field.dataset.enum);
+      const match = allowed.find((a) => String(a) === value);
+      if (match === undefined) return [`Must be one of ${allowed.join(", ")}.`];
+      parsed = match;
+    }
+    // As JSON Schema's `pattern`: an ECMAScript regex that matches anywhere.
+    if (field.dataset.pattern && !new RegExp(field.dataset.pattern, "u").test(value)) {
+      return [`Must match the pattern ${field.dataset.pattern}.`];
+    }
+    return [null, parsed];
+  }
+
+  function yamlScalar(value) {
+    return typeof value === "string" ? JSON.stringify(value) : String(value);
+  }
+
+  document.querySelectorAll("form.request").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const inputs = {};
+      let name = "";
+      let firstBad = null;
+      form.querySelectorAll("input, select").forEach((field) => {
+        const [error, value] = check(field);
+        const message = document.getElementById(field.id + "-error");
+        field.setAttribute("aria-invalid", String(Boolean(error)));
+        if (message) { message.hidden = !error; message.textContent = error || ""; }
+        if (error && !firstBad) firstBad = field;
+        if (!error && value !== undefined) {
+          if (field.name === "__name") name = value;
+          else inputs[field.name] = value;
+        }
+      });
+      const out = form.querySelector(".claim");
+      if (firstBad) { out.hidden = true; firstBad.focus(); return; }
+      const lines = [
+        "apiVersion: catalog.nestor.io/v1",
+        "kind: ResourceClaim",
+        "metadata:",
+        "  name: " + yamlScalar(name),
+        "spec:",
+        "  resource: " + yamlScalar(form.dataset.definition),
+        "  version: " + yamlScalar(form.dataset.version),
+        "  inputs:" + (Object.keys(inputs).length ? "" : " {}"),
+      ];
+      for (const [key, value] of Object.entries(inputs)) lines.push(`    ${key}: ${yamlScalar(value)}`);
+      out.querySelector(".claim-yaml").textContent = lines.join("\n") + "\n";
+      out.hidden = false;
+    });
+  });
+})();

@@ -1,0 +1,634 @@
+//! The portal: HTML pages rendered with minijinja from `templates/`
+//! (embedded; a catalog overrides any of them with a file of the same name
+//! in its own `templates/`, as a Zola theme is overridden). Autoescape is on
+//! for every template; catalog Markdown goes through [`super::markdown`].
+//!
+//! Every page is `…/index.html` and every link is relative to the page
+//! (`root` is `../` once per directory level) and names `index.html`
+//! explicitly, so the site works from any sub-path of a plain file host —
+//! S3 behind CloudFront, GitHub Pages, nginx, `file://` — with no rewrite
+//! rules. No page lists the whole catalog except the paginated lists, so a
+//! page's size does not grow with the catalog.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::Context;
+use include_dir::{include_dir, Dir};
+use minijinja::{AutoEscape, Environment, Value};
+use rayon::prelude::*;
+use serde_json::{json, Value as Json};
+
+use super::markdown::{safe_url, to_html};
+use crate::diagnostics::Severity;
+use crate::model::{Entity, Kind, Link};
+use crate::pipeline::Compilation;
+use crate::resolve::{Catalog, Service};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Rows per page of a list page.
+pub const LIST_PAGE_SIZE: usize = 500;
+
+/// The hashed names of the assets, relative to the site root.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AssetNames {
+    pub css: String,
+    pub search: String,
+    pub app: String,
+}
+
+/// The template environment: the embedded templates, each replaced by the
+/// catalog's `templates/<name>` when that exists.
+pub fn environment(root: &Path) -> anyhow::Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    for file in TEMPLATES.files() {
+        let name = file.path().to_string_lossy().into_owned();
+        let custom = root.join("templates").join(&name);
+        let source = if custom.is_file() {
+            std::fs::read_to_string(&custom).with_context(|| format!("cannot read `{}`", custom.display()))?
+        } else {
+            file.contents_utf8()
+                .context("embedded templates are UTF-8")?
+                .to_string()
+        };
+        env.add_template_owned(name.clone(), source)
+            .with_context(|| format!("template `{name}` does not parse"))?;
+    }
+    Ok(env)
+}
+
+/// One page to render: output path, template, page context.
+struct Page {
+    path: String,
+    template: &'static str,
+    title: String,
+    context: Json,
+}
+
+/// Renders every page of the portal into `(path, bytes)`.
+pub fn pages(compilation: &Compilation, assets: &AssetNames) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let catalog = &compilation.catalog;
+    let env = environment(&compilation.root)?;
+    let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, s)).collect();
+    let mut pages: Vec<Page> = catalog
+        .entities
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition))
+        .map(|(i, entity)| entity_page(compilation, i, entity, services.get(&i).copied()))
+        .collect();
+    pages.extend(definition_pages(compilation));
+    pages.extend(list_pages(catalog));
+    pages.push(dashboard_page(compilation));
+    pages.push(home_page(compilation));
+
+    let common = json!({
+        "site": { "title": compilation.config.site.title },
+        "assets": assets,
+        "cairn_version": env!("CARGO_PKG_VERSION"),
+    });
+    pages
+        .into_par_iter()
+        .map(|page| {
+            let mut context = page.context;
+            context["root"] = json!("../".repeat(page.path.matches('/').count()));
+            context["page_title"] = json!(page.title);
+            for (key, value) in common.as_object().expect("an object") {
+                context[key] = value.clone();
+            }
+            let html = env
+                .get_template(page.template)
+                .and_then(|t| t.render(Value::from_serialize(&context)))
+                .with_context(|| format!("cannot render `{}` with template `{}`", page.path, page.template))?;
+            Ok((page.path, html.into_bytes()))
+        })
+        .collect()
+}
+
+/// The page of an entity: `{kind}/{namespace}/{name}/index.html`, and for
+/// a ResourceDefinition version `resourcedefinition/{name}/{version}/index.html`.
+pub fn page_path(entity: &Entity) -> String {
+    if entity.kind == Kind::ResourceDefinition {
+        let version = entity
+            .resource_definition
+            .as_ref()
+            .and_then(|d| d.version.as_deref())
+            .unwrap_or("0");
+        return format!(
+            "resourcedefinition/{}/{}/index.html",
+            entity.metadata.name.to_lowercase(),
+            version
+        );
+    }
+    format!(
+        "{}/{}/{}/index.html",
+        entity.kind.slug(),
+        entity.metadata.namespace.to_lowercase(),
+        entity.metadata.name.to_lowercase()
+    )
+}
+
+/// The latest version's page of a definition: `resourcedefinition/{name}/index.html`.
+fn definition_path(name: &str) -> String {
+    format!("resourcedefinition/{}/index.html", name.to_lowercase())
+}
+
+fn link(catalog: &Catalog, index: usize) -> Json {
+    let entity = &catalog.entities[index];
+    json!({ "path": page_path(entity), "name": entity.metadata.name, "title": entity.metadata.title })
+}
+
+fn related(catalog: &Catalog, index: usize, relation: &str) -> Vec<Json> {
+    catalog.related(index, relation).map(|t| link(catalog, t)).collect()
+}
+
+fn external_links(links: &[Link]) -> Vec<Json> {
+    links
+        .iter()
+        .map(|l| json!({ "url": l.url, "title": l.title, "safe": safe_url(&l.url) }))
+        .collect()
+}
+
+/// Relation groups shown on every entity page, with their headings.
+const RELATIONS: [(&str, &str); 8] = [
+    ("hasPart", "Parts"),
+    ("partOf", "Part of"),
+    ("ownerOf", "Owns"),
+    ("providesApi", "Provides APIs"),
+    ("apiProvidedBy", "Provided by"),
+    ("apiConsumedBy", "Consumed by"),
+    ("memberOf", "Member of"),
+    ("dependencyOf", "Depended on by"),
+];
+
+fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Option<&Service>) -> Page {
+    let catalog = &compilation.catalog;
+    let node = entity.locate("/metadata/name");
+    let mut provenance = json!({ "file": entity.file, "line": node.start.line });
+    if let Some(origin) = &entity.origin {
+        provenance["repository"] = json!(origin.url);
+        provenance["commit"] = json!(origin.commit);
+    }
+    let relations: Vec<Json> = RELATIONS
+        .iter()
+        .filter(|(relation, _)| service.is_none() || !matches!(*relation, "providesApi" | "dependencyOf"))
+        .filter_map(|(relation, label)| {
+            let items = related(catalog, i, relation);
+            (!items.is_empty()).then(|| json!({ "label": label, "items": items }))
+        })
+        .collect();
+    let e = json!({
+        "kind_label": entity.kind.as_str(),
+        "type": entity.spec_type,
+        "lifecycle": entity.lifecycle,
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "ref": entity.ref_string(),
+        "description_html": entity.metadata.description.as_deref().map(to_html),
+        "tags": entity.metadata.tags,
+        "owner": catalog.related(i, "ownedBy").next().map(|o| link(catalog, o)),
+        "system": catalog.related(i, "partOf").find(|&s| catalog.entities[s].kind == Kind::System).map(|s| link(catalog, s)),
+        "definition": entity.definition,
+        "links": external_links(&entity.metadata.links),
+        "relations": relations,
+        "provenance": provenance,
+        "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
+    });
+    let title = entity
+        .metadata
+        .title
+        .clone()
+        .unwrap_or_else(|| entity.metadata.name.clone());
+    let path = page_path(entity);
+    if let Some(service) = service {
+        return Page {
+            path,
+            template: "service.html",
+            title,
+            context: json!({ "e": e, "s": service_context(catalog, i, entity, service) }),
+        };
+    }
+    if entity.kind == Kind::Group {
+        return Page {
+            path,
+            template: "team.html",
+            title,
+            context: json!({ "e": e, "t": team_context(compilation, i, entity) }),
+        };
+    }
+    Page {
+        path,
+        template: "entity.html",
+        title,
+        context: json!({ "e": e }),
+    }
+}
+
+fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Service) -> Json {
+    let repo_url = service
+        .repo
+        .as_deref()
+        .filter(|r| r.split('/').count() == 2 && !r.contains(':'))
+        .map(|r| format!("https://github.com/{r}"));
+    json!({
+        "owner": service.owner.map(|o| link(catalog, o)),
+        "owner_source": "declared",
+        "confidence": service.owner.map(|_| 1.0),
+        "tier": service.tier,
+        "on_call": service.on_call.iter().map(|o| json!({ "provider": o.annotation, "schedule": o.value })).collect::<Vec<_>>(),
+        "slack": service.slack,
+        "repo": service.repo,
+        "repo_url": repo_url,
+        "system": service.system.map(|s| link(catalog, s)),
+        "declared": super::api::declared_fields(entity, service),
+        "discovered": Vec::<String>::new(),
+        "runbooks": external_links(&service.runbooks),
+        "provides": related(catalog, i, "providesApi"),
+        "consumes": related(catalog, i, "consumesApi"),
+        "upstream": related(catalog, i, "dependsOn"),
+        "downstream": related(catalog, i, "dependencyOf"),
+        "impact": catalog.transitive(i, "dependencyOf").len(),
+    })
+}
+
+fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
+    let catalog = &compilation.catalog;
+    let fields = &compilation.config.fields;
+    let on_call: Vec<String> = fields
+        .on_call
+        .iter()
+        .filter_map(|key| entity.annotation(key))
+        .map(str::to_string)
+        .collect();
+    json!({
+        "email": entity.profile.email,
+        "slack": entity.annotation(&fields.slack),
+        "on_call": on_call.join(", "),
+        "parent": catalog.related(i, "childOf").next().map(|p| link(catalog, p)),
+        "members": related(catalog, i, "hasMember"),
+        "services": catalog.services.iter().filter(|s| s.owner == Some(i)).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+    })
+}
+
+fn definition_pages(compilation: &Compilation) -> Vec<Page> {
+    let catalog = &compilation.catalog;
+    let mut pages = Vec::new();
+    for (name, versions) in &catalog.resources {
+        let latest = super::api::latest_version(catalog, versions);
+        for &v in versions {
+            let entity = &catalog.entities[v];
+            let context = json!({ "d": definition_context(catalog, v, versions) });
+            let title = format!("{} {}", entity.metadata.name, version_of(entity));
+            pages.push(Page {
+                path: page_path(entity),
+                template: "definition.html",
+                title: title.clone(),
+                context: context.clone(),
+            });
+            if Some(v) == latest {
+                pages.push(Page {
+                    path: definition_path(name),
+                    template: "definition.html",
+                    title,
+                    context,
+                });
+            }
+        }
+    }
+    pages
+}
+
+fn version_of(entity: &Entity) -> &str {
+    entity
+        .resource_definition
+        .as_ref()
+        .and_then(|d| d.version.as_deref())
+        .unwrap_or("")
+}
+
+fn json_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
+    let entity = &catalog.entities[v];
+    let definition = entity.resource_definition.clone().unwrap_or_default();
+    let inputs: Vec<Json> = definition
+        .inputs
+        .iter()
+        .map(|input| {
+            let mut rules = Vec::new();
+            if let Some(p) = &input.pattern {
+                rules.push(format!("pattern {p}"));
+            }
+            if let Some(min) = input.min {
+                rules.push(format!("min {min}"));
+            }
+            if let Some(max) = input.max {
+                rules.push(format!("max {max}"));
+            }
+            let allowed: Option<Vec<String>> = input.allowed.as_ref().map(|a| a.iter().map(json_text).collect());
+            if let Some(allowed) = &allowed {
+                rules.push(format!("one of {}", allowed.join(", ")));
+            }
+            json!({
+                "name": input.name,
+                "type": input.value_type.as_deref().unwrap_or("string"),
+                "required": input.required,
+                "default": input.default,
+                "default_text": input.default.as_ref().map(json_text),
+                "pattern": input.pattern,
+                "min": input.min,
+                "max": input.max,
+                "enum": allowed,
+                "enum_json": input.allowed.as_ref().map(|a| Json::Array(a.clone()).to_string()),
+                "validation": rules.join("; "),
+                "description": input.description,
+            })
+        })
+        .collect();
+    let outputs: Vec<Json> = definition
+        .outputs
+        .iter()
+        .map(|o| json!({ "name": o.name, "type": o.value_type, "description": o.description }))
+        .collect();
+    let engines: BTreeMap<&String, String> = definition
+        .engine_configs
+        .iter()
+        .map(|(name, config)| (name, serde_json::to_string_pretty(config).unwrap_or_default()))
+        .collect();
+    let change = catalog.changes.get(&v).map(|change| {
+        json!({
+            "baseline": version_of(&catalog.entities[change.baseline]),
+            "class": format!("{:?}", change.class).to_lowercase(),
+            "findings": change.findings.iter().map(|f| json!({
+                "rule": f.rule,
+                "class": format!("{:?}", f.class).to_lowercase(),
+                "pointer": f.pointer,
+                "old": f.old.as_ref().map(json_text),
+                "new": f.new.as_ref().map(json_text),
+                "witness": f.witness,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let version_rows: Vec<Json> = versions
+        .iter()
+        .map(|&other| {
+            let e = &catalog.entities[other];
+            let d = e.resource_definition.as_ref();
+            let status = match d {
+                Some(d) if d.yanked => "yanked",
+                Some(d) if d.deprecated => "deprecated",
+                _ => "available",
+            };
+            json!({
+                "version": version_of(e),
+                "path": page_path(e),
+                "current": other == v,
+                "class": catalog.changes.get(&other).map(|c| format!("{:?}", c.class).to_lowercase()),
+                "status": status,
+            })
+        })
+        .collect();
+    json!({
+        "name": entity.metadata.name,
+        "title": entity.metadata.title,
+        "version": version_of(entity),
+        "category": definition.category,
+        "provider": definition.provider,
+        "yanked": definition.yanked,
+        "deprecated": definition.deprecated,
+        "description_html": entity.metadata.description.as_deref().map(to_html),
+        "inputs": inputs,
+        "outputs": outputs,
+        "engines": engines,
+        "change": change,
+        "versions": version_rows,
+        "file": entity.file,
+        "api": format!("api/v1/resources/{}/{}.json", entity.metadata.name.to_lowercase(), version_of(entity)),
+    })
+}
+
+/// `all/{kind}/index.html` and `all/{kind}/{n}/index.html`: every entity of
+/// a kind, [`LIST_PAGE_SIZE`] per page (`all/` is no kind, so these paths
+/// cannot collide with an entity's).
+fn list_pages(catalog: &Catalog) -> Vec<Page> {
+    let mut pages = Vec::new();
+    for kind in [
+        Kind::Component,
+        Kind::Group,
+        Kind::Api,
+        Kind::System,
+        Kind::Domain,
+        Kind::Resource,
+        Kind::User,
+    ] {
+        let rows: Vec<Json> = catalog
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == kind)
+            .map(|(i, e)| {
+                let description: String = e
+                    .metadata
+                    .description
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(140)
+                    .collect();
+                json!({
+                    "path": page_path(e),
+                    "name": e.metadata.name,
+                    "title": e.metadata.title,
+                    "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone()),
+                    "lifecycle": e.lifecycle,
+                    "description": description,
+                })
+            })
+            .collect();
+        pages.extend(paged(kind.slug(), &format!("{}s", kind.as_str()), rows));
+    }
+    let definitions: Vec<Json> = catalog
+        .resources
+        .iter()
+        .filter_map(|(name, versions)| {
+            let latest = &catalog.entities[super::api::latest_version(catalog, versions)?];
+            let description: String = latest
+                .metadata
+                .description
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(140)
+                .collect();
+            Some(json!({
+                "path": definition_path(name),
+                "name": latest.metadata.name,
+                "title": latest.metadata.title,
+                "lifecycle": version_of(latest),
+                "description": description,
+            }))
+        })
+        .collect();
+    pages.extend(paged("resourcedefinition", "ResourceDefinitions", definitions));
+    pages
+}
+
+fn paged(slug: &str, heading: &str, rows: Vec<Json>) -> Vec<Page> {
+    let total = rows.len();
+    let chunks: Vec<Vec<Json>> = if rows.is_empty() {
+        vec![Vec::new()]
+    } else {
+        rows.chunks(LIST_PAGE_SIZE).map(<[Json]>::to_vec).collect()
+    };
+    let count = chunks.len();
+    let path = |n: usize| {
+        if n == 1 {
+            format!("all/{slug}/index.html")
+        } else {
+            format!("all/{slug}/{n}/index.html")
+        }
+    };
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, rows)| {
+            let n = i + 1;
+            Page {
+                path: path(n),
+                template: "list.html",
+                title: heading.to_string(),
+                context: json!({
+                    "heading": heading,
+                    "rows": rows,
+                    "total": total,
+                    "page": n,
+                    "pages": count,
+                    "prev": (n > 1).then(|| path(n - 1)),
+                    "next": (n < count).then(|| path(n + 1)),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Ownership coverage, unowned services, breakdowns and warnings per team.
+fn dashboard(compilation: &Compilation) -> Json {
+    let catalog = &compilation.catalog;
+    let owner_name = |s: &Service| {
+        s.owner
+            .map(|o| catalog.entities[o].metadata.name.clone())
+            .unwrap_or_default()
+    };
+    let unowned: Vec<&Service> = catalog.services.iter().filter(|s| s.owner.is_none()).collect();
+    let total = catalog.services.len();
+    let coverage = if total == 0 {
+        100
+    } else {
+        (total - unowned.len()) * 100 / total
+    };
+    let breakdown = |label: &str, key: &dyn Fn(&Service) -> String| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &catalog.services {
+            *counts.entry(key(s)).or_default() += 1;
+        }
+        let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        rows.truncate(50);
+        json!({ "label": label, "rows": rows.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>() })
+    };
+    let owner_of_file: HashMap<&str, String> = catalog
+        .services
+        .iter()
+        .map(|s| (catalog.entities[s.entity].file.as_str(), owner_name(s)))
+        .collect();
+    let mut warnings_by_team: BTreeMap<String, usize> = BTreeMap::new();
+    let counts = compilation.counts();
+    for d in compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+    {
+        let team = owner_of_file.get(d.location.file.as_str()).cloned().unwrap_or_default();
+        *warnings_by_team.entry(team).or_default() += 1;
+    }
+    json!({
+        "coverage": coverage,
+        "unowned_count": unowned.len(),
+        "unowned": unowned.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "unowned_more": unowned.len().saturating_sub(100),
+        "errors": counts.errors,
+        "warnings": counts.warnings,
+        "breakdowns": [
+            breakdown("team", &owner_name),
+            breakdown("tier", &|s: &Service| s.tier.clone().unwrap_or_default()),
+            breakdown("lifecycle", &|s: &Service| catalog.entities[s.entity].lifecycle.clone().unwrap_or_default()),
+        ],
+        "warnings_by_team": warnings_by_team.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>(),
+    })
+}
+
+fn dashboard_page(compilation: &Compilation) -> Page {
+    Page {
+        path: "dashboard/index.html".into(),
+        template: "dashboard.html",
+        title: "Dashboard".into(),
+        context: dashboard(compilation),
+    }
+}
+
+fn home_page(compilation: &Compilation) -> Page {
+    let catalog = &compilation.catalog;
+    let count = |kind: Kind| catalog.entities.iter().filter(|e| e.kind == kind).count();
+    let counts = json!([
+        { "label": "services", "count": catalog.services.len(), "path": "all/component/index.html" },
+        { "label": "teams", "count": count(Kind::Group), "path": "all/group/index.html" },
+        { "label": "APIs", "count": count(Kind::Api), "path": "all/api/index.html" },
+        { "label": "systems", "count": count(Kind::System), "path": "all/system/index.html" },
+        { "label": "resources", "count": count(Kind::Resource), "path": "all/resource/index.html" },
+        { "label": "resource definitions", "count": catalog.resources.len(), "path": "all/resourcedefinition/index.html" },
+    ]);
+    let mut owned: HashMap<usize, usize> = HashMap::new();
+    for s in &catalog.services {
+        if let Some(o) = s.owner {
+            *owned.entry(o).or_default() += 1;
+        }
+    }
+    let mut teams: Vec<(usize, usize)> = catalog
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == Kind::Group)
+        .map(|(i, _)| (i, owned.get(&i).copied().unwrap_or(0)))
+        .collect();
+    let team_count = teams.len();
+    teams.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    teams.truncate(24);
+    let teams: Vec<Json> = teams
+        .into_iter()
+        .map(|(t, n)| {
+            let mut l = link(catalog, t);
+            l["services"] = json!(n);
+            l
+        })
+        .collect();
+    let dashboard = dashboard(compilation);
+    Page {
+        path: "index.html".into(),
+        template: "home.html",
+        title: "Home".into(),
+        context: json!({
+            "counts": counts,
+            "teams": teams,
+            "team_count": team_count,
+            "more_teams": team_count > 24,
+            "dashboard": { "unowned": dashboard["unowned_count"], "warnings": dashboard["warnings"] },
+        }),
+    }
+}
