@@ -44,8 +44,8 @@
     return len <= 4 ? 0 : len <= 8 ? 1 : 2;
   }
 
-  function distance(a, b, limit) {
-    if (Math.abs(a.length - b.length) >= limit) return null;
+  // The last row of the edit-distance table of a against b (typo.rs).
+  function lastRow(a, b) {
     let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
     let current = new Array(b.length + 1).fill(0);
     for (let i = 0; i < a.length; i++) {
@@ -56,22 +56,17 @@
       }
       [previous, current] = [current, previous];
     }
-    const d = previous[b.length];
+    return previous;
+  }
+
+  function distance(a, b, limit) {
+    if (Math.abs(a.length - b.length) >= limit) return null;
+    const d = lastRow(a, b)[b.length];
     return d < limit ? d : null;
   }
 
   function prefixDistance(word, term, max) {
-    let previous = Array.from({ length: term.length + 1 }, (_, j) => j);
-    let current = new Array(term.length + 1).fill(0);
-    for (let i = 0; i < word.length; i++) {
-      current[0] = i + 1;
-      for (let j = 0; j < term.length; j++) {
-        const substitution = previous[j] + (word[i] !== term[j] ? 1 : 0);
-        current[j + 1] = Math.min(substitution, previous[j + 1] + 1, current[j] + 1);
-      }
-      [previous, current] = [current, previous];
-    }
-    const d = Math.min(...previous);
+    const d = Math.min(...lastRow(word, term));
     return d <= max ? d : null;
   }
 

@@ -55,6 +55,18 @@ fn distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) >= limit {
         return None;
     }
+    Some(last_row(a, b)[b.len()]).filter(|&d| d < limit)
+}
+
+/// The smallest distance between `word` and any prefix of `term`, or
+/// `None` when above `budget`.
+fn prefix_distance(word: &[char], term: &[char], budget: usize) -> Option<usize> {
+    last_row(word, term).into_iter().min().filter(|&d| d <= budget)
+}
+
+/// The last row of the edit-distance table of `a` against `b`: entry j is
+/// the distance between all of `a` and the first j characters of `b`.
+fn last_row(a: &[char], b: &[char]) -> Vec<usize> {
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
@@ -65,25 +77,7 @@ fn distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
         }
         std::mem::swap(&mut previous, &mut current);
     }
-    Some(previous[b.len()]).filter(|&d| d < limit)
-}
-
-/// The smallest distance between `word` and any prefix of `term` no longer
-/// than the term, or `None` when above `budget`.
-fn prefix_distance(word: &[char], term: &[char], budget: usize) -> Option<usize> {
-    // Row i holds distances of word[..i] to every term prefix; the answer
-    // is the minimum of the last row.
-    let mut previous: Vec<usize> = (0..=term.len()).collect();
-    let mut current = vec![0; term.len() + 1];
-    for (i, cw) in word.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, ct) in term.iter().enumerate() {
-            let substitution = previous[j] + usize::from(cw != ct);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous.iter().copied().min().filter(|&d| d <= budget)
+    previous
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! an S3 client that talks to it with the test credentials moto accepts.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let program = moto_server();
+        let program = crate::harness::tool("moto_server");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -66,23 +65,6 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `moto_server` from `$PATH` or the venv `scripts/test.sh` makes. A test
-/// that needs it fails (never skips) without it.
-fn moto_server() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/moto_server");
-    std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("moto_server"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .chain([venv])
-        .find(|p| p.is_file())
-        .expect("moto_server is not installed: run scripts/test.sh, which installs it into target/tools/venv")
 }
 
 /// Runs a future to completion on a fresh single-threaded runtime.

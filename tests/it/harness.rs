@@ -106,6 +106,24 @@ impl TestCatalog {
     }
 }
 
+/// A tool the tests drive (`moto_server`, `pre-commit`): from `$PATH`, or
+/// the virtualenv `scripts/test.sh` makes in `target/tools/venv`. A test
+/// that needs it fails, never skips, without it.
+pub fn tool(name: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tools/venv/bin")
+        .join(name);
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain([venv])
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{name} is not installed: run scripts/test.sh, which installs it into target/tools/venv")
+        })
+}
+
 /// Runs the cairn binary in `cwd`.
 pub fn cairn_in(cwd: &Path, args: &[&str]) -> Run {
     run(cairn_command(cwd).args(args))

@@ -8,27 +8,12 @@ use std::process::Command;
 
 use git2::{IndexAddOption, Repository};
 
-use crate::harness::{run, Run, TestCatalog};
-
-fn pre_commit() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/pre-commit");
-    std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("pre-commit"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .chain([venv])
-        .find(|p| p.is_file())
-        .expect("pre-commit is not installed: run scripts/test.sh, which installs it into target/tools/venv")
-}
+use crate::harness::{run, tool, Run, TestCatalog};
 
 /// `pre-commit try-repo <this repository> cairn-check ARGS…` in `catalog`.
 fn try_repo(catalog: &Path, args: &[&str]) -> Run {
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    let mut command = Command::new(pre_commit());
+    let mut command = Command::new(tool("pre-commit"));
     command
         .args([
             "try-repo",
