@@ -434,21 +434,13 @@ fn list_pages(catalog: &Catalog) -> Vec<Page> {
             .enumerate()
             .filter(|(_, e)| e.kind == kind)
             .map(|(i, e)| {
-                let description: String = e
-                    .metadata
-                    .description
-                    .as_deref()
-                    .unwrap_or("")
-                    .chars()
-                    .take(140)
-                    .collect();
                 json!({
                     "path": page_path(e),
                     "name": e.metadata.name,
                     "title": e.metadata.title,
                     "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone()),
                     "lifecycle": e.lifecycle,
-                    "description": description,
+                    "description": short_description(e),
                 })
             })
             .collect();
@@ -459,25 +451,29 @@ fn list_pages(catalog: &Catalog) -> Vec<Page> {
         .iter()
         .filter_map(|(name, versions)| {
             let latest = &catalog.entities[super::api::latest_version(catalog, versions)?];
-            let description: String = latest
-                .metadata
-                .description
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(140)
-                .collect();
             Some(json!({
                 "path": definition_path(name),
                 "name": latest.metadata.name,
                 "title": latest.metadata.title,
                 "lifecycle": version_of(latest),
-                "description": description,
+                "description": short_description(latest),
             }))
         })
         .collect();
     pages.extend(paged("resourcedefinition", "ResourceDefinitions", definitions));
     pages
+}
+
+/// The first 140 characters of an entity's description, for list rows.
+fn short_description(entity: &Entity) -> String {
+    entity
+        .metadata
+        .description
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .take(140)
+        .collect()
 }
 
 fn paged(slug: &str, heading: &str, rows: Vec<Json>) -> Vec<Page> {
