@@ -45,6 +45,7 @@ pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>
         return Ok(None);
     }
     let report = crate::emit::build(&compilation, out_dir)?;
+    crate::emit::search_index(&compilation.root, &compilation.catalog)?;
     if global.verbose {
         eprintln!("{:>14}: {:.1} ms", "render", report.render.as_secs_f64() * 1000.0);
         eprintln!("{:>14}: {:.1} ms", "write", report.write.as_secs_f64() * 1000.0);

@@ -1,13 +1,18 @@
 //! `cairn search QUERY`: the catalog's search from the terminal, ranked by
 //! the same core as the portal's Cmd+K (typo-tolerant, prefix on the last
-//! word, filters by kind, owner, lifecycle and tier).
+//! word, filters by kind, owner, lifecycle and tier). It reads the tantivy
+//! index under `.cairn/index/` that `cairn build` writes, and rebuilds it
+//! first when a catalog file changed since (or it is missing).
 
 use std::fmt::Write as _;
 
 use super::{Global, EXIT_OK};
 use crate::diagnostics::render::Format;
+use crate::emit::{search_index, SEARCH_INDEX_DIR};
+use crate::load::source_stamp;
 use crate::pipeline::compile;
-use crate::search::{documents, Filters, Index};
+use crate::search::store::Store;
+use crate::search::Filters;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,17 +34,14 @@ pub struct Args {
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
-    let compilation = compile(&global.root, None, global.base.as_deref())?;
-    global.timings(&compilation);
-    let index = Index::new(documents(&compilation.catalog));
+    let store = fresh_store(global)?;
     let filters = Filters {
         kind: args.kind,
         owner: args.owner,
         lifecycle: args.lifecycle,
         tier: args.tier,
     };
-    let hits = index.search(&args.query, &filters, args.limit);
-    let rows: Vec<_> = hits.iter().map(|hit| (&index.docs[hit.id as usize], hit)).collect();
+    let rows = store.search(&args.query, &filters, args.limit)?;
     if global.format == Format::Json {
         let json: Vec<_> = rows
             .iter()
@@ -62,8 +64,24 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     global.status(format!(
         "{} of {} entities match `{}`",
         rows.len(),
-        index.docs.len(),
+        store.doc_count(),
         args.query
     ));
     Ok(EXIT_OK)
+}
+
+/// The index of the catalog as it is on disk now: the one under
+/// `.cairn/index/` when its stamp matches the sources, else a new one.
+fn fresh_store(global: &Global) -> anyhow::Result<Store> {
+    let dir = global.root.join(SEARCH_INDEX_DIR);
+    if let Ok(store) = Store::open(&dir) {
+        if store.stamp() == source_stamp(&global.root) {
+            return Ok(store);
+        }
+    }
+    global.status(format!("indexing the catalog into `{SEARCH_INDEX_DIR}`"));
+    let compilation = compile(&global.root, None, global.base.as_deref())?;
+    global.timings(&compilation);
+    search_index(&global.root, &compilation.catalog)?;
+    Store::open(&dir)
 }

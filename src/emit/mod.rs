@@ -151,13 +151,34 @@ pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::R
     if let Some(bad) = files.keys().find(|p| !safe_relative_path(p)) {
         bail!("refusing to write `{bad}`: not a plain relative path");
     }
+    replace_dir(root, out_dir, |staging| write_tree(staging, files))
+}
+
+/// Replaces `out_dir` with what `fill` writes into an empty temporary
+/// directory beside it, with the checks and the swap of
+/// [`write_atomically`].
+fn replace_dir(root: &Path, out_dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let (parent, target) = output_target(root, out_dir)?;
     let staging = tempfile::Builder::new()
         .prefix(".cairn-build-")
         .tempdir_in(&parent)
         .context("cannot create a temporary directory for the build")?;
-    write_tree(staging.path(), files)?;
+    fill(staging.path())?;
     swap_in(staging, &parent, &target)
+}
+
+/// Where the search index that `cairn search` reads lives, under the
+/// catalog root: outside the public site.
+pub const SEARCH_INDEX_DIR: &str = ".cairn/index";
+
+/// Writes the tantivy search index of `catalog` to [`SEARCH_INDEX_DIR`],
+/// atomically, stamped with the sources it was built from.
+pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::Result<()> {
+    let docs = crate::search::documents(catalog);
+    let stamp = crate::load::source_stamp(root);
+    replace_dir(root, &root.join(SEARCH_INDEX_DIR), |staging| {
+        crate::search::store::write(staging, &docs, &stamp)
+    })
 }
 
 /// The canonical parent of `out_dir` (created if missing) and the output

@@ -524,11 +524,7 @@ fn dashboard(compilation: &Compilation) -> Json {
     };
     let unowned: Vec<&Service> = catalog.services.iter().filter(|s| s.owner.is_none()).collect();
     let total = catalog.services.len();
-    let coverage = if total == 0 {
-        100
-    } else {
-        (total - unowned.len()) * 100 / total
-    };
+    let coverage = ((total - unowned.len()) * 100).checked_div(total).unwrap_or(100);
     let breakdown = |label: &str, key: &dyn Fn(&Service) -> String| {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for s in &catalog.services {

@@ -178,6 +178,27 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
     }
 }
 
+/// A digest of every YAML file under `root` and `cairn.yaml` — path, size
+/// and modification time — without reading them: what changes when any
+/// file the walk would load was edited, added or removed. Files outside the
+/// root (Location targets elsewhere, `git:` sources) are not covered.
+pub fn source_stamp(root: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut paths = vec![root.join(CONFIG_FILE)];
+    walk(root, root, None, &mut paths, &mut Vec::new());
+    let mut digest = Sha256::new();
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        digest.update(format!("{}\0{}\0{}\n", path.display(), meta.len(), modified.as_nanos()));
+    }
+    digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
 fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
     let skip = skip.map(Path::to_path_buf);

@@ -30,6 +30,9 @@ impl Filters {
     }
 }
 
+/// How one query word matched one document at best: typos, field, prefix.
+type WordHit = (u8, Field, bool);
+
 /// One result, with the ranking tuple that placed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
@@ -76,7 +79,7 @@ impl Index {
         }
         let last_is_prefix = !query.ends_with(char::is_whitespace);
         // Per document, per query word: the best (typos, field, prefix).
-        let mut found: HashMap<u32, Vec<Option<(u8, Field, bool)>>> = HashMap::new();
+        let mut found: HashMap<u32, Vec<Option<WordHit>>> = HashMap::new();
         for (w, word) in query_words.iter().enumerate() {
             let prefix = last_is_prefix && w + 1 == query_words.len();
             for (term, word_match) in self.candidates(word, prefix) {

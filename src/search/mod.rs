@@ -7,10 +7,11 @@
 
 pub mod engine;
 pub mod shards;
+pub mod store;
 pub mod tokenize;
 pub mod typo;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Kind;
 use crate::resolve::Catalog;
@@ -30,7 +31,7 @@ pub enum Field {
 
 /// What search knows of one entity: the searchable text, the facets, and
 /// what a result shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchDoc {
     pub kind: String,
     /// `kind:namespace/name`.

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use cairn::search::store::Store;
 use cairn::search::{documents, Filters, Index};
 
 use crate::harness::{run, TestCatalog};
@@ -185,6 +186,19 @@ const search = require(searchJs).open((p) => Promise.resolve(JSON.parse(fs.readF
     for (i, ((query, filters), (want, got))) in queries.iter().zip(expected.iter().zip(&actual)).enumerate() {
         assert_eq!(got, want, "query #{i} {query:?} with {filters:?}");
     }
+
+    // The tantivy index the build wrote finds the same, ranked the same.
+    let store = Store::open(&catalog.path().join(".cairn/index")).unwrap();
+    assert_eq!(store.doc_count(), index.docs.len() as u64);
+    for (i, ((query, filters), want)) in queries.iter().zip(&expected).enumerate() {
+        let got: Vec<(String, [u32; 4])> = store
+            .search(query, filters, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(doc, hit)| (doc.entity_ref, hit.rank))
+            .collect();
+        assert_eq!(&got, want, "tantivy: query #{i} {query:?} with {filters:?}");
+    }
 }
 
 #[test]
@@ -215,5 +229,41 @@ fn cairn_search_finds_a_service_through_a_typo() {
     assert!(
         !refs.is_empty() && refs.iter().all(|r| r.starts_with("group:")),
         "{refs:?}"
+    );
+}
+
+#[test]
+fn cairn_search_reindexes_when_the_catalog_changed() {
+    let catalog = TestCatalog::demo();
+    let first = catalog.cairn(&["search", "internationalization"]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("indexing the catalog"), "{}", first.stderr);
+    assert!(first.stdout.is_empty(), "{}", first.stdout);
+
+    let again = catalog.cairn(&["search", "internationalization"]);
+    assert!(!again.stderr.contains("indexing"), "an unchanged catalog reuses the index: {}", again.stderr);
+
+    catalog.write("catalog/services/extra.yaml", EXTRA);
+    let added = catalog.cairn(&["search", "internationalisation"]);
+    assert!(added.stderr.contains("indexing the catalog"), "{}", added.stderr);
+    assert!(
+        added.stdout.starts_with("component:default/internationalization"),
+        "{}",
+        added.stdout
+    );
+
+    std::fs::remove_file(catalog.path().join("catalog/services/extra.yaml")).unwrap();
+    let removed = catalog.cairn(&["search", "internationalization"]);
+    assert!(removed.stdout.is_empty(), "{}", removed.stdout);
+
+    // A damaged index is rebuilt, not an error.
+    std::fs::write(catalog.path().join(".cairn/index/meta.json"), "{").unwrap();
+    std::fs::write(catalog.path().join("catalog/services/extra.yaml"), EXTRA).unwrap();
+    let repaired = catalog.cairn(&["search", "internationalisation"]);
+    assert_eq!(repaired.status, 0, "{}", repaired.stderr);
+    assert!(
+        repaired.stdout.starts_with("component:default/internationalization"),
+        "{}",
+        repaired.stdout
     );
 }
