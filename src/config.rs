@@ -28,6 +28,10 @@ pub struct Config {
 pub struct Site {
     pub title: String,
     pub base_url: String,
+    /// Where a catalog file can be edited: the file's path (relative to the
+    /// catalog root) appended gives its edit page, e.g.
+    /// `https://github.com/acme/catalog/edit/main/`.
+    pub edit_url: Option<String>,
 }
 
 /// One entry of `sources:`.
@@ -73,6 +77,7 @@ impl Default for Config {
             site: Site {
                 title: "Software catalog".into(),
                 base_url: "/".into(),
+                edit_url: None,
             },
             sources: Vec::new(),
             snapshots: vec!["discovered/".into()],
@@ -227,13 +232,22 @@ impl Reader {
     }
 
     fn read_site(&mut self, node: &Node, site: &mut Site) {
-        for (key, value) in self.entries(node, "/site", &["title", "base_url"]) {
+        for (key, value) in self.entries(node, "/site", &["title", "base_url", "edit_url"]) {
             let pointer = format!("/site/{key}");
             let Some(text) = self.string(value, &pointer) else {
                 continue;
             };
             match key {
                 "title" => site.title = text,
+                "edit_url" if crate::emit::markdown::safe_url(&text) && !text.starts_with("mailto:") => {
+                    site.edit_url = Some(text)
+                }
+                "edit_url" => self.invalid(
+                    value,
+                    &pointer,
+                    format!("`site.edit_url` must be an http(s) URL, found `{text}`"),
+                    "use the URL prefix of your repository's edit pages, e.g. `https://github.com/acme/catalog/edit/main/`",
+                ),
                 _ => match normalize_base_url(&text) {
                     Some(url) => site.base_url = url,
                     None => self.invalid(
@@ -465,8 +479,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        let (_, diagnostics) = parse_config("site: { base_url: 'https://x' }\npolicies: { unknown-kind: off, tier1-needs-owner: loud }\nsources: [ { path: ../elsewhere } ]\n");
+        let (_, diagnostics) = parse_config("site: { base_url: 'https://x', edit_url: 'javascript:alert(1)//' }\npolicies: { unknown-kind: off, tier1-needs-owner: loud }\nsources: [ { path: ../elsewhere } ]\n");
         let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(codes, [Code::ConfigInvalid; 4]);
+        assert_eq!(codes, [Code::ConfigInvalid; 5]);
+        assert!(diagnostics[1].message.contains("`site.edit_url` must be an http(s) URL"), "{diagnostics:#?}");
+    }
+
+    #[test]
+    fn reads_the_edit_url() {
+        let (config, diagnostics) = parse_config("site: { edit_url: 'https://github.com/acme/catalog/edit/main/' }\n");
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        assert_eq!(config.site.edit_url.as_deref(), Some("https://github.com/acme/catalog/edit/main/"));
     }
 }

@@ -102,7 +102,8 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
         search: names["search"].clone(),
         app: names["app"].clone(),
     };
-    files.extend(site::pages(compilation, &assets)?);
+    let history = crate::load::history::last_changes(&compilation.root);
+    files.extend(site::pages(compilation, &assets, &history)?);
     let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
     Ok(BuildReport {

@@ -21,6 +21,7 @@ use serde_json::{json, Value as Json};
 
 use super::markdown::{safe_url, to_html};
 use crate::diagnostics::Severity;
+use crate::load::history::Change;
 use crate::model::{Entity, Kind, Link};
 use crate::pipeline::Compilation;
 use crate::resolve::{Catalog, Service};
@@ -68,7 +69,14 @@ struct Page {
 }
 
 /// Renders every page of the portal into `(path, bytes)`.
-pub fn pages(compilation: &Compilation, assets: &AssetNames) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+///
+/// `history` (catalog path → last commit, [`crate::load::history`]) feeds
+/// the home page's "recently changed".
+pub fn pages(
+    compilation: &Compilation,
+    assets: &AssetNames,
+    history: &HashMap<String, Change>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let catalog = &compilation.catalog;
     let env = environment(&compilation.root)?;
     let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, s)).collect();
@@ -82,7 +90,7 @@ pub fn pages(compilation: &Compilation, assets: &AssetNames) -> anyhow::Result<V
     pages.extend(definition_pages(compilation));
     pages.extend(list_pages(catalog));
     pages.push(dashboard_page(compilation));
-    pages.push(home_page(compilation));
+    pages.push(home_page(compilation, history));
 
     let common = json!({
         "site": { "title": compilation.config.site.title },
@@ -171,6 +179,10 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         provenance["repository"] = json!(origin.url);
         provenance["commit"] = json!(origin.commit);
     }
+    let edit_url = match (&entity.origin, &compilation.config.site.edit_url) {
+        (None, Some(prefix)) => Some(format!("{prefix}{}", entity.file)),
+        _ => None,
+    };
     let relations: Vec<Json> = RELATIONS
         .iter()
         .filter(|(relation, _)| service.is_none() || !matches!(*relation, "providesApi" | "dependencyOf"))
@@ -194,6 +206,7 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "links": external_links(&entity.metadata.links),
         "relations": relations,
         "provenance": provenance,
+        "edit_url": edit_url,
         "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
     });
     let title = entity
@@ -575,7 +588,7 @@ fn dashboard_page(compilation: &Compilation) -> Page {
     }
 }
 
-fn home_page(compilation: &Compilation) -> Page {
+fn home_page(compilation: &Compilation, history: &HashMap<String, Change>) -> Page {
     let catalog = &compilation.catalog;
     let count = |kind: Kind| catalog.entities.iter().filter(|e| e.kind == kind).count();
     let counts = json!([
@@ -616,6 +629,7 @@ fn home_page(compilation: &Compilation) -> Page {
         template: "home.html",
         title: "Home".into(),
         context: json!({
+            "recent": recently_changed(catalog, history),
             "counts": counts,
             "teams": teams,
             "team_count": team_count,
@@ -623,4 +637,33 @@ fn home_page(compilation: &Compilation) -> Page {
             "dashboard": { "unowned": dashboard["unowned_count"], "warnings": dashboard["warnings"] },
         }),
     }
+}
+
+/// How many entities "recently changed" lists.
+const RECENT: usize = 10;
+
+/// The entities whose files changed last, newest first (ties by name).
+fn recently_changed(catalog: &Catalog, history: &HashMap<String, Change>) -> Vec<Json> {
+    let mut changed: Vec<(&Change, usize)> = catalog
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.origin.is_none() && e.kind != Kind::Location)
+        .filter_map(|(i, e)| history.get(&e.file).map(|change| (change, i)))
+        .collect();
+    changed.sort_by(|a, b| {
+        (b.0.time, &catalog.entities[a.1].metadata.name).cmp(&(a.0.time, &catalog.entities[b.1].metadata.name))
+    });
+    changed
+        .into_iter()
+        .take(RECENT)
+        .map(|(change, i)| {
+            let mut l = link(catalog, i);
+            l["date"] = json!(time::OffsetDateTime::from_unix_timestamp(change.time)
+                .map(|t| t.date().to_string())
+                .unwrap_or_default());
+            l["summary"] = json!(change.summary);
+            l
+        })
+        .collect()
 }

@@ -14,6 +14,7 @@
 //! silently.
 
 pub mod git_source;
+pub mod history;
 pub mod published;
 pub mod revision;
 

@@ -162,3 +162,62 @@ fn the_portal_works_from_a_sub_path_in_chromium_and_runs_no_catalog_script() {
         );
     }
 }
+
+#[test]
+fn entity_pages_link_to_their_file_for_editing() {
+    let catalog = TestCatalog::demo();
+    let build = catalog.cairn(&["build", "--out", "dist"]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+    // minijinja's HTML escaping writes `/` as `&#x2f;`.
+    let page = |path: &str| {
+        std::fs::read_to_string(catalog.path().join("dist").join(path))
+            .unwrap()
+            .replace("&#x2f;", "/")
+    };
+    assert!(page("component/default/checkout-service/index.html").contains(
+        r#"<a href="https://github.com/acme/catalog/edit/main/catalog/services/checkout-service.yaml" rel="noopener noreferrer">Edit this file</a>"#
+    ));
+
+    let config = std::fs::read_to_string(catalog.path().join("cairn.yaml")).unwrap();
+    let without: String = config.lines().filter(|l| !l.contains("edit_url")).map(|l| format!("{l}\n")).collect();
+    catalog.write("cairn.yaml", without);
+    let build = catalog.cairn(&["build", "--out", "dist"]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+    assert!(!page("component/default/checkout-service/index.html").contains("Edit this file"));
+}
+
+#[test]
+fn the_home_page_lists_what_changed_last_in_git() {
+    let catalog = TestCatalog::demo();
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    let commit = |message: &str, time: i64| {
+        let mut index = repo.index().unwrap();
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0)).unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .unwrap();
+    };
+    commit("Import the catalog", 1_700_000_000);
+    let path = "catalog/services/checkout-service.yaml";
+    let text = std::fs::read_to_string(catalog.path().join(path)).unwrap();
+    catalog.write(path, format!("{text}\n# reviewed\n"));
+    commit("Checkout <b>reviewed</b>", 1_764_547_200);
+
+    let build = catalog.cairn(&["build", "--out", "dist"]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+    let home = std::fs::read_to_string(catalog.path().join("dist/index.html"))
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let recent = home.split("Recently changed").nth(1).expect("a recently changed section");
+    let first = recent.split("<li>").nth(1).unwrap();
+    assert!(first.contains("component/default/checkout-service/index.html"), "{first}");
+    assert!(
+        first.contains("2025-12-01") && first.contains("Checkout &lt;b&gt;reviewed&lt;/b&gt;"),
+        "{first}"
+    );
+    assert_eq!(recent.split("</ul>").next().unwrap().matches("<li>").count(), 10);
+}
