@@ -263,6 +263,62 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "upstream": related(catalog, i, "dependsOn"),
         "downstream": related(catalog, i, "dependencyOf"),
         "impact": catalog.transitive(i, "dependencyOf").len(),
+        "graph": neighbourhood(catalog, i),
+    })
+}
+
+/// How many neighbours a side of the dependency graph shows; the lists
+/// below it have them all.
+const GRAPH_SIDE: usize = 8;
+
+/// The geometry of a service's dependency neighbourhood as an SVG: what it
+/// depends on to the left, the service in the middle, what depends on it
+/// to the right, each side capped at [`GRAPH_SIDE`] so the page stays the
+/// same size however large the catalog.
+fn neighbourhood(catalog: &Catalog, i: usize) -> Json {
+    const ROW: usize = 40;
+    const WIDTH: usize = 760;
+    const BOX: usize = 220;
+    let upstream: Vec<usize> = catalog.related(i, "dependsOn").collect();
+    let downstream: Vec<usize> = catalog.related(i, "dependencyOf").collect();
+    let rows = upstream.len().max(downstream.len()).clamp(1, GRAPH_SIDE + 1);
+    let height = rows * ROW + 8;
+    let middle = height / 2;
+    let label = |e: usize| -> String {
+        let entity = &catalog.entities[e];
+        let text = entity.metadata.title.as_deref().unwrap_or(&entity.metadata.name);
+        if text.chars().count() > 28 {
+            format!("{}…", text.chars().take(27).collect::<String>())
+        } else {
+            text.to_string()
+        }
+    };
+    let side = |nodes: &[usize], x: usize, edge_x: usize, center_x: usize| -> Json {
+        let shown = nodes.len().min(GRAPH_SIDE);
+        let top = middle - (shown.max(1) * ROW) / 2 + 4;
+        let items: Vec<Json> = nodes
+            .iter()
+            .take(shown)
+            .enumerate()
+            .map(|(row, &e)| {
+                let y = top + row * ROW;
+                let mid_x = (edge_x + center_x) / 2;
+                json!({
+                    "x": x, "y": y, "label": label(e), "path": page_path(&catalog.entities[e]),
+                    "edge": format!("M{edge_x} {} C{mid_x} {} {mid_x} {middle} {center_x} {middle}", y + 14, y + 14),
+                })
+            })
+            .collect();
+        json!({ "items": items, "more": nodes.len() - shown, "more_y": top + shown * ROW + 14 })
+    };
+    let center_x = (WIDTH - BOX) / 2;
+    json!({
+        "width": WIDTH,
+        "height": height,
+        "box": BOX,
+        "center": { "x": center_x, "y": middle - 14, "label": label(i) },
+        "upstream": side(&upstream, 0, BOX, center_x),
+        "downstream": side(&downstream, WIDTH - BOX, WIDTH - BOX, center_x + BOX),
     })
 }
 

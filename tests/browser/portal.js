@@ -42,7 +42,8 @@ const prefix = new URL(base).pathname;
     const pwned = await page.evaluate(() => window.__pwned);
     if (pwned !== undefined) report.pwned.push(`${url}: ${pwned}`);
     const found = await page.evaluate(() => ({
-      links: Array.from(document.querySelectorAll("a[href]"), (a) => a.href),
+      // getAttribute: an SVG <a>'s `href` is not a string.
+      links: Array.from(document.querySelectorAll("a[href]"), (a) => new URL(a.getAttribute("href"), document.baseURI).href),
       assets: Array.from(document.querySelectorAll("script[src], link[href]"), (e) => e.src || e.href),
     }));
     for (const href of found.links) {
