@@ -21,4 +21,5 @@ pub mod pipeline;
 pub mod publish;
 pub mod resolve;
 pub mod search;
+pub mod serve;
 pub mod validate;

@@ -10,6 +10,7 @@ mod explain;
 mod init;
 mod publish;
 mod search;
+mod serve;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -82,9 +83,13 @@ enum Command {
     Publish(publish::Args),
     /// Search the catalog, as the portal's Cmd+K does.
     Search(search::Args),
+    /// Preview the portal: build, serve on 127.0.0.1, rebuild on change,
+    /// live-reload the browser.
+    Serve(serve::Args),
 }
 
 /// Options every command shares, after parsing.
+#[derive(Clone)]
 pub struct Global {
     pub root: PathBuf,
     pub base: Option<String>,
@@ -196,6 +201,7 @@ pub fn run() -> i32 {
         Command::Diff(args) => diff::execute(&global, args),
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
+        Command::Serve(args) => serve::execute(&global, args),
     };
     match result {
         Ok(status) => status,

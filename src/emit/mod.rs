@@ -75,6 +75,21 @@ pub struct BuildReport {
 /// Builds every output file of `compilation` and writes them to `out_dir`.
 pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
+    let files = render(compilation)?;
+    let render = started.elapsed();
+    write_atomically(&compilation.root, out_dir, &files)?;
+    Ok(BuildReport {
+        files: files.len(),
+        bytes: files.values().map(Vec::len).sum(),
+        render,
+        write: started.elapsed() - render,
+    })
+}
+
+/// Every output file of `compilation`, in memory: the JSON API, the JSON
+/// Schemas, the search index, the assets and the portal's pages. `build`
+/// writes them; `cairn serve` serves them from memory.
+pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
     let counts = compilation.counts();
     let info = BuildInfo {
         cairn_version: env!("CARGO_PKG_VERSION"),
@@ -104,14 +119,7 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
     };
     let history = crate::load::history::last_changes(&compilation.root);
     files.extend(site::pages(compilation, &assets, &history)?);
-    let render = started.elapsed();
-    write_atomically(&compilation.root, out_dir, &files)?;
-    Ok(BuildReport {
-        files: files.len(),
-        bytes: files.values().map(Vec::len).sum(),
-        render,
-        write: started.elapsed() - render,
-    })
+    Ok(files)
 }
 
 /// Static assets, embedded: (name, extension, contents). Each is written

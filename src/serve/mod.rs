@@ -1,0 +1,197 @@
+//! `cairn serve`: the local preview server. It compiles the catalog, keeps
+//! the rendered output in memory and serves it on 127.0.0.1 (unless told
+//! otherwise), watches the catalog root and its `templates/` and rebuilds on
+//! change, and tells browsers and scripts what changed over Server-Sent
+//! Events (`/api/v1/events`). Pages served here — not the ones `cairn build`
+//! writes — carry a small script that reloads the page when a rebuild
+//! changed it, and, while the catalog is broken, an overlay listing the
+//! diagnostics over the last good build.
+//!
+//! * [`snapshot`]: one build in memory (path → bytes and ETag, the entities
+//!   with their versions, the search index) and the diff of two builds.
+//! * [`watch`]: notify (debounced) → recompile → re-render → swap → events.
+//! * [`http`]: routing, the hardening (methods, Host, paths, limits) and the
+//!   fixed pool of workers.
+//! * [`events`]: the SSE hub, one thread per client, bounded queues.
+//! * [`inject`]: the live-reload script and the diagnostics overlay.
+//! * [`metrics`]: counters for `/metrics` in Prometheus' text format.
+//!
+//! Architecture Invariant: only the in-memory build is served — no request
+//! path ever reaches the file system, so `..`, encoded traversal and
+//! symlinks cannot lead outside it. A new build replaces the old one with one
+//! swap of an `Arc`, so a request sees one build or the other, never half.
+
+mod events;
+mod http;
+mod inject;
+mod metrics;
+mod snapshot;
+mod watch;
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::diagnostics::Diagnostic;
+use crate::pipeline::Compilation;
+
+/// How long a client may leave the bytes of a response unread before its
+/// connection is dropped (so a client that stops reading cannot hold a
+/// worker).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What `cairn serve` was asked to do.
+pub struct Options {
+    pub root: PathBuf,
+    /// The git revision holding the published ResourceDefinition versions.
+    pub base: Option<String>,
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Open the portal in the default browser once it is served.
+    pub open: bool,
+    /// How often an idle SSE stream gets a `: ping` comment.
+    pub heartbeat: Duration,
+    /// Prints a compilation's diagnostics on the terminal (the renderer of
+    /// `cairn check`).
+    pub report: Box<dyn Fn(&Compilation) + Send>,
+}
+
+/// What is being served right now: the last good build and, while the
+/// catalog is broken, the diagnostics of the failed one.
+#[derive(Default)]
+pub struct Snapshot {
+    pub build: Option<Arc<snapshot::Build>>,
+    pub failure: Option<Arc<Failure>>,
+}
+
+/// A failed build: its diagnostics (errors and warnings) and a number that
+/// changes with every failed build, for ETags.
+pub struct Failure {
+    pub diagnostics: Vec<Diagnostic>,
+    pub number: u64,
+}
+
+/// The state every worker shares.
+pub struct State {
+    current: RwLock<Arc<Snapshot>>,
+    pub address: SocketAddr,
+    pub hub: events::Hub,
+    pub metrics: metrics::Metrics,
+    stopping: AtomicBool,
+}
+
+impl State {
+    fn new(address: SocketAddr, heartbeat: Duration) -> State {
+        State {
+            current: RwLock::new(Arc::new(Snapshot::default())),
+            address,
+            hub: events::Hub::new(heartbeat),
+            metrics: metrics::Metrics::default(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// The snapshot being served (a request holds on to one for its whole
+    /// life).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Serves `next` from now on.
+    fn swap(&self, next: Snapshot) {
+        *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(next);
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let listener = listen(SocketAddr::new(options.bind, options.port))?;
+    let address = listener.local_addr().context("cannot read the bound address")?;
+    let server = tiny_http::Server::from_listener(listener, None)
+        .map_err(|error| anyhow::anyhow!("cannot start the HTTP server: {error}"))?;
+    let server = Arc::new(server);
+    let state = Arc::new(State::new(address, options.heartbeat));
+
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .context("cannot install the SIGINT/SIGTERM handler")?;
+
+    let _watcher = watch::start(
+        options.root.clone(),
+        options.base.clone(),
+        Arc::clone(&state),
+        options.report,
+    )?;
+    let workers = http::start_workers(&server, &state);
+    let url = format!("http://{}/", display_address(address));
+    println!("cairn serve: {} at {url}", options.root.display());
+    eprintln!("press Ctrl+C to stop");
+    if options.open {
+        open_browser(&url);
+    }
+
+    // Either signal ends the wait; a closed channel would mean the handler is gone.
+    let _ = stop_rx.recv();
+    eprintln!("cairn serve: stopping");
+    state.stopping.store(true, Ordering::Relaxed);
+    state.hub.close();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(())
+}
+
+/// A listening socket whose accepted connections inherit a write timeout
+/// (Linux copies it from the listener), so a client that stops reading
+/// cannot hold a worker or an event stream's thread. A read timeout cannot
+/// be set the same way: on the listener it would make `accept` time out,
+/// which ends tiny_http's accept loop. A client that trickles its request
+/// head holds only tiny_http's thread for its connection, never a worker:
+/// workers get complete requests.
+fn listen(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None).context("cannot create a socket")?;
+    socket.set_reuse_address(true).context("cannot set SO_REUSEADDR")?;
+    socket
+        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .context("cannot set the write timeout")?;
+    socket
+        .bind(&address.into())
+        .with_context(|| format!("cannot listen on {address}"))?;
+    socket
+        .listen(1024)
+        .with_context(|| format!("cannot listen on {address}"))?;
+    Ok(socket.into())
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080`.
+fn display_address(address: SocketAddr) -> String {
+    match address {
+        SocketAddr::V4(v4) => v4.to_string(),
+        SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+    }
+}
+
+/// Opens `url` with the desktop's opener; a failure is only reported.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    if let Err(error) = std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("warning: cannot open a browser with `{opener}`: {error}");
+    }
+}

@@ -1,0 +1,204 @@
+//! One build in memory — every output file with its ETag, the entities
+//! with their versions, the search index — and the difference between two
+//! builds: which files changed and which entities were created, updated or
+//! deleted.
+//!
+//! A file whose bytes equal the previous build's keeps the previous
+//! build's buffer and ETag, so only changed files are hashed, and "changed"
+//! is a pointer comparison afterwards.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::{json, Value as Json};
+
+use crate::emit::Files;
+use crate::model::Kind;
+use crate::pipeline::Compilation;
+use crate::search::{documents, Filters, Index};
+
+/// One served file.
+#[derive(Clone)]
+pub struct File {
+    pub bytes: Arc<[u8]>,
+    /// A quoted hash of the bytes, e.g. `"5f0c…"`.
+    pub etag: Arc<str>,
+}
+
+/// One entity as the events describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityInfo {
+    /// `component:default/checkout`.
+    pub entity_ref: String,
+    pub kind: &'static str,
+    pub name: String,
+    /// The owner's name, empty when none.
+    pub owner: String,
+    /// The hash of the entity's page: changes whenever anything the portal
+    /// shows about the entity changes, including its relations.
+    pub version: String,
+    /// For a ResourceDefinition, its version number.
+    pub definition_version: Option<String>,
+    pub path: String,
+}
+
+/// A complete build, ready to serve.
+pub struct Build {
+    pub number: u64,
+    pub files: HashMap<String, File>,
+    /// Keyed by ref (and `@version` for ResourceDefinitions).
+    pub entities: BTreeMap<String, EntityInfo>,
+    pub index: Index,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Build {
+    /// Wraps the rendered `files` of `compilation`, sharing the buffers of
+    /// files that did not change since `previous`.
+    pub fn new(number: u64, compilation: &Compilation, files: Files, previous: Option<&Build>) -> Build {
+        let files: HashMap<String, File> = files
+            .into_par_iter()
+            .map(|(path, bytes)| {
+                let unchanged = previous
+                    .and_then(|p| p.files.get(&path))
+                    .filter(|old| *old.bytes == bytes[..])
+                    .cloned();
+                let file = unchanged.unwrap_or_else(|| File {
+                    etag: etag(&bytes).into(),
+                    bytes: bytes.into(),
+                });
+                (path, file)
+            })
+            .collect();
+        let entities = entities(compilation, &files);
+        let counts = compilation.counts();
+        Build {
+            number,
+            files,
+            entities,
+            index: Index::new(documents(&compilation.catalog)),
+            errors: counts.errors,
+            warnings: counts.warnings,
+        }
+    }
+}
+
+/// `"<16 hex digits>"`: a 64-bit SipHash with fixed keys, stable across
+/// runs (an ETag needs no cryptographic strength).
+fn etag(bytes: &[u8]) -> String {
+    #[allow(deprecated)] // SipHasher is the stable-keyed SipHash we want.
+    let mut hasher = std::hash::SipHasher::new();
+    bytes.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// Every entity that has a page, with its version.
+fn entities(compilation: &Compilation, files: &HashMap<String, File>) -> BTreeMap<String, EntityInfo> {
+    let catalog = &compilation.catalog;
+    catalog
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind != Kind::Location)
+        .filter_map(|(i, entity)| {
+            let path = crate::emit::site::page_path(entity);
+            let version = files.get(&path)?.etag.trim_matches('"').to_string();
+            let entity_ref = format!(
+                "{}:{}/{}",
+                entity.kind.slug(),
+                entity.metadata.namespace.to_lowercase(),
+                entity.metadata.name.to_lowercase()
+            );
+            let definition_version = entity.resource_definition.as_ref().and_then(|d| d.version.clone());
+            let key = match &definition_version {
+                Some(v) => format!("{entity_ref}@{v}"),
+                None => entity_ref.clone(),
+            };
+            let owner = catalog
+                .related(i, "ownedBy")
+                .next()
+                .map(|o| catalog.entities[o].metadata.name.clone())
+                .unwrap_or_default();
+            let info = EntityInfo {
+                entity_ref,
+                kind: entity.kind.slug(),
+                name: entity.metadata.name.clone(),
+                owner,
+                version,
+                definition_version,
+                path,
+            };
+            Some((key, info))
+        })
+        .collect()
+}
+
+/// What happened to an entity between two builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// The difference between two builds.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Files added, changed or removed.
+    pub files: usize,
+    /// HTML pages added or changed (sorted).
+    pub pages: Vec<String>,
+    pub entities: Vec<(Change, EntityInfo)>,
+}
+
+/// What changed from `old` to `new`.
+pub fn diff(old: &Build, new: &Build) -> Changes {
+    let mut changed: Vec<&String> = new
+        .files
+        .iter()
+        .filter(|(path, file)| old.files.get(*path).is_none_or(|o| !Arc::ptr_eq(&o.bytes, &file.bytes)))
+        .map(|(path, _)| path)
+        .collect();
+    changed.sort();
+    let removed = old.files.keys().filter(|p| !new.files.contains_key(*p)).count();
+    let pages = changed
+        .iter()
+        .filter(|p| p.ends_with(".html"))
+        .map(|p| p.to_string())
+        .collect();
+    let mut entities = Vec::new();
+    for (key, info) in &new.entities {
+        match old.entities.get(key) {
+            None => entities.push((Change::Created, info.clone())),
+            Some(before) if before.version != info.version => entities.push((Change::Updated, info.clone())),
+            Some(_) => {}
+        }
+    }
+    for (key, info) in &old.entities {
+        if !new.entities.contains_key(key) {
+            entities.push((Change::Deleted, info.clone()));
+        }
+    }
+    Changes {
+        files: changed.len() + removed,
+        pages,
+        entities,
+    }
+}
+
+/// Search results as `cairn search --format json` prints them: an array of
+/// `{ref, name, title, owner, rank}`, best first.
+pub fn search_json(index: &Index, query: &str, filters: &Filters, limit: usize) -> Json {
+    let hits = index.search(query, filters, limit);
+    Json::Array(
+        hits.iter()
+            .map(|hit| {
+                let doc = &index.docs[hit.id as usize];
+                json!({ "ref": doc.entity_ref, "name": doc.name, "title": doc.title, "owner": doc.owner, "rank": hit.rank })
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,285 @@
+//! Watch and rebuild: notify watches the catalog root recursively —
+//! `templates/` included — and a change (create, modify, remove; not mere
+//! access, which every build itself causes) to a YAML file, a template or a
+//! directory wakes the rebuild thread. The thread debounces — it waits
+//! until no change has come for [`DEBOUNCE`] — then recompiles, re-renders
+//! into memory, diffs the new build against the one being served, swaps it
+//! in and publishes the events. A catalog with errors (or a template that does not render)
+//! keeps the last good build and publishes `build.failed`.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use serde_json::json;
+
+use super::events::Event;
+use super::snapshot::{diff, Build, Change, Changes, EntityInfo};
+use super::{Failure, Snapshot, State};
+use crate::diagnostics::{Code, Counts, Diagnostic, Location};
+use crate::pipeline::{compile, Compilation};
+
+/// Quiet time before a burst of file events counts as one change.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// Past this many changed pages, `build.completed` says `"all": true`
+/// instead of listing them.
+const MAX_LISTED_PAGES: usize = 1000;
+
+/// Directories whose changes never matter (as `load` never reads them).
+const IGNORED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
+
+/// Starts watching `root` and the rebuild thread, which builds once right
+/// away. Watching stops when the returned watcher is dropped.
+pub fn start(
+    root: PathBuf,
+    base: Option<String>,
+    state: Arc<State>,
+    report: Box<dyn Fn(&Compilation) + Send>,
+) -> anyhow::Result<RecommendedWatcher> {
+    let watched = std::fs::canonicalize(&root).with_context(|| format!("cannot read `{}`", root.display()))?;
+    let (wake, woken) = channel();
+    let filter_root = watched.clone();
+    let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
+        Ok(event) => {
+            if mutates(&event.kind) && event.paths.iter().any(|p| relevant(&filter_root, p)) {
+                let _ = wake.send(());
+            }
+        }
+        Err(error) => eprintln!("warning: watching the catalog: {error}"),
+    })
+    .context("cannot watch the catalog")?;
+    watcher
+        .watch(&watched, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch `{}`", watched.display()))?;
+    let rebuilder = Rebuilder {
+        root,
+        base,
+        state,
+        report,
+        attempts: 0,
+    };
+    std::thread::Builder::new()
+        .name("cairn-rebuild".into())
+        .spawn(move || rebuilder.run(&woken))
+        .context("cannot start the rebuild thread")?;
+    Ok(watcher)
+}
+
+/// Whether an event kind can change a file's contents or the tree: not an
+/// open, read or close, nor an access-time update.
+fn mutates(kind: &EventKind) -> bool {
+    use notify::event::{MetadataKind, ModifyKind};
+    match kind {
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
+/// Whether a change at `path` can change the build: YAML files, templates
+/// and directories (a renamed or deleted folder), outside the directories
+/// cairn never reads.
+fn relevant(root: &Path, path: &Path) -> bool {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let ignored = relative
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|name| IGNORED_DIRS.contains(&name)));
+    if ignored {
+        return false;
+    }
+    relative.starts_with("templates")
+        || match path.extension().and_then(|e| e.to_str()) {
+            Some(extension) => matches!(extension, "yaml" | "yml"),
+            None => true,
+        }
+}
+
+struct Rebuilder {
+    root: PathBuf,
+    base: Option<String>,
+    state: Arc<State>,
+    report: Box<dyn Fn(&Compilation) + Send>,
+    attempts: u64,
+}
+
+impl Rebuilder {
+    fn run(mut self, woken: &Receiver<()>) {
+        self.rebuild();
+        while woken.recv().is_ok() {
+            // Debounce: a save is often several events (write, rename, chmod).
+            while woken.recv_timeout(DEBOUNCE).is_ok() {}
+            if self.state.stopping() {
+                return;
+            }
+            self.rebuild();
+        }
+    }
+
+    fn rebuild(&mut self) {
+        self.attempts += 1;
+        let started = Instant::now();
+        let compilation = match compile(&self.root, None, self.base.as_deref()) {
+            Ok(compilation) => compilation,
+            Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
+        };
+        if compilation.counts().errors > 0 {
+            (self.report)(&compilation);
+            return self.fail(started, compilation.diagnostics);
+        }
+        match crate::emit::render(&compilation) {
+            Ok(files) => self.succeed(started, &compilation, files),
+            Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
+        }
+    }
+
+    fn succeed(&mut self, started: Instant, compilation: &Compilation, files: crate::emit::Files) {
+        let previous = self.state.snapshot();
+        let build = Build::new(self.attempts, compilation, files, previous.build.as_deref());
+        let changes = previous.build.as_deref().map(|old| diff(old, &build));
+        let number = build.number;
+        self.state.swap(Snapshot {
+            build: Some(Arc::new(build)),
+            failure: None,
+        });
+        let took = started.elapsed();
+        self.state.metrics.build(true, took);
+        let mut events = Vec::new();
+        if let Some(changes) = &changes {
+            events.extend(changes.entities.iter().map(|(change, info)| entity_event(*change, info)));
+            events.push(completed(number, changes));
+        }
+        if previous.failure.is_some() {
+            events.push(Event {
+                name: "build.recovered",
+                data: json!({ "build": number }),
+                subject: None,
+            });
+        }
+        self.state.hub.publish(&events);
+        match changes {
+            None => {
+                (self.report)(compilation);
+                eprintln!("built in {} ms", took.as_millis());
+            }
+            Some(changes) => eprintln!(
+                "rebuilt in {} ms: {} files changed, {} entities changed",
+                took.as_millis(),
+                changes.files,
+                changes.entities.len()
+            ),
+        }
+    }
+
+    fn fail(&mut self, started: Instant, diagnostics: Vec<Diagnostic>) {
+        let previous = self.state.snapshot();
+        let counts = Counts::of(&diagnostics);
+        let data = json!({
+            "build": self.attempts,
+            "errors": counts.errors,
+            "warnings": counts.warnings,
+            "diagnostics": diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        });
+        self.state.swap(Snapshot {
+            build: previous.build.clone(),
+            failure: Some(Arc::new(Failure {
+                diagnostics,
+                number: self.attempts,
+            })),
+        });
+        self.state.metrics.build(false, started.elapsed());
+        self.state.hub.publish(&[Event {
+            name: "build.failed",
+            data,
+            subject: None,
+        }]);
+        eprintln!(
+            "build failed with {} error{}; serving the last good build",
+            counts.errors,
+            if counts.errors == 1 { "" } else { "s" }
+        );
+    }
+}
+
+/// A problem that is not the catalog's (the root vanished, a template
+/// does not render), as a diagnostic for the overlay and `build.failed`.
+fn problem(file: &str, message: &str) -> Diagnostic {
+    Diagnostic::new(Code::IoError, Location::file_only(file), message)
+}
+
+fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    json!({
+        "file": d.location.file,
+        "line": d.location.line,
+        "column": d.location.column,
+        "severity": d.severity.as_str(),
+        "code": d.code.as_str(),
+        "message": d.message,
+    })
+}
+
+/// `entity.*` for entities, `resource.*` for ResourceDefinition versions.
+fn entity_event(change: Change, info: &EntityInfo) -> Event {
+    let name = match (&info.definition_version, change) {
+        (None, Change::Created) => "entity.created",
+        (None, Change::Updated) => "entity.updated",
+        (None, Change::Deleted) => "entity.deleted",
+        (Some(_), Change::Created) => "resource.created",
+        (Some(_), Change::Updated) => "resource.updated",
+        (Some(_), Change::Deleted) => "resource.deleted",
+    };
+    let mut data = json!({
+        "ref": info.entity_ref,
+        "kind": info.kind,
+        "name": info.name,
+        "owner": info.owner,
+        "version": info.version,
+        "path": info.path,
+    });
+    if let Some(version) = &info.definition_version {
+        data["version"] = json!(version);
+        data["hash"] = json!(info.version);
+    }
+    Event {
+        name,
+        data,
+        subject: Some((info.kind, info.owner.clone())),
+    }
+}
+
+/// `build.completed`: the build number and the pages it changed.
+fn completed(number: u64, changes: &Changes) -> Event {
+    let all = changes.pages.len() > MAX_LISTED_PAGES;
+    let pages: &[String] = if all { &[] } else { &changes.pages };
+    Event {
+        name: "build.completed",
+        data: json!({ "build": number, "files": changes.files, "all": all, "pages": pages }),
+        subject: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_catalog_changes_wake_the_rebuild() {
+        let root = Path::new("/c");
+        for (path, expected) in [
+            ("/c/catalog/a.yaml", true),
+            ("/c/catalog/a.yml", true),
+            ("/c/templates/base.html", true),
+            ("/c/catalog/folder", true),
+            ("/c/.git/index", false),
+            ("/c/.git/x.yaml", false),
+            ("/c/node_modules/p/x.yaml", false),
+            ("/c/catalog/.a.yaml.swp", false),
+            ("/c/dist/index.html", false),
+        ] {
+            assert_eq!(relevant(root, Path::new(path)), expected, "{path}");
+        }
+    }
+}
