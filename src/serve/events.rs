@@ -116,25 +116,25 @@ impl Hub {
     /// A place for one more client, unless [`MAX_CLIENTS`] are connected.
     pub fn reserve(&self) -> Option<Slot> {
         self.connected
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < MAX_CLIENTS).then_some(n + 1))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < MAX_CLIENTS).then_some(n + 1)
+            })
             .ok()
             .map(|_| Slot(Arc::clone(&self.connected)))
     }
 
     /// Streams events to `writer` (the raw connection) on a thread of its own.
     pub fn attach(&self, slot: Slot, writer: Box<dyn Write + Send>, filter: Filter) {
-        let (queue, receiver) = sync_channel::<Arc<[u8]>>(QUEUE);
-        let heartbeat = self.heartbeat;
         if self.closed.load(Ordering::Relaxed) {
             return;
         }
+        let (queue, receiver) = sync_channel::<Arc<[u8]>>(QUEUE);
+        let heartbeat = self.heartbeat;
         self.lock().push(Client { queue, filter });
-        let spawned = std::thread::Builder::new()
-            .name("cairn-sse".into())
-            .spawn(move || {
-                let _slot = slot;
-                stream(writer, &receiver, heartbeat);
-            });
+        let spawned = std::thread::Builder::new().name("cairn-sse".into()).spawn(move || {
+            let _slot = slot;
+            stream(writer, &receiver, heartbeat);
+        });
         if let Err(error) = spawned {
             eprintln!("warning: cannot start an event stream: {error}");
         }

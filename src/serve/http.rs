@@ -3,9 +3,9 @@
 //!
 //! The checks, in order: request target over 8 KiB → 414, more than 100
 //! header fields or 32 KiB of them → 431 (tiny_http itself answers 400 to a
-//! malformed request line or header and 505 to HTTP/2+; it has no limit of
-//! its own on the head's size, so a head is bounded only by what the
-//! client sends before these checks run);
+//! malformed request line or header; it has no limit of its own on the
+//! head's size, and the socket's read timeout (`super::listen`) is what
+//! bounds a head that never ends);
 //! methods other than GET and HEAD → 405 with `Allow`; a `Host` that is not
 //! the bound address, `localhost` or `127.0.0.1` with the port → 421 (DNS
 //! rebinding); then routing. A path is percent-decoded once; an encoded
@@ -65,8 +65,9 @@ fn work(server: &Server, state: &State) {
             Ok(Some(request)) => handle(state, request),
             Ok(None) => {}
             Err(error) => {
-                eprintln!("warning: cannot accept a connection: {error}");
-                std::thread::sleep(Duration::from_millis(200));
+                // tiny_http's accept loop has ended: nothing more would be served.
+                eprintln!("error: the HTTP server stopped accepting connections: {error}");
+                std::process::exit(crate::cli::EXIT_FAILURE);
             }
         }
     }
@@ -200,7 +201,10 @@ fn static_file(snapshot: &Snapshot, request: &Request, path: &str, query: &str) 
     let Some(key) = build_path(path) else {
         return text(404, "not found\n");
     };
-    let failure = snapshot.failure.as_deref().map(|f| (f.diagnostics.as_slice(), f.number));
+    let failure = snapshot
+        .failure
+        .as_deref()
+        .map(|f| (f.diagnostics.as_slice(), f.number));
     let Some(build) = &snapshot.build else {
         return match failure {
             Some((diagnostics, _)) => bytes(503, "text/html; charset=utf-8", inject::error_page(diagnostics)),
@@ -210,7 +214,11 @@ fn static_file(snapshot: &Snapshot, request: &Request, path: &str, query: &str) 
     let Some(file) = build.files.get(&key) else {
         let index = format!("{key}/index.html");
         if !key.ends_with("index.html") && build.files.contains_key(&index) {
-            let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            };
             return with(text(301, "moved\n"), "Location", &format!("/{key}/{query}"));
         }
         return text(404, "not found\n");
@@ -227,7 +235,10 @@ fn static_file(snapshot: &Snapshot, request: &Request, path: &str, query: &str) 
     let content_type = if html {
         "text/html; charset=utf-8".to_string()
     } else {
-        mime_guess::from_path(&key).first_or_octet_stream().essence_str().to_string()
+        mime_guess::from_path(&key)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_string()
     };
     let (body, length): (Box<dyn Read + Send>, usize) = if html {
         let page = inject::page(&file.bytes, &key, failure.map(|(d, _)| d));
@@ -274,7 +285,11 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (decode(key), decode(value))
         })
         .collect()

@@ -54,7 +54,10 @@ impl Metrics {
             "cairn_builds_total",
             "counter",
             "Builds since the server started, by result.",
-            &[("{result=\"ok\"}", ok.to_string()), ("{result=\"failed\"}", failed.to_string())],
+            &[
+                ("{result=\"ok\"}", ok.to_string()),
+                ("{result=\"failed\"}", failed.to_string()),
+            ],
         );
         metric(
             "cairn_build_duration_seconds",

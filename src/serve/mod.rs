@@ -39,10 +39,14 @@ use anyhow::Context;
 use crate::diagnostics::Diagnostic;
 use crate::pipeline::Compilation;
 
-/// How long a client may leave the bytes of a response unread before its
-/// connection is dropped (so a client that stops reading cannot hold a
-/// worker).
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection may take to send a request head (or stay idle
+/// between requests), and leave the bytes of a response unread, before it
+/// is dropped.
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the server connects to itself so that `accept` never waits
+/// as long as [`SOCKET_TIMEOUT`] (see [`listen`]).
+const ACCEPT_TICK: Duration = Duration::from_secs(1);
 
 /// What `cairn serve` was asked to do.
 pub struct Options {
@@ -133,6 +137,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         Arc::clone(&state),
         options.report,
     )?;
+    let keeper = Arc::clone(&state);
+    std::thread::Builder::new()
+        .name("cairn-accept-tick".into())
+        .spawn(move || keep_accepting(keeper))
+        .context("cannot start a thread")?;
     let workers = http::start_workers(&server, &state);
     let url = format!("http://{}/", display_address(address));
     println!("cairn serve: {} at {url}", options.root.display());
@@ -152,19 +161,23 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A listening socket whose accepted connections inherit a write timeout
-/// (Linux copies it from the listener), so a client that stops reading
-/// cannot hold a worker or an event stream's thread. A read timeout cannot
-/// be set the same way: on the listener it would make `accept` time out,
-/// which ends tiny_http's accept loop. A client that trickles its request
-/// head holds only tiny_http's thread for its connection, never a worker:
-/// workers get complete requests.
+/// A listening socket whose accepted connections inherit read and write
+/// timeouts (Linux copies them from the listener): tiny_http sets none, and
+/// keeps a thread per connection, so without them a client that trickles
+/// its request head, idles or stops reading would hold a thread forever —
+/// and tiny_http's thread pool can leave a new connection queued behind
+/// such threads. On the listener the read timeout also bounds `accept`,
+/// and an `accept` error ends tiny_http's accept loop, so
+/// [`keep_accepting`] connects to the server every [`ACCEPT_TICK`].
 fn listen(address: SocketAddr) -> anyhow::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::for_address(address), Type::STREAM, None).context("cannot create a socket")?;
     socket.set_reuse_address(true).context("cannot set SO_REUSEADDR")?;
     socket
-        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .set_read_timeout(Some(SOCKET_TIMEOUT))
+        .context("cannot set the read timeout")?;
+    socket
+        .set_write_timeout(Some(SOCKET_TIMEOUT))
         .context("cannot set the write timeout")?;
     socket
         .bind(&address.into())
@@ -173,6 +186,22 @@ fn listen(address: SocketAddr) -> anyhow::Result<TcpListener> {
         .listen(1024)
         .with_context(|| format!("cannot listen on {address}"))?;
     Ok(socket.into())
+}
+
+/// Connects to the server every [`ACCEPT_TICK`] (and hangs up at once), so
+/// the listener's `accept` returns well within its timeout.
+fn keep_accepting(state: Arc<State>) {
+    let mut target = state.address;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+            SocketAddr::V6(_) => IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1]),
+        });
+    }
+    while !state.stopping() {
+        let _ = std::net::TcpStream::connect_timeout(&target, ACCEPT_TICK);
+        std::thread::sleep(ACCEPT_TICK);
+    }
 }
 
 /// `127.0.0.1:8080`, `[::1]:8080`.

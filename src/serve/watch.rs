@@ -73,11 +73,10 @@ pub fn start(
 /// open, read or close, nor an access-time update.
 fn mutates(kind: &EventKind) -> bool {
     use notify::event::{MetadataKind, ModifyKind};
-    match kind {
-        EventKind::Access(_) => false,
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
-        _ => true,
-    }
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+    )
 }
 
 /// Whether a change at `path` can change the build: YAML files, templates
@@ -149,7 +148,12 @@ impl Rebuilder {
         self.state.metrics.build(true, took);
         let mut events = Vec::new();
         if let Some(changes) = &changes {
-            events.extend(changes.entities.iter().map(|(change, info)| entity_event(*change, info)));
+            events.extend(
+                changes
+                    .entities
+                    .iter()
+                    .map(|(change, info)| entity_event(*change, info)),
+            );
             events.push(completed(number, changes));
         }
         if previous.failure.is_some() {

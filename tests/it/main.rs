@@ -17,5 +17,6 @@ mod portal;
 mod precommit;
 mod publish;
 mod search;
+mod serve;
 mod template;
 mod tidy;
