@@ -44,11 +44,19 @@ pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(None);
     }
-    let report = crate::emit::build(&compilation, out_dir)?;
-    crate::emit::search_index(&compilation.root, &compilation.catalog)?;
+    // The tantivy index for `cairn search` is built while the site is.
+    let (report, indexing) = rayon::join(
+        || crate::emit::build(&compilation, out_dir),
+        || {
+            let started = std::time::Instant::now();
+            crate::emit::search_index(&compilation.root, &compilation.catalog).map(|()| started.elapsed())
+        },
+    );
+    let (report, indexing) = (report?, indexing?);
     if global.verbose {
-        eprintln!("{:>14}: {:.1} ms", "render", report.render.as_secs_f64() * 1000.0);
-        eprintln!("{:>14}: {:.1} ms", "write", report.write.as_secs_f64() * 1000.0);
+        for (stage, time) in report.stages.iter().chain([&("tantivy index", indexing)]) {
+            eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);
+        }
     }
     global.status(format!(
         "wrote {} files ({} KB) to `{}`",

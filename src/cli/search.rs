@@ -11,7 +11,7 @@ use crate::diagnostics::render::Format;
 use crate::emit::{search_index, SEARCH_INDEX_DIR};
 use crate::load::source_stamp;
 use crate::pipeline::compile;
-use crate::search::store::Store;
+use crate::search::store::{hits_json, Store};
 use crate::search::Filters;
 
 #[derive(Debug, clap::Args)]
@@ -43,11 +43,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     };
     let rows = store.search(&args.query, &filters, args.limit)?;
     if global.format == Format::Json {
-        let json: Vec<_> = rows
-            .iter()
-            .map(|(doc, hit)| serde_json::json!({ "ref": doc.entity_ref, "name": doc.name, "title": doc.title, "owner": doc.owner, "rank": hit.rank }))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        println!("{}", serde_json::to_string_pretty(&hits_json(&rows))?);
         return Ok(EXIT_OK);
     }
     let mut out = String::new();

@@ -63,26 +63,28 @@ pub fn source_commits(files: &[SourceFile]) -> Vec<SourceCommit> {
     commits.into_iter().collect()
 }
 
-/// What a build wrote, and how long rendering and writing took.
-#[derive(Debug, Clone, Copy)]
+/// What a build wrote, and how long each part took.
+#[derive(Debug, Clone)]
 pub struct BuildReport {
     pub files: usize,
     pub bytes: usize,
-    pub render: Duration,
-    pub write: Duration,
+    /// (part, time): api, search, pages (which run at the same time), then
+    /// render (all three, wall clock) and write.
+    pub stages: Vec<(&'static str, Duration)>,
 }
 
 /// Builds every output file of `compilation` and writes them to `out_dir`.
 pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
-    let files = render(compilation)?;
+    let (files, mut stages) = render_timed(compilation)?;
     let render = started.elapsed();
     write_atomically(&compilation.root, out_dir, &files)?;
+    stages.push(("render", render));
+    stages.push(("write", started.elapsed() - render));
     Ok(BuildReport {
         files: files.len(),
         bytes: files.values().map(Vec::len).sum(),
-        render,
-        write: started.elapsed() - render,
+        stages,
     })
 }
 
@@ -90,6 +92,36 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
 /// Schemas, the search index, the assets and the portal's pages. `build`
 /// writes them; `cairn serve` serves them from memory.
 pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
+    render_timed(compilation).map(|(files, _)| files)
+}
+
+/// [`render`], with how long each part took. The JSON API, the search
+/// shards and the pages are independent and built at the same time: each
+/// has serial parts that the others' parallel work fills.
+fn render_timed(compilation: &Compilation) -> anyhow::Result<(Files, Vec<(&'static str, Duration)>)> {
+    let timed = |f: &dyn Fn() -> anyhow::Result<Files>| {
+        let start = Instant::now();
+        f().map(|files| (files, start.elapsed()))
+    };
+    let (api, (search, pages)) = rayon::join(
+        || timed(&|| Ok(api_and_schemas(compilation))),
+        || {
+            rayon::join(
+                || timed(&|| Ok(search_shards(compilation))),
+                || timed(&|| portal(compilation)),
+            )
+        },
+    );
+    let (mut files, api) = api?;
+    let (search_files, search) = search?;
+    let (page_files, pages) = pages?;
+    files.extend(search_files);
+    files.extend(page_files);
+    Ok((files, vec![("api", api), ("search", search), ("pages", pages)]))
+}
+
+/// The JSON API and the JSON Schemas.
+fn api_and_schemas(compilation: &Compilation) -> Files {
     let counts = compilation.counts();
     let info = BuildInfo {
         cairn_version: env!("CARGO_PKG_VERSION"),
@@ -104,8 +136,20 @@ pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
             schema.contents().to_vec(),
         );
     }
+    files
+}
+
+/// The browser's static search index.
+fn search_shards(compilation: &Compilation) -> Files {
     let index = crate::search::Index::new(crate::search::documents(&compilation.catalog));
+    let mut files = Files::new();
     crate::search::shards::write(&index, &mut files);
+    files
+}
+
+/// The assets and the portal's pages.
+fn portal(compilation: &Compilation) -> anyhow::Result<Files> {
+    let mut files = Files::new();
     let mut names = BTreeMap::new();
     for (name, extension, contents) in ASSETS {
         let hashed = format!("assets/{}", hashed_name(name, extension, contents));

@@ -84,15 +84,20 @@ pub fn write(dir: &Path, docs: &[SearchDoc], stamp: &str) -> anyhow::Result<()> 
     let (schema, fields) = Fields::schema();
     let index = tantivy::Index::create_in_dir(dir, schema)
         .with_context(|| format!("cannot create a search index in `{}`", dir.display()))?;
-    // One thread and one segment: the index is small and then always the
-    // same for the same catalog.
+    fill(&index, &fields, docs)?;
+    std::fs::write(dir.join(STAMP_FILE), stamp).with_context(|| format!("cannot write `{}`", dir.display()))?;
+    Ok(())
+}
+
+/// Adds `docs` to the empty `index`, on one thread into one segment: the
+/// index is small, and then always the same for the same catalog.
+fn fill(index: &tantivy::Index, fields: &Fields, docs: &[SearchDoc]) -> anyhow::Result<()> {
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
     for doc in docs {
-        writer.add_document(document(&fields, doc)?)?;
+        writer.add_document(document(fields, doc)?)?;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    std::fs::write(dir.join(STAMP_FILE), stamp).with_context(|| format!("cannot write `{}`", dir.display()))?;
     Ok(())
 }
 
@@ -140,6 +145,19 @@ impl Store {
             reader: index.reader()?,
             fields,
             stamp,
+        })
+    }
+
+    /// An index of `docs` in memory (the preview server's, rebuilt with
+    /// every build).
+    pub fn in_memory(docs: &[SearchDoc]) -> anyhow::Result<Store> {
+        let (schema, fields) = Fields::schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        fill(&index, &fields, docs)?;
+        Ok(Store {
+            reader: index.reader()?,
+            fields,
+            stamp: String::new(),
         })
     }
 
@@ -211,4 +229,15 @@ impl Store {
         }
         BooleanQuery::new(clauses)
     }
+}
+
+/// Search results as `cairn search --format json` prints them and the
+/// preview server's `/api/v1/search` answers: `{ref, name, title, owner,
+/// rank}`, best first.
+pub fn hits_json(rows: &[(SearchDoc, Hit)]) -> serde_json::Value {
+    rows.iter()
+        .map(|(doc, hit)| {
+            serde_json::json!({ "ref": doc.entity_ref, "name": doc.name, "title": doc.title, "owner": doc.owner, "rank": hit.rank })
+        })
+        .collect()
 }

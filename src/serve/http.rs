@@ -24,8 +24,9 @@ use percent_encoding::percent_decode_str;
 use tiny_http::{HTTPVersion, Header, Method, Request, Response, Server, StatusCode};
 
 use super::events::{Filter, Slot};
-use super::{inject, snapshot, Snapshot, State};
+use super::{inject, Snapshot, State};
 use crate::emit::safe_relative_path;
+use crate::search::store::hits_json;
 use crate::search::Filters;
 
 /// Workers answering requests; event streams run on threads of their own.
@@ -178,8 +179,10 @@ fn search(snapshot: &Snapshot, query: &str) -> Reply {
             _ => {}
         }
     }
-    let json = snapshot::search_json(&build.index, &q, &filters, limit);
-    bytes(200, "application/json", json.to_string().into_bytes())
+    match build.index.search(&q, &filters, limit) {
+        Ok(rows) => bytes(200, "application/json", hits_json(&rows).to_string().into_bytes()),
+        Err(error) => text(500, &format!("search failed: {error:#}\n")),
+    }
 }
 
 fn events(state: &State, request: &Request, query: &str) -> Answer {

@@ -12,12 +12,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde_json::{json, Value as Json};
 
 use crate::emit::Files;
 use crate::model::Kind;
 use crate::pipeline::Compilation;
-use crate::search::{documents, Filters, Index};
+use crate::search::store::Store;
 
 /// One served file.
 #[derive(Clone)]
@@ -50,7 +49,8 @@ pub struct Build {
     pub files: HashMap<String, File>,
     /// Keyed by ref (and `@version` for ResourceDefinitions).
     pub entities: BTreeMap<String, EntityInfo>,
-    pub index: Index,
+    /// The tantivy index `/api/v1/search` queries, in memory.
+    pub index: Store,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -58,7 +58,7 @@ pub struct Build {
 impl Build {
     /// Wraps the rendered `files` of `compilation`, sharing the buffers of
     /// files that did not change since `previous`.
-    pub fn new(number: u64, compilation: &Compilation, files: Files, previous: Option<&Build>) -> Build {
+    pub fn new(number: u64, compilation: &Compilation, files: Files, index: Store, previous: Option<&Build>) -> Build {
         let files: HashMap<String, File> = files
             .into_par_iter()
             .map(|(path, bytes)| {
@@ -79,7 +79,7 @@ impl Build {
             number,
             files,
             entities,
-            index: Index::new(documents(&compilation.catalog)),
+            index,
             errors: counts.errors,
             warnings: counts.warnings,
         }
@@ -189,16 +189,3 @@ pub fn diff(old: &Build, new: &Build) -> Changes {
     }
 }
 
-/// Search results as `cairn search --format json` prints them: an array of
-/// `{ref, name, title, owner, rank}`, best first.
-pub fn search_json(index: &Index, query: &str, filters: &Filters, limit: usize) -> Json {
-    let hits = index.search(query, filters, limit);
-    Json::Array(
-        hits.iter()
-            .map(|hit| {
-                let doc = &index.docs[hit.id as usize];
-                json!({ "ref": doc.entity_ref, "name": doc.name, "title": doc.title, "owner": doc.owner, "rank": hit.rank })
-            })
-            .collect(),
-    )
-}

@@ -21,6 +21,8 @@ use super::snapshot::{diff, Build, Change, Changes, EntityInfo};
 use super::{Failure, Snapshot, State};
 use crate::diagnostics::{Code, Counts, Diagnostic, Location};
 use crate::pipeline::{compile, Compilation};
+use crate::search::documents;
+use crate::search::store::Store;
 
 /// Quiet time before a burst of file events counts as one change.
 const DEBOUNCE: Duration = Duration::from_millis(30);
@@ -129,15 +131,21 @@ impl Rebuilder {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
         }
-        match crate::emit::render(&compilation) {
-            Ok(files) => self.succeed(started, &compilation, files),
-            Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
+        // The search index is built while the site renders.
+        let (files, index) = rayon::join(
+            || crate::emit::render(&compilation),
+            || Store::in_memory(&documents(&compilation.catalog)),
+        );
+        match (files, index) {
+            (Ok(files), Ok(index)) => self.succeed(started, &compilation, files, index),
+            (Err(error), _) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
+            (_, Err(error)) => self.fail(started, vec![problem("", &format!("search index: {error:#}"))]),
         }
     }
 
-    fn succeed(&mut self, started: Instant, compilation: &Compilation, files: crate::emit::Files) {
+    fn succeed(&mut self, started: Instant, compilation: &Compilation, files: crate::emit::Files, index: Store) {
         let previous = self.state.snapshot();
-        let build = Build::new(self.attempts, compilation, files, previous.build.as_deref());
+        let build = Build::new(self.attempts, compilation, files, index, previous.build.as_deref());
         let changes = previous.build.as_deref().map(|old| diff(old, &build));
         let number = build.number;
         self.state.swap(Snapshot {
