@@ -59,7 +59,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     for &team in &teams {
         let base = format!("{PREFIX}/teams/{}", path_of(&catalog.entities[team]));
         put(format!("{base}.json"), team_detail(catalog, &config.fields, team));
-        let owned: Vec<Json> = owned_services(catalog, team).map(|s| service_row(catalog, s)).collect();
+        let owned: Vec<Json> = catalog.owned_services(team).map(|s| service_row(catalog, s)).collect();
         put(format!("{base}/services.json"), json!({ "data": owned }));
     }
 
@@ -358,9 +358,6 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     ]
 }
 
-fn owned_services<'a>(catalog: &'a Catalog, team: usize) -> impl Iterator<Item = &'a Service> + 'a {
-    catalog.services.iter().filter(move |s| s.owner == Some(team))
-}
 
 fn team_row(catalog: &Catalog, team: usize) -> Json {
     let entity = &catalog.entities[team];
@@ -371,7 +368,7 @@ fn team_row(catalog: &Catalog, team: usize) -> Json {
         "display_name": entity.profile.display_name,
         "type": entity.spec_type,
         "parent": catalog.related(team, "childOf").next().map(|p| ref_of(&catalog.entities[p])),
-        "services": owned_services(catalog, team).count(),
+        "services": catalog.owned_services(team).count(),
         "members": catalog.related(team, "hasMember").count(),
         "url": url_of(entity),
     })
@@ -393,7 +390,7 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
             "members": links(catalog, team, "hasMember"),
             "slack": entity.annotation(&fields.slack),
             "on_call": on_call,
-            "services": owned_services(catalog, team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
+            "services": catalog.owned_services(team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
         }),
     )
 }

@@ -337,7 +337,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "on_call": on_call.join(", "),
         "parent": catalog.related(i, "childOf").next().map(|p| link(catalog, p)),
         "members": related(catalog, i, "hasMember"),
-        "services": catalog.services.iter().filter(|s| s.owner == Some(i)).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
     })
 }
 
