@@ -482,13 +482,21 @@ mod tests {
         let (_, diagnostics) = parse_config("site: { base_url: 'https://x', edit_url: 'javascript:alert(1)//' }\npolicies: { unknown-kind: off, tier1-needs-owner: loud }\nsources: [ { path: ../elsewhere } ]\n");
         let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::ConfigInvalid; 5]);
-        assert!(diagnostics[1].message.contains("`site.edit_url` must be an http(s) URL"), "{diagnostics:#?}");
+        assert!(
+            diagnostics[1]
+                .message
+                .contains("`site.edit_url` must be an http(s) URL"),
+            "{diagnostics:#?}"
+        );
     }
 
     #[test]
     fn reads_the_edit_url() {
         let (config, diagnostics) = parse_config("site: { edit_url: 'https://github.com/acme/catalog/edit/main/' }\n");
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");
-        assert_eq!(config.site.edit_url.as_deref(), Some("https://github.com/acme/catalog/edit/main/"));
+        assert_eq!(
+            config.site.edit_url.as_deref(),
+            Some("https://github.com/acme/catalog/edit/main/")
+        );
     }
 }

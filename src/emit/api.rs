@@ -358,7 +358,6 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     ]
 }
 
-
 fn team_row(catalog: &Catalog, team: usize) -> Json {
     let entity = &catalog.entities[team];
     json!({

@@ -79,14 +79,24 @@ mod tests {
         let signature = Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0)).unwrap();
         let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).unwrap();
+        repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .unwrap();
     }
 
     #[test]
     fn the_newest_commit_touching_a_file_wins_and_paths_are_catalog_relative() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
-        commit(&repo, &[("catalog/a.yaml", "a: 1"), ("catalog/b.yaml", "b: 1"), ("README.md", "x")], "Add a and b", 1_000);
+        commit(
+            &repo,
+            &[
+                ("catalog/a.yaml", "a: 1"),
+                ("catalog/b.yaml", "b: 1"),
+                ("README.md", "x"),
+            ],
+            "Add a and b",
+            1_000,
+        );
         commit(&repo, &[("catalog/a.yaml", "a: 2")], "Change a\n\nbody", 2_000);
 
         let changes = last_changes(&dir.path().join("catalog"));

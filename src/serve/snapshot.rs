@@ -188,4 +188,3 @@ pub fn diff(old: &Build, new: &Build) -> Changes {
         entities,
     }
 }
-

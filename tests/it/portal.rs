@@ -179,7 +179,11 @@ fn entity_pages_link_to_their_file_for_editing() {
     ));
 
     let config = std::fs::read_to_string(catalog.path().join("cairn.yaml")).unwrap();
-    let without: String = config.lines().filter(|l| !l.contains("edit_url")).map(|l| format!("{l}\n")).collect();
+    let without: String = config
+        .lines()
+        .filter(|l| !l.contains("edit_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     catalog.write("cairn.yaml", without);
     let build = catalog.cairn(&["build", "--out", "dist"]);
     assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
@@ -212,9 +216,15 @@ fn the_home_page_lists_what_changed_last_in_git() {
     let home = std::fs::read_to_string(catalog.path().join("dist/index.html"))
         .unwrap()
         .replace("&#x2f;", "/");
-    let recent = home.split("Recently changed").nth(1).expect("a recently changed section");
+    let recent = home
+        .split("Recently changed")
+        .nth(1)
+        .expect("a recently changed section");
     let first = recent.split("<li>").nth(1).unwrap();
-    assert!(first.contains("component/default/checkout-service/index.html"), "{first}");
+    assert!(
+        first.contains("component/default/checkout-service/index.html"),
+        "{first}"
+    );
     assert!(
         first.contains("2025-12-01") && first.contains("Checkout &lt;b&gt;reviewed&lt;/b&gt;"),
         "{first}"

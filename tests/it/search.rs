@@ -241,7 +241,11 @@ fn cairn_search_reindexes_when_the_catalog_changed() {
     assert!(first.stdout.is_empty(), "{}", first.stdout);
 
     let again = catalog.cairn(&["search", "internationalization"]);
-    assert!(!again.stderr.contains("indexing"), "an unchanged catalog reuses the index: {}", again.stderr);
+    assert!(
+        !again.stderr.contains("indexing"),
+        "an unchanged catalog reuses the index: {}",
+        again.stderr
+    );
 
     catalog.write("catalog/services/extra.yaml", EXTRA);
     let added = catalog.cairn(&["search", "internationalisation"]);
