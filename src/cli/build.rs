@@ -45,14 +45,12 @@ pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>
         return Ok(None);
     }
     // The tantivy index for `cairn search` is built while the site is.
-    let (report, indexing) = rayon::join(
+    let (report, (indexed, indexing)) = rayon::join(
         || crate::emit::build(&compilation, out_dir),
-        || {
-            let started = std::time::Instant::now();
-            crate::emit::search_index(&compilation.root, &compilation.catalog).map(|()| started.elapsed())
-        },
+        || crate::emit::timed(|| crate::emit::search_index(&compilation.root, &compilation.catalog)),
     );
-    let (report, indexing) = (report?, indexing?);
+    let report = report?;
+    indexed?;
     if global.verbose {
         for (stage, time) in report.stages.iter().chain([&("tantivy index", indexing)]) {
             eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);

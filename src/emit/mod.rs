@@ -99,25 +99,25 @@ pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
 /// shards and the pages are independent and built at the same time: each
 /// has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation) -> anyhow::Result<(Files, Vec<(&'static str, Duration)>)> {
-    let timed = |f: &dyn Fn() -> anyhow::Result<Files>| {
-        let start = Instant::now();
-        f().map(|files| (files, start.elapsed()))
-    };
-    let (api, (search, pages)) = rayon::join(
-        || timed(&|| Ok(api_and_schemas(compilation))),
+    let ((mut files, api), ((search_files, search), (page_files, pages))) = rayon::join(
+        || timed(|| api_and_schemas(compilation)),
         || {
             rayon::join(
-                || timed(&|| Ok(search_shards(compilation))),
-                || timed(&|| portal(compilation)),
+                || timed(|| search_shards(compilation)),
+                || timed(|| portal(compilation)),
             )
         },
     );
-    let (mut files, api) = api?;
-    let (search_files, search) = search?;
-    let (page_files, pages) = pages?;
     files.extend(search_files);
-    files.extend(page_files);
+    files.extend(page_files?);
     Ok((files, vec![("api", api), ("search", search), ("pages", pages)]))
+}
+
+/// What `f` returned, and how long it took.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
 }
 
 /// The JSON API and the JSON Schemas.
