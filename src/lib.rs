@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod diff;
+pub mod discover;
 pub mod emit;
 pub mod load;
 pub mod model;

@@ -6,6 +6,7 @@
 mod build;
 mod check;
 mod diff;
+mod discover;
 mod explain;
 mod init;
 mod publish;
@@ -83,6 +84,9 @@ enum Command {
     Publish(publish::Args),
     /// Search the catalog, as the portal's Cmd+K does.
     Search(search::Args),
+    /// Scan local clones, a GitHub organisation or an AWS account and write
+    /// a facts snapshot for the build to merge.
+    Discover(discover::Args),
     /// Preview the portal: build, serve on 127.0.0.1, rebuild on change,
     /// live-reload the browser.
     Serve(serve::Args),
@@ -202,6 +206,7 @@ pub fn run() -> i32 {
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
+        Command::Discover(args) => discover::execute(&global, args),
     };
     match result {
         Ok(status) => status,

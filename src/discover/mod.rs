@@ -1,0 +1,59 @@
+//! Discovery: scanners that read the world (local git clones, a GitHub
+//! organisation, an AWS account) and write facts files into the catalog
+//! repository. A discovery run is a commit; the build only ever reads the
+//! committed facts and never calls the network.
+//!
+//! * [`facts`] — the versioned JSON format every scanner writes.
+//! * [`git`] — local clones with git2: CODEOWNERS, README, languages,
+//!   commit authors, deploy workflows.
+//! * [`github`] — a GitHub organisation through octocrab (batched GraphQL).
+//! * [`aws`] — an AWS account through the AWS SDK, read-only calls only.
+//!
+//! Reconciling facts with the declared catalog happens in the build, in
+//! `resolve::reconcile`.
+
+pub mod aws;
+pub mod codeowners;
+pub mod facts;
+pub mod git;
+pub mod github;
+pub mod workflows;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use facts::Facts;
+
+/// Writes a facts file atomically (temporary file in the same directory,
+/// then rename), and the scan metadata beside it as `NAME.scan.json`, which
+/// the build ignores. Creates the directory.
+pub fn write_facts(out: &Path, facts: &Facts, scan: &serde_json::Value) -> anyhow::Result<()> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    write_atomically(dir, out, &facts.to_bytes())?;
+    let mut scan_bytes = serde_json::to_vec_pretty(scan).expect("scan metadata serializes");
+    scan_bytes.push(b'\n');
+    write_atomically(dir, &scan_path(out), &scan_bytes)
+}
+
+/// `discovered/aws.json` → `discovered/aws.scan.json`.
+pub fn scan_path(out: &Path) -> std::path::PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}.scan.json"))
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    std::io::Write::write_all(&mut file, bytes).with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
