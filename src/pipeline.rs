@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use crate::config::{load_config, Config, CONFIG_FILE};
 use crate::diagnostics::render::{SourceLines, Summary};
 use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
+use crate::load::facts::load_snapshots;
 use crate::load::published::published_set;
 use crate::load::{load, SourceFile};
 use crate::resolve::{resolve, Catalog};
@@ -76,7 +77,10 @@ pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyho
     let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
     diagnostics.extend(lower_diagnostics);
     timer.lap("model");
-    let (catalog, resolve_diagnostics) = resolve(entities, &config);
+    let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
+    diagnostics.extend(facts_diagnostics);
+    timer.lap("facts");
+    let (catalog, resolve_diagnostics) = resolve(entities, &snapshots, &config);
     diagnostics.extend(resolve_diagnostics);
     timer.lap("resolve");
     let published = published_set(root, base)?;
@@ -155,5 +159,5 @@ pub fn catalog_at(root: &Path, rev: &str) -> anyhow::Result<Catalog> {
         .config;
     let mut loaded = crate::load::revision::load_revision(root, rev)?;
     let (entities, _) = model::lower_files(&mut loaded.files);
-    Ok(resolve(entities, &config).0)
+    Ok(resolve(entities, &Default::default(), &config).0)
 }

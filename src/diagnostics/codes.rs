@@ -94,6 +94,10 @@ codes! {
     PublishedVersionChanged = "published-version-changed", Error, "a published ResourceDefinition version was edited";
     PublishedVersionDeleted = "published-version-deleted", Error, "a published ResourceDefinition version was deleted";
     VersionReused = "version-reused", Error, "a version that was published before comes back with other content";
+    // Discovered facts.
+    FactsInvalid = "facts-invalid", Error, "a facts file is not valid JSON or does not match the facts schema";
+    FactsPartial = "facts-partial", Warning, "a facts snapshot is partial: its scan could not read everything";
+    OwnershipDrift = "ownership-drift", Warning, "discovery infers another owner than the declared spec.owner";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
@@ -122,6 +126,8 @@ impl Code {
                 | Code::UnsafeLink
                 | Code::VersionBumpTooSmall
                 | Code::VersionNotIncreasing
+                | Code::FactsPartial
+                | Code::OwnershipDrift
         )
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{json, Value as Json};
 use super::{safe_relative_path, BuildInfo, Files};
 use crate::config::{Config, FieldMap};
 use crate::model::{Entity, Kind};
+use crate::resolve::reconcile::Discovery;
 use crate::resolve::{Catalog, Service};
 
 /// Rows per page of a paginated list.
@@ -33,6 +34,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     };
     put(format!("{PREFIX}/status.json"), status(catalog, config, info));
     put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
+    put(format!("{PREFIX}/lookup/aws.json"), aws_lookup(catalog));
 
     let services: Vec<Json> = catalog.services.iter().map(|s| service_row(catalog, s)).collect();
     for (path, page) in paginate("services", services, PAGE_SIZE) {
@@ -228,15 +230,71 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
 }
 
 fn owner_json(catalog: &Catalog, service: &Service) -> Json {
-    match service.owner {
-        Some(owner) => {
-            let mut link = entity_link(catalog, owner);
-            link["confidence"] = json!(1.0);
-            link["source"] = json!("declared");
-            link
-        }
-        None => Json::Null,
+    let Some(owner) = service.owner else { return Json::Null };
+    let mut link = entity_link(catalog, owner);
+    let (confidence, source) = owner_confidence(catalog, service);
+    link["confidence"] = json!(confidence);
+    link["source"] = json!(source);
+    link
+}
+
+/// The ownership confidence shown everywhere: 1.0 for a declared owner
+/// (a correction always wins), else the inferred owner's score.
+pub(super) fn owner_confidence(catalog: &Catalog, service: &Service) -> (f64, &'static str) {
+    let declared = !catalog.entities[service.entity].discovered
+        && !service.discovery.as_ref().is_some_and(|d| d.filled.contains(&"owner"));
+    match (&service.discovery, declared) {
+        (Some(discovery), false) => (discovery.ownership.confidence(), "discovered"),
+        _ => (1.0, "declared"),
     }
+}
+
+/// What discovery knows about a service, for its detail file.
+fn discovery_json(catalog: &Catalog, discovery: &Discovery) -> Json {
+    let candidates: Vec<Json> = discovery
+        .ownership
+        .candidates
+        .iter()
+        .map(|c| {
+            let shares: serde_json::Map<String, Json> =
+                c.shares.iter().map(|(s, v)| (s.to_string(), json!(v))).collect();
+            json!({
+                "ref": format!("group:{}/{}", c.group.namespace, c.group.name),
+                "url": catalog.index.get(&c.group).map(|&g| url_of(&catalog.entities[g])),
+                "score": c.score,
+                "shares": shares,
+            })
+        })
+        .collect();
+    json!({
+        "discovered": discovery.discovered,
+        "sources": discovery.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "existence": discovery.existence,
+        "repo": discovery.repo.as_ref().map(|r| json!({ "slug": r.slug, "path": r.path, "rule": r.rule, "confidence": r.confidence })),
+        "ownership": {
+            "status": discovery.ownership.status.as_str(),
+            "confidence": discovery.ownership.confidence(),
+            "signals": discovery.ownership.signals,
+            "candidates": candidates,
+        },
+        "aws": discovery.arns,
+        "languages": discovery.languages,
+        "runtimes": discovery.runtimes,
+        "stale": discovery.stale,
+        "missing_from_snapshots": discovery.missing_from,
+        "files": discovery.files,
+    })
+}
+
+/// `lookup/aws.json`: every discovered ARN → the service it belongs to,
+/// for alert routing.
+fn aws_lookup(catalog: &Catalog) -> Json {
+    let map: serde_json::Map<String, Json> = catalog
+        .aws_lookup
+        .iter()
+        .map(|(arn, &entity)| (arn.clone(), entity_link(catalog, entity)))
+        .collect();
+    json!({ "data": map })
 }
 
 fn service_row(catalog: &Catalog, service: &Service) -> Json {
@@ -255,9 +313,9 @@ fn service_row(catalog: &Catalog, service: &Service) -> Json {
     )
 }
 
-/// Which first-class fields the catalog declares for a service.
-pub(super) fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'static str> {
-    let mut fields = Vec::new();
+/// Which first-class fields the catalog declares for a service, and which
+/// discovery filled in: `(declared, discovered)`.
+pub(super) fn field_sources(entity: &Entity, service: &Service) -> (Vec<&'static str>, Vec<&'static str>) {
     let present = [
         ("owner", service.owner.is_some()),
         ("tier", service.tier.is_some()),
@@ -269,8 +327,24 @@ pub(super) fn declared_fields(entity: &Entity, service: &Service) -> Vec<&'stati
         ("lifecycle", entity.lifecycle.is_some()),
         ("system", service.system.is_some()),
     ];
-    fields.extend(present.iter().filter(|(_, p)| *p).map(|(f, _)| *f));
-    fields
+    let filled: &[&str] = match &service.discovery {
+        Some(d) if d.discovered => &["owner", "repo", "description", "lifecycle", "tech"],
+        Some(d) => &d.filled,
+        None => &[],
+    };
+    let mut declared = Vec::new();
+    let mut discovered = Vec::new();
+    for (field, is_present) in present {
+        if is_present && filled.contains(&field) {
+            discovered.push(field);
+        } else if is_present {
+            declared.push(field);
+        }
+    }
+    if filled.contains(&"tech") && !service.tech.is_empty() {
+        discovered.push("tech");
+    }
+    (declared, discovered)
 }
 
 fn on_call_json(service: &Service) -> Vec<Json> {
@@ -292,6 +366,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             .find(|&d| catalog.entities[d].kind == Kind::Domain)
     });
     let node = entity.locate("/metadata/name");
+    let sources = field_sources(entity, service);
     let detail = with_identity(
         entity,
         json!({
@@ -309,8 +384,9 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "domain": domain.map(|d| entity_link(catalog, d)),
             "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
             "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
-            "sources": { "declared": declared_fields(entity, service), "discovered": [] },
-            "confidence": service.owner.map(|_| 1.0),
+            "sources": { "declared": sources.0, "discovered": sources.1 },
+            "confidence": service.owner.map(|_| owner_confidence(catalog, service).0),
+            "discovery": service.discovery.as_ref().map(|d| discovery_json(catalog, d)),
             "provenance": provenance(entity, node.start.line),
         }),
     );

@@ -109,6 +109,12 @@ pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
         "Entity",
         &["kind", "namespace", "name"],
     ),
+    (
+        "/api/v1/lookup/aws.json",
+        "AWS ARN → the service it belongs to (from discovery)",
+        "AwsLookup",
+        &[],
+    ),
     ("/api/v1/openapi.json", "This document", "OpenApi", &[]),
 ];
 
@@ -126,7 +132,7 @@ fn page(row: &str) -> Json {
 fn schemas() -> Json {
     let link = json!({ "$ref": "#/components/schemas/EntityLink" });
     let nullable = |t: &str| json!({ "type": [t, "null"] });
-    json!({
+    let mut schemas = json!({
         "Pagination": { "type": "object", "required": ["has_more", "next", "total_count"], "properties": {
             "has_more": { "type": "boolean" }, "next": nullable("string"), "total_count": { "type": "integer" } } },
         "EntityLink": { "type": "object", "required": ["ref", "kind", "name"], "properties": {
@@ -155,8 +161,9 @@ fn schemas() -> Json {
             "system": { "oneOf": [link, { "type": "null" }] }, "domain": { "oneOf": [link, { "type": "null" }] },
             "apis": { "type": "object", "properties": { "provides": { "type": "array", "items": link }, "consumes": { "type": "array", "items": link } } },
             "dependencies": { "type": "object", "properties": { "upstream": { "type": "array", "items": link }, "downstream": { "type": "array", "items": link } } },
-            "sources": { "type": "object", "properties": { "declared": { "type": "array", "items": { "type": "string" } }, "discovered": { "type": "array" } } },
+            "sources": { "type": "object", "properties": { "declared": { "type": "array", "items": { "type": "string" } }, "discovered": { "type": "array", "items": { "type": "string" } } } },
             "confidence": nullable("number"),
+            "discovery": { "oneOf": [{ "$ref": "#/components/schemas/Discovery" }, { "type": "null" }] },
             "provenance": { "type": "object", "properties": { "file": { "type": "string" }, "line": { "type": "integer" } } } } },
         "Dependencies": { "type": "object", "required": ["ref", "upstream", "downstream"], "properties": {
             "ref": { "type": "string" },
@@ -192,6 +199,34 @@ fn schemas() -> Json {
         "Entity": { "type": "object", "description": "The entity as written, plus `relations: [{type, targetRef}]`", "properties": {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
         "OpenApi": { "type": "object" },
+    });
+    let discovery = discovery_schemas();
+    for (name, schema) in discovery.as_object().expect("an object") {
+        schemas[name] = schema.clone();
+    }
+    schemas
+}
+
+/// What discovery adds (apart from the rest: one `json!` this size
+/// exceeds the macro's recursion limit).
+fn discovery_schemas() -> Json {
+    let link = json!({ "$ref": "#/components/schemas/EntityLink" });
+    let nullable = |t: &str| json!({ "type": [t, "null"] });
+    json!({
+        "Discovery": { "type": "object", "required": ["discovered", "sources", "existence", "ownership"], "properties": {
+            "discovered": { "type": "boolean", "description": "The service exists only because discovery found it" },
+            "sources": { "type": "array", "items": { "enum": ["git", "github", "aws"] } },
+            "existence": { "type": "number" },
+            "repo": { "type": ["object", "null"], "properties": { "slug": { "type": "string" }, "path": { "type": "string" },
+                "rule": { "type": "string" }, "confidence": { "type": "number" } } },
+            "ownership": { "type": "object", "properties": { "status": { "enum": ["owned", "ambiguous", "unowned"] },
+                "confidence": { "type": "number" }, "signals": { "type": "array", "items": { "type": "string" } },
+                "candidates": { "type": "array", "items": { "type": "object", "properties": { "ref": { "type": "string" },
+                    "url": nullable("string"), "score": { "type": "number" }, "shares": { "type": "object" } } } } } },
+            "aws": { "type": "array", "items": { "type": "string" } }, "languages": { "type": "array" }, "runtimes": { "type": "array" },
+            "stale": { "enum": ["deprecated", "eol", null] }, "missing_from_snapshots": { "type": "integer" },
+            "files": { "type": "array", "items": { "type": "string" } } } },
+        "AwsLookup": { "type": "object", "required": ["data"], "properties": { "data": { "type": "object", "additionalProperties": link } } },
     })
 }
 

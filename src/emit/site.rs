@@ -24,6 +24,7 @@ use crate::diagnostics::Severity;
 use crate::load::history::Change;
 use crate::model::{Entity, Kind, Link};
 use crate::pipeline::Compilation;
+use crate::resolve::reconcile::{Discovery, OwnershipStatus};
 use crate::resolve::{Catalog, Service};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -245,18 +246,21 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         .as_deref()
         .filter(|r| r.split('/').count() == 2 && !r.contains(':'))
         .map(|r| format!("https://github.com/{r}"));
+    let (declared, discovered) = super::api::field_sources(entity, service);
+    let (confidence, owner_source) = super::api::owner_confidence(catalog, service);
     json!({
         "owner": service.owner.map(|o| link(catalog, o)),
-        "owner_source": "declared",
-        "confidence": service.owner.map(|_| 1.0),
+        "owner_source": owner_source,
+        "confidence": service.owner.map(|_| format!("{confidence:.2}")),
+        "discovery": service.discovery.as_ref().map(|d| discovery_context(catalog, d)),
         "tier": service.tier,
         "on_call": service.on_call.iter().map(|o| json!({ "provider": o.annotation, "schedule": o.value })).collect::<Vec<_>>(),
         "slack": service.slack,
         "repo": service.repo,
         "repo_url": repo_url,
         "system": service.system.map(|s| link(catalog, s)),
-        "declared": super::api::declared_fields(entity, service),
-        "discovered": Vec::<String>::new(),
+        "declared": declared,
+        "discovered": discovered,
         "runbooks": external_links(&service.runbooks),
         "provides": related(catalog, i, "providesApi"),
         "consumes": related(catalog, i, "consumesApi"),
@@ -264,6 +268,44 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "downstream": related(catalog, i, "dependencyOf"),
         "impact": catalog.transitive(i, "dependencyOf").len(),
         "graph": neighbourhood(catalog, i),
+    })
+}
+
+/// What discovery knows, for the service page's "Discovery" section.
+fn discovery_context(catalog: &Catalog, discovery: &Discovery) -> Json {
+    let candidates: Vec<Json> = discovery
+        .ownership
+        .candidates
+        .iter()
+        .map(|c| {
+            let signals: Vec<String> = c
+                .shares
+                .iter()
+                .map(|(signal, share)| format!("{signal} {:.0}%", share * 100.0))
+                .collect();
+            json!({
+                "group": catalog.index.get(&c.group).map(|&g| link(catalog, g)),
+                "name": c.group.name,
+                "score": format!("{:.2}", c.score),
+                "signals": signals.join(", "),
+            })
+        })
+        .collect();
+    json!({
+        "discovered": discovery.discovered,
+        "sources": discovery.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+        "existence": format!("{:.2}", discovery.existence),
+        "repo": discovery.repo.as_ref().map(|r| json!({
+            "slug": r.slug, "path": r.path, "rule": r.rule, "confidence": format!("{:.2}", r.confidence),
+        })),
+        "status": discovery.ownership.status.as_str(),
+        "candidates": candidates,
+        "aws": discovery.arns.iter().take(20).collect::<Vec<_>>(),
+        "aws_more": discovery.arns.len().saturating_sub(20),
+        "languages": discovery.languages.join(", "),
+        "runtimes": discovery.runtimes.join(", "),
+        "stale": discovery.stale,
+        "missing_from": discovery.missing_from,
     })
 }
 
@@ -592,6 +634,22 @@ fn dashboard(compilation: &Compilation) -> Json {
             .unwrap_or_default()
     };
     let unowned: Vec<&Service> = catalog.services.iter().filter(|s| s.owner.is_none()).collect();
+    let status_of = |s: &Service| s.discovery.as_ref().map(|d| d.ownership.status);
+    let ambiguous: Vec<&Service> = catalog
+        .services
+        .iter()
+        .filter(|s| status_of(s) == Some(OwnershipStatus::Ambiguous))
+        .collect();
+    let discovered: Vec<&Service> = catalog
+        .services
+        .iter()
+        .filter(|s| s.discovery.as_ref().is_some_and(|d| d.discovered))
+        .collect();
+    let drift = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::diagnostics::Code::OwnershipDrift)
+        .count();
     let total = catalog.services.len();
     let coverage = ((total - unowned.len()) * 100).checked_div(total).unwrap_or(100);
     let breakdown = |label: &str, key: &dyn Fn(&Service) -> String| {
@@ -624,6 +682,13 @@ fn dashboard(compilation: &Compilation) -> Json {
         "unowned_count": unowned.len(),
         "unowned": unowned.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
         "unowned_more": unowned.len().saturating_sub(100),
+        "ambiguous_count": ambiguous.len(),
+        "ambiguous": ambiguous.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "ambiguous_more": ambiguous.len().saturating_sub(100),
+        "discovered_count": discovered.len(),
+        "discovered": discovered.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "discovered_more": discovered.len().saturating_sub(100),
+        "drift": drift,
         "errors": counts.errors,
         "warnings": counts.warnings,
         "breakdowns": [

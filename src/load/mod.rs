@@ -13,6 +13,7 @@
 //! file too large — becomes a diagnostic naming the file; nothing is dropped
 //! silently.
 
+pub mod facts;
 pub mod git_source;
 pub mod history;
 pub mod published;

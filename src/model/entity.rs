@@ -324,6 +324,9 @@ pub struct Entity {
     pub document: usize,
     /// Whether a Location targets the entity's file (see `load`).
     pub registered: bool,
+    /// Made by discovery (a repository or stack no YAML declares), not
+    /// written by anyone: not checked against schemas or policies.
+    pub discovered: bool,
     /// For an entity from a `git:` source: repository, commit and path.
     pub origin: Option<GitOrigin>,
     /// The document tree, for mapping JSON pointers back to positions.
@@ -482,6 +485,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         file: file.to_string(),
         document: doc.index,
         registered: false,
+        discovered: false,
         origin: None,
         node: Arc::new(doc.root),
     }

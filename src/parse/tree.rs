@@ -166,6 +166,31 @@ impl Node {
     }
 }
 
+impl Node {
+    /// A tree for a JSON value, every node placed at `at` (for documents
+    /// cairn makes itself, such as discovered services, whose diagnostics
+    /// point at the fact they came from).
+    pub fn from_json(json: &Json, at: Pos) -> Node {
+        let value = match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or_default()),
+            },
+            Json::String(s) => Value::String(s.clone()),
+            Json::Array(items) => Value::Seq(items.iter().map(|i| Node::from_json(i, at)).collect()),
+            Json::Object(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (Node::new(Value::String(k.clone()), at, at), Node::from_json(v, at)))
+                    .collect(),
+            ),
+        };
+        Node::new(value, at, at)
+    }
+}
+
 fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
     pointer
         .split('/')

@@ -9,6 +9,9 @@
 //!   the field's default kind and the entity's own namespace), looked up and
 //!   turned into a relation in both directions, as Backstage's processors do.
 //!   An unresolved ref gets a "did you mean" from the names that exist.
+//! * Discovery: facts from `cairn discover` are reconciled with the
+//!   declared entities first (see [`reconcile`]): discovered services join
+//!   the entity list, and what is known per service is attached to it.
 //! * Services: every Component gets its first-class fields (tier, repo,
 //!   on-call, Slack, runbooks, tech) from the annotations named in
 //!   `cairn.yaml`, falling back to its owner Group where that makes sense.
@@ -17,6 +20,7 @@
 //! identity), whatever order files were read or threads ran in.
 
 pub mod changes;
+pub mod reconcile;
 mod refs;
 mod services;
 
@@ -29,6 +33,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::load::facts::Snapshots;
 use crate::model::{Entity, EntityKey, Kind};
 
 /// A relation from one entity to another, Backstage-named.
@@ -60,6 +65,8 @@ pub struct Catalog {
     /// Each ResourceDefinition version's change against its baseline, by
     /// entity index (versions without a baseline have none).
     pub changes: HashMap<usize, VersionChange>,
+    /// AWS ARN → the entity of the service it belongs to (discovery).
+    pub aws_lookup: BTreeMap<String, usize>,
     /// Later definitions of an identity that is already in `entities`
     /// (reported as duplicates; still checked on their own by `validate`).
     pub duplicates: Vec<Entity>,
@@ -106,9 +113,11 @@ impl Catalog {
     }
 }
 
-/// Builds the catalog from lowered entities.
-pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
+/// Builds the catalog from lowered entities and discovered facts.
+pub fn resolve(mut entities: Vec<Entity>, snapshots: &Snapshots, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+    let reconciled = reconcile::reconcile(&mut entities, snapshots, &config.fields);
+    entities.extend(reconciled.entities);
+    let mut diagnostics = reconciled.diagnostics;
     // Stable order: by identity, then by where the entity was defined. Of
     // duplicates, one registered by a Location wins, then the earliest file.
     let mut keyed: Vec<(Order, Entity)> = entities
@@ -144,6 +153,12 @@ pub fn resolve(entities: Vec<Entity>, config: &Config) -> (Catalog, Vec<Diagnost
     refs::resolve_refs(&mut catalog, &mut diagnostics);
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
+    services::attach(&mut catalog, reconciled.discoveries);
+    catalog.aws_lookup = reconciled
+        .aws_lookup
+        .into_iter()
+        .filter_map(|(arn, key)| Some((arn, *catalog.index.get(&key)?)))
+        .collect();
     for (s, service) in catalog.services.iter().enumerate() {
         if let Some(owner) = service.owner {
             catalog.services_by_owner.entry(owner).or_default().push(s);

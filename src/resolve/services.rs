@@ -1,10 +1,18 @@
-//! First-class service fields, read from the annotations `cairn.yaml` names.
+//! First-class service fields, read from the annotations `cairn.yaml` names,
+//! then completed from discovery (owner when none is declared, tech stack
+//! when there are no tags).
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::reconcile::Discovery;
+
 use super::Catalog;
 use crate::config::FieldMap;
-use crate::model::{Kind, Link};
+use std::collections::HashMap;
+
+use crate::model::{EntityKey, Kind, Link};
 
 /// Who to page for a service: an annotation and where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +24,7 @@ pub struct OnCall {
 }
 
 /// A Component with its first-class fields resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub entity: usize,
     /// The owning Group or User.
@@ -30,8 +38,10 @@ pub struct Service {
     /// The Slack channel, from the service or else its owner Group.
     pub slack: Option<String>,
     pub runbooks: Vec<Link>,
-    /// Tags, which double as the tech stack until discovery adds languages.
+    /// Tags, else the languages discovery found.
     pub tech: Vec<String>,
+    /// What discovery knows about the service (none without facts).
+    pub discovery: Option<Arc<Discovery>>,
 }
 
 pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Service> {
@@ -90,7 +100,31 @@ pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Service> {
                     .cloned()
                     .collect(),
                 tech: entity.metadata.tags.clone(),
+                discovery: None,
             }
         })
         .collect()
+}
+
+/// Attaches what discovery knows to each service; an undeclared owner and
+/// an empty tech stack are filled from it.
+pub(super) fn attach(catalog: &mut Catalog, mut discoveries: HashMap<EntityKey, Discovery>) {
+    for s in 0..catalog.services.len() {
+        let key = catalog.entities[catalog.services[s].entity].key();
+        let Some(discovery) = discoveries.remove(&key) else {
+            continue;
+        };
+        let inferred = discovery
+            .ownership
+            .owner()
+            .and_then(|c| catalog.index.get(&c.group).copied());
+        let service = &mut catalog.services[s];
+        if service.owner.is_none() {
+            service.owner = inferred;
+        }
+        if service.tech.is_empty() {
+            service.tech = discovery.languages.clone();
+        }
+        service.discovery = Some(Arc::new(discovery));
+    }
 }

@@ -15,7 +15,7 @@ fn catalog(files: &[(&str, &str)]) -> (Catalog, Vec<Diagnostic>) {
                 .filter_map(|d| lower_document(name, d, &mut diagnostics)),
         );
     }
-    let (catalog, more) = resolve(entities, &Config::default());
+    let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
     diagnostics.extend(more);
     (catalog, diagnostics)
 }

@@ -15,6 +15,9 @@ const TIERS: &[&str] = &["tier1", "tier2", "tier3"];
 
 pub fn check(catalog: &Catalog, config: &Config, diagnostics: &mut Vec<Diagnostic>) {
     for service in &catalog.services {
+        if catalog.entities[service.entity].discovered {
+            continue;
+        }
         check_fields(catalog, config, service, diagnostics);
         if service.tier.as_deref() == Some("tier1") {
             check_tier1(catalog, config, service, diagnostics);

@@ -258,7 +258,7 @@ mod tests {
                     .filter_map(|d| lower_document(&file, d, &mut diagnostics)),
             );
         }
-        let (catalog, _) = crate::resolve::resolve(entities, &Config::default());
+        let (catalog, _) = crate::resolve::resolve(entities, &Default::default(), &Config::default());
         let mut found = Vec::new();
         check(&catalog, &Published::default(), &mut found);
         found

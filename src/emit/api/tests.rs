@@ -79,7 +79,7 @@ fn catalog() -> Catalog {
         .into_iter()
         .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
         .collect();
-    let (catalog, more) = resolve(entities, &Config::default());
+    let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
     assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
     catalog
 }

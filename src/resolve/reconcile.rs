@@ -1,0 +1,1275 @@
+//! Reconciliation: discovered facts (repositories, GitHub teams, AWS
+//! resources) merged into the declared catalog, as the dd0c design's
+//! discovery engine does it, but inside the build and without a network.
+//!
+//! 1. **Units.** AWS resources are grouped into service candidates: a
+//!    CloudFormation stack with everything it manages (0.95), resources
+//!    sharing a `service`/`app`/`project` tag (0.80), an ECS service (0.90),
+//!    an API Gateway API with the Lambdas it triggers (0.85), Lambdas
+//!    sharing a name prefix (0.70; a lone Lambda 0.60). Databases attach to
+//!    a unit of the same name and are never services on their own.
+//! 2. **Repo links**, first rule that finds one repository wins: explicit
+//!    tag (`github_repo`, `repo`… = `org/name`) 0.95, a deploy workflow
+//!    naming the stack / ECS service / Lambda 0.90, a container image named
+//!    like the repo 0.85, normalised names within Levenshtein 2 0.75, a
+//!    Lambda name prefix 0.70.
+//! 3. **Services.** A unit or repository matches a declared Component by the
+//!    Component's repo annotation or by normalised name; the rest become
+//!    Components marked discovered (repository only: existence 0.60).
+//!    Declared fields always win; facts fill the description and the tech
+//!    stack when the YAML has none.
+//! 4. **Ownership** exactly as PRODUCT.md says: CODEOWNERS 0.40, `team` /
+//!    `owner` tags 0.20, commit authors 0.25, GitHub team access 0.15, each a
+//!    share per candidate Group, divided by the weight of the signals that
+//!    exist; below 0.50 unowned, top two within 0.10 ambiguous. A declared
+//!    owner wins; a confident disagreement is `ownership-drift`.
+//! 5. **Staleness.** A discovered service whose facts are missing from the
+//!    latest 3 complete snapshots is `deprecated`, from 5 `eol`.
+//!
+//! Architecture Invariant: the result depends only on the entities and the
+//! facts, never on hash or thread order — every map that is iterated is a
+//! `BTreeMap` or sorted first.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::json;
+
+use super::refs::parse_ref;
+use crate::config::FieldMap;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::discover::facts::{Repo, Resource, ResourceKind, Source, TargetKind, Team};
+use crate::load::facts::{FactId, Snapshots};
+use crate::model::{Entity, EntityKey, Kind, RefField};
+use crate::parse::{Document, Node, Pos};
+
+/// Signal weights (PRODUCT.md, "Ownership inference").
+pub const CODEOWNERS_WEIGHT: f64 = 0.40;
+pub const TAGS_WEIGHT: f64 = 0.20;
+pub const COMMITS_WEIGHT: f64 = 0.25;
+pub const TEAMS_WEIGHT: f64 = 0.15;
+/// Below this the best candidate does not own the service.
+pub const OWNED_THRESHOLD: f64 = 0.50;
+/// Top two candidates closer than this are ambiguous.
+pub const AMBIGUITY_MARGIN: f64 = 0.10;
+/// Snapshots a discovered service may be missing from before it is
+/// deprecated, and before it is end-of-life.
+pub const DEPRECATED_AFTER: usize = 3;
+pub const EOL_AFTER: usize = 5;
+/// The annotation marking a discovered Component.
+pub const DISCOVERED_ANNOTATION: &str = "cairn.dev/discovered";
+
+/// What discovery knows about one service (declared or discovered).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovery {
+    /// The service exists only because discovery found it.
+    pub discovered: bool,
+    /// Scanners whose facts describe it.
+    pub sources: BTreeSet<Source>,
+    /// How sure discovery is that this is a real service.
+    pub existence: f64,
+    pub repo: Option<RepoLink>,
+    pub ownership: Ownership,
+    /// AWS resources that belong to it.
+    pub arns: Vec<String>,
+    /// Languages by bytes, largest first.
+    pub languages: Vec<String>,
+    /// Lambda runtimes and container images.
+    pub runtimes: Vec<String>,
+    /// `deprecated` / `eol` when its facts went missing from snapshots.
+    pub stale: Option<&'static str>,
+    /// In how many of the latest complete snapshots its facts are missing.
+    pub missing_from: usize,
+    /// Fields filled from facts because the YAML did not declare them.
+    pub filled: Vec<&'static str>,
+    /// The facts files it came from.
+    pub files: BTreeSet<String>,
+}
+
+/// How a service was tied to its repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoLink {
+    pub slug: String,
+    pub path: String,
+    /// `explicit-tag`, `deploy-workflow`, `container-image`, `name-match`,
+    /// `lambda-prefix`, `declared` (the Component's repo annotation) or
+    /// `repository` (the service is the repository).
+    pub rule: &'static str,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnershipStatus {
+    Owned,
+    Ambiguous,
+    Unowned,
+}
+
+impl OwnershipStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnershipStatus::Owned => "owned",
+            OwnershipStatus::Ambiguous => "ambiguous",
+            OwnershipStatus::Unowned => "unowned",
+        }
+    }
+}
+
+/// The inferred owner of a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ownership {
+    pub status: OwnershipStatus,
+    /// Candidates, best first (at most three).
+    pub candidates: Vec<Candidate>,
+    /// Signals that had data for this service.
+    pub signals: Vec<&'static str>,
+}
+
+impl Ownership {
+    /// The inferred owner: the best candidate unless unowned.
+    pub fn owner(&self) -> Option<&Candidate> {
+        (self.status != OwnershipStatus::Unowned)
+            .then(|| self.candidates.first())
+            .flatten()
+    }
+
+    /// The best candidate's score (0 with none).
+    pub fn confidence(&self) -> f64 {
+        self.candidates.first().map_or(0.0, |c| c.score)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub group: EntityKey,
+    /// Σ weight × share ÷ weight of the signals that exist, 4 decimals.
+    pub score: f64,
+    /// Each signal's share for this group.
+    pub shares: Vec<(&'static str, f64)>,
+}
+
+/// The outcome: discovered Components to add, what is known per service,
+/// ARN → service, and diagnostics.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    pub entities: Vec<Entity>,
+    pub discoveries: HashMap<EntityKey, Discovery>,
+    pub aws_lookup: BTreeMap<String, EntityKey>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reconciles `snapshots` with the declared `entities`; fills declared
+/// Components' missing descriptions in place.
+pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldMap) -> Reconciled {
+    if snapshots.files.is_empty() {
+        return Reconciled::default();
+    }
+    let world = World::collect(snapshots);
+    let people = People::index(entities);
+    let components = ComponentIndex::new(entities, fields);
+    let repos = RepoIndex::new(&world.repos);
+    let units = group_units(&world.resources);
+
+    // Units and repositories → services (declared by index, or new by name).
+    let mut services: BTreeMap<ServiceId, Parts> = BTreeMap::new();
+    let mut linked_repos: BTreeSet<usize> = BTreeSet::new();
+    for unit in &units {
+        let link = link_repo(unit, &world, &repos);
+        let repo = link.as_ref().map(|(r, _, _)| &world.repos[*r]);
+        if let Some((r, _, _)) = link {
+            linked_repos.insert(r);
+        }
+        let id = components
+            .match_unit(unit, repo.map(|r| &r.repo))
+            .map(ServiceId::Declared)
+            .unwrap_or_else(|| ServiceId::Discovered(service_name(&unit.name)));
+        let parts = services.entry(id).or_default();
+        parts.units.push(unit);
+        if let Some((r, rule, confidence)) = link {
+            parts.repos.push((r, rule, confidence));
+        }
+    }
+    for (r, merged) in world.repos.iter().enumerate() {
+        if linked_repos.contains(&r) {
+            continue;
+        }
+        let id = components
+            .match_repo(&merged.repo)
+            .map(ServiceId::Declared)
+            .unwrap_or_else(|| ServiceId::Discovered(service_name(repo_name(&merged.repo))));
+        services.entry(id).or_default().repos.push((r, "repository", 0.60));
+    }
+
+    let mut out = Reconciled::default();
+    for (id, parts) in &services {
+        let discovery = describe(parts, &world, &people, matches!(id, ServiceId::Discovered(_)));
+        let key = match id {
+            ServiceId::Declared(i) => {
+                let entity = &mut entities[*i];
+                let mut discovery = discovery;
+                fill_declared(entity, &mut discovery, parts, &world, fields);
+                drift(entity, &discovery, &people, &mut out.diagnostics);
+                let key = entity.key();
+                out.discoveries.insert(key.clone(), discovery);
+                key
+            }
+            ServiceId::Discovered(name) => {
+                let entity = discovered_entity(name, &discovery, parts, &world, fields, out.entities.len());
+                let key = entity.key();
+                out.entities.push(entity);
+                out.discoveries.insert(key.clone(), discovery);
+                key
+            }
+        };
+        for unit in &parts.units {
+            for &r in &unit.resources {
+                out.aws_lookup
+                    .insert(world.resources[r].resource.arn.clone(), key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A service being assembled: declared (entity index) or discovered (name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum ServiceId {
+    Declared(usize),
+    Discovered(String),
+}
+
+#[derive(Default)]
+struct Parts<'a> {
+    units: Vec<&'a Unit>,
+    /// Repository index, link rule, link confidence.
+    repos: Vec<(usize, &'static str, f64)>,
+}
+
+/// Every fact of every snapshot, merged by identity.
+struct World {
+    repos: Vec<MergedRepo>,
+    resources: Vec<MergedResource>,
+    /// Team slug → team (GitHub).
+    teams: BTreeMap<String, Team>,
+    /// Repository slug (lowercase) → slugs of the teams with access.
+    team_access: HashMap<String, Vec<String>>,
+}
+
+struct MergedRepo {
+    repo: Repo,
+    sources: BTreeSet<Source>,
+    missing: usize,
+    files: BTreeSet<String>,
+}
+
+struct MergedResource {
+    resource: Resource,
+    missing: usize,
+    file: String,
+}
+
+impl World {
+    fn collect(snapshots: &Snapshots) -> World {
+        let mut repos: BTreeMap<(String, String), MergedRepo> = BTreeMap::new();
+        let mut resources: BTreeMap<String, MergedResource> = BTreeMap::new();
+        let mut teams: BTreeMap<String, Team> = BTreeMap::new();
+        for snapshot in &snapshots.files {
+            let facts = &snapshot.facts;
+            for repo in &facts.repos {
+                let missing = snapshot
+                    .missing
+                    .get(&FactId::Repo(repo.slug.clone(), repo.path.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                let key = (repo.slug.to_ascii_lowercase(), repo.path.clone());
+                match repos.get_mut(&key) {
+                    Some(merged) => {
+                        merge_repo(&mut merged.repo, repo);
+                        merged.sources.insert(facts.source);
+                        merged.missing = merged.missing.min(missing);
+                        merged.files.insert(snapshot.display.clone());
+                    }
+                    None => {
+                        repos.insert(
+                            key,
+                            MergedRepo {
+                                repo: repo.clone(),
+                                sources: BTreeSet::from([facts.source]),
+                                missing,
+                                files: BTreeSet::from([snapshot.display.clone()]),
+                            },
+                        );
+                    }
+                }
+            }
+            for resource in &facts.resources {
+                let missing = snapshot
+                    .missing
+                    .get(&FactId::Resource(resource.arn.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                resources.entry(resource.arn.clone()).or_insert_with(|| MergedResource {
+                    resource: resource.clone(),
+                    missing,
+                    file: snapshot.display.clone(),
+                });
+            }
+            for team in &facts.teams {
+                teams
+                    .entry(team.slug.to_ascii_lowercase())
+                    .or_insert_with(|| team.clone());
+            }
+        }
+        let mut team_access: HashMap<String, Vec<String>> = HashMap::new();
+        for (slug, team) in &teams {
+            for repo in &team.repos {
+                team_access
+                    .entry(repo.to_ascii_lowercase())
+                    .or_default()
+                    .push(slug.clone());
+            }
+        }
+        World {
+            repos: repos.into_values().collect(),
+            resources: resources.into_values().collect(),
+            teams,
+            team_access,
+        }
+    }
+}
+
+/// Fills what `into` lacks from `other` (a second scanner's view of the
+/// same repository); commit authors are merged by e-mail.
+fn merge_repo(into: &mut Repo, other: &Repo) {
+    if into.description.is_none() {
+        into.description = other.description.clone();
+    }
+    if into.languages.is_empty() {
+        into.languages = other.languages.clone();
+    }
+    into.catalog_info |= other.catalog_info;
+    if into.last_commit < other.last_commit {
+        into.last_commit = other.last_commit.clone();
+    }
+    if into.codeowners.is_none() {
+        into.codeowners = other.codeowners.clone();
+    }
+    for author in &other.authors {
+        match into.authors.iter_mut().find(|a| a.email == author.email) {
+            Some(existing) => {
+                existing.commits = existing.commits.max(author.commits);
+                if existing.login.is_none() {
+                    existing.login = author.login.clone();
+                }
+            }
+            None => into.authors.push(author.clone()),
+        }
+    }
+    for target in &other.deploy_targets {
+        if !into.deploy_targets.contains(target) {
+            into.deploy_targets.push(target.clone());
+        }
+    }
+}
+
+/// Groups, users and memberships of the declared catalog, by the
+/// identities discovery sees (GitHub team slugs, logins, e-mails).
+struct People {
+    groups_by_name: HashMap<String, EntityKey>,
+    groups_by_slug: HashMap<String, EntityKey>,
+    users_by_login: HashMap<String, EntityKey>,
+    users_by_email: HashMap<String, EntityKey>,
+    groups_of_user: HashMap<EntityKey, BTreeSet<EntityKey>>,
+}
+
+impl People {
+    fn index(entities: &[Entity]) -> People {
+        let mut people = People {
+            groups_by_name: HashMap::new(),
+            groups_by_slug: HashMap::new(),
+            users_by_login: HashMap::new(),
+            users_by_email: HashMap::new(),
+            groups_of_user: HashMap::new(),
+        };
+        for entity in entities {
+            let key = entity.key();
+            match entity.kind {
+                Kind::Group => {
+                    people
+                        .groups_by_name
+                        .entry(entity.metadata.name.to_ascii_lowercase())
+                        .or_insert_with(|| key.clone());
+                    if let Some(slug) = entity.annotation("github.com/team-slug") {
+                        let slug = slug.to_ascii_lowercase();
+                        if let Some((_, team)) = slug.split_once('/') {
+                            people
+                                .groups_by_slug
+                                .entry(team.to_string())
+                                .or_insert_with(|| key.clone());
+                        }
+                        people.groups_by_slug.entry(slug).or_insert_with(|| key.clone());
+                    }
+                    for user in refs_of(entity, RefField::Members, Kind::User) {
+                        people.groups_of_user.entry(user).or_default().insert(key.clone());
+                    }
+                }
+                Kind::User => {
+                    if let Some(login) = entity.annotation("github.com/user-login") {
+                        people.users_by_login.insert(login.to_ascii_lowercase(), key.clone());
+                    }
+                    if let Some(email) = &entity.profile.email {
+                        people
+                            .users_by_email
+                            .insert(email.trim().to_ascii_lowercase(), key.clone());
+                    }
+                    for group in refs_of(entity, RefField::MemberOf, Kind::Group) {
+                        people.groups_of_user.entry(key.clone()).or_default().insert(group);
+                    }
+                }
+                _ => {}
+            }
+        }
+        people
+    }
+
+    /// A GitHub team (`org/slug` or `slug`) → its Group: the
+    /// `github.com/team-slug` annotation, else the Group of that name.
+    fn team(&self, team: &str) -> Option<&EntityKey> {
+        let team = team.trim_start_matches('@').to_ascii_lowercase();
+        let slug = team.rsplit('/').next().unwrap_or(&team);
+        self.groups_by_slug
+            .get(&team)
+            .or_else(|| self.groups_by_slug.get(slug))
+            .or_else(|| self.groups_by_name.get(slug))
+    }
+
+    /// A user's Groups.
+    fn groups_of(&self, user: &EntityKey) -> impl Iterator<Item = &EntityKey> {
+        self.groups_of_user.get(user).into_iter().flatten()
+    }
+
+    /// The Groups a CODEOWNERS owner (`@org/team`, `@login`, e-mail) stands
+    /// for.
+    fn owner_groups(&self, owner: &str) -> Vec<EntityKey> {
+        if let Some(handle) = owner.strip_prefix('@') {
+            if handle.contains('/') {
+                return self.team(handle).cloned().into_iter().collect();
+            }
+            return self
+                .users_by_login
+                .get(&handle.to_ascii_lowercase())
+                .map(|u| self.groups_of(u).cloned().collect())
+                .unwrap_or_default();
+        }
+        self.users_by_email
+            .get(&owner.to_ascii_lowercase())
+            .map(|u| self.groups_of(u).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A commit author → the User (by e-mail, else GitHub login).
+    fn author(&self, email: &str, login: Option<&str>) -> Option<&EntityKey> {
+        self.users_by_email
+            .get(email)
+            .or_else(|| login.and_then(|l| self.users_by_login.get(&l.to_ascii_lowercase())))
+    }
+}
+
+/// The entities an entity's refs in `field` name (kind defaulted).
+fn refs_of(entity: &Entity, field: RefField, default: Kind) -> Vec<EntityKey> {
+    entity
+        .refs
+        .iter()
+        .filter(|r| r.field == field)
+        .filter_map(|r| {
+            let parsed = parse_ref(&r.text).ok()?;
+            let kind = parsed.kind.map_or(Some(default), Kind::from_ref)?;
+            let namespace = parsed.namespace.unwrap_or(&entity.metadata.namespace);
+            Some(EntityKey::new(kind, namespace, parsed.name))
+        })
+        .collect()
+}
+
+/// Declared Components by repository and by normalised name.
+struct ComponentIndex {
+    by_repo: HashMap<String, Vec<(usize, String)>>,
+    by_name: HashMap<String, usize>,
+}
+
+impl ComponentIndex {
+    fn new(entities: &[Entity], fields: &FieldMap) -> ComponentIndex {
+        let mut index = ComponentIndex {
+            by_repo: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for (i, entity) in entities.iter().enumerate() {
+            if entity.kind != Kind::Component {
+                continue;
+            }
+            let key = match_key(&entity.metadata.name);
+            if let Some(slug) = entity.annotation(&fields.repo) {
+                index
+                    .by_repo
+                    .entry(slug.trim().to_ascii_lowercase())
+                    .or_default()
+                    .push((i, key.clone()));
+            }
+            index.by_name.entry(key).or_insert(i);
+        }
+        index
+    }
+
+    /// The Component a repository is: the one annotated with its slug
+    /// (in a monorepo, the one named like the directory), else by name.
+    fn match_repo(&self, repo: &Repo) -> Option<usize> {
+        let name = match_key(repo_name(repo));
+        if let Some(declared) = self.by_repo.get(&repo.slug.to_ascii_lowercase()) {
+            if let Some((i, _)) = declared.iter().find(|(_, key)| *key == name) {
+                return Some(*i);
+            }
+            if repo.path.is_empty() && declared.len() == 1 {
+                return Some(declared[0].0);
+            }
+        }
+        self.by_name.get(&name).copied()
+    }
+
+    /// The Component a unit is: by its repository, its name or its
+    /// `service` tag.
+    fn match_unit(&self, unit: &Unit, repo: Option<&Repo>) -> Option<usize> {
+        self.by_name
+            .get(&match_key(&unit.name))
+            .copied()
+            .or_else(|| repo.and_then(|r| self.match_repo(r)))
+    }
+}
+
+/// A service candidate made of AWS resources.
+struct Unit {
+    name: String,
+    existence: f64,
+    /// Indices into `World::resources`, in ARN order.
+    resources: Vec<usize>,
+}
+
+/// Tags that name the service a resource belongs to.
+const SERVICE_TAGS: [&str; 4] = ["service", "app", "application", "project"];
+/// Tags that name a repository.
+const REPO_TAGS: [&str; 5] = ["github_repo", "repo", "repository", "git_repo", "source_repo"];
+/// Tags that name the owning team.
+const OWNER_TAGS: [&str; 2] = ["team", "owner"];
+
+fn tag<'a>(resource: &'a Resource, names: &[&str]) -> Option<&'a str> {
+    resource
+        .tags
+        .iter()
+        .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Groups resources into units (module docs, step 1).
+fn group_units(resources: &[MergedResource]) -> Vec<Unit> {
+    let mut units: BTreeMap<String, Unit> = BTreeMap::new();
+    let mut unit_of: HashMap<usize, String> = HashMap::new();
+    let add = |units: &mut BTreeMap<String, Unit>, key: String, name: &str, existence: f64, r: usize| {
+        let unit = units.entry(key.clone()).or_insert_with(|| Unit {
+            name: name.to_string(),
+            existence,
+            resources: Vec::new(),
+        });
+        unit.existence = unit.existence.max(existence);
+        unit.resources.push(r);
+        key
+    };
+    // Stacks first: their resources follow them.
+    let mut stack_units: HashMap<(String, String), String> = HashMap::new();
+    for (r, merged) in resources.iter().enumerate() {
+        let resource = &merged.resource;
+        if resource.kind != ResourceKind::CloudformationStack {
+            continue;
+        }
+        let key = match tag(resource, &SERVICE_TAGS) {
+            Some(service) => add(&mut units, format!("tag:{}", match_key(service)), service, 0.95, r),
+            None => add(
+                &mut units,
+                format!("stack:{}/{}", resource.region, resource.name),
+                &resource.name,
+                0.95,
+                r,
+            ),
+        };
+        stack_units.insert((resource.region.clone(), resource.name.clone()), key.clone());
+        unit_of.insert(r, key);
+    }
+    // APIs before Lambdas, so a Lambda an API triggers joins the API.
+    let order = |kind: ResourceKind| match kind {
+        ResourceKind::CloudformationStack => 0,
+        ResourceKind::EcsService | ResourceKind::RestApi | ResourceKind::HttpApi => 1,
+        ResourceKind::LambdaFunction => 2,
+        _ => 3,
+    };
+    let mut rest: Vec<usize> = (0..resources.len()).filter(|r| !unit_of.contains_key(r)).collect();
+    rest.sort_by_key(|&r| (order(resources[r].resource.kind), r));
+    let arn_index: HashMap<&str, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(r, m)| (m.resource.arn.as_str(), r))
+        .collect();
+    let mut lambdas_by_prefix: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut databases = Vec::new();
+    for r in rest {
+        let resource = &resources[r].resource;
+        let in_stack = resource
+            .stack
+            .as_ref()
+            .map(|stack| (resource.region.clone(), stack.clone()));
+        let key = if let Some(key) = in_stack.as_ref().and_then(|s| stack_units.get(s)) {
+            add(&mut units, key.clone(), "", 0.95, r)
+        } else if let Some((region, stack)) = in_stack {
+            let key = add(&mut units, format!("stack:{region}/{stack}"), &stack, 0.95, r);
+            stack_units.insert((region, stack), key.clone());
+            key
+        } else if let Some(service) = tag(resource, &SERVICE_TAGS) {
+            add(&mut units, format!("tag:{}", match_key(service)), service, 0.80, r)
+        } else {
+            match resource.kind {
+                ResourceKind::EcsService => add(&mut units, format!("ecs:{}", resource.arn), &resource.name, 0.90, r),
+                ResourceKind::RestApi | ResourceKind::HttpApi => {
+                    add(&mut units, format!("api:{}", resource.arn), &resource.name, 0.85, r)
+                }
+                ResourceKind::LambdaFunction => {
+                    let api = resource
+                        .event_sources
+                        .iter()
+                        .filter_map(|source| arn_index.get(source.as_str()))
+                        .find_map(|a| unit_of.get(a).filter(|k| k.starts_with("api:")));
+                    match api {
+                        Some(key) => add(&mut units, key.clone(), "", 0.85, r),
+                        None => {
+                            lambdas_by_prefix
+                                .entry(name_prefix(&resource.name))
+                                .or_default()
+                                .push(r);
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    databases.push(r);
+                    continue;
+                }
+            }
+        };
+        unit_of.insert(r, key);
+    }
+    for (prefix, lambdas) in lambdas_by_prefix {
+        if lambdas.len() == 1 {
+            let r = lambdas[0];
+            let name = resources[r].resource.name.clone();
+            add(&mut units, format!("lambda:{name}"), &name, 0.60, r);
+        } else {
+            for r in lambdas {
+                add(&mut units, format!("lambda-prefix:{prefix}"), &prefix, 0.70, r);
+            }
+        }
+    }
+    // Databases join the unit named like them; alone they are not services.
+    let by_name: HashMap<String, String> = units.iter().map(|(k, u)| (match_key(&u.name), k.clone())).collect();
+    for r in databases {
+        if let Some(key) = by_name.get(&match_key(&resources[r].resource.name)) {
+            units.get_mut(key).expect("indexed above").resources.push(r);
+        }
+    }
+    let mut units: Vec<Unit> = units.into_values().collect();
+    for unit in &mut units {
+        unit.resources.sort_unstable();
+    }
+    units
+}
+
+/// `payments-webhook-handler` → `payments`.
+fn name_prefix(name: &str) -> String {
+    name.split(['-', '_']).next().unwrap_or(name).to_ascii_lowercase()
+}
+
+/// Repositories by slug, normalised name, deploy target, and a deletion
+/// index for names within Levenshtein 2.
+struct RepoIndex {
+    by_slug: HashMap<String, usize>,
+    by_key: HashMap<String, Vec<usize>>,
+    by_target: HashMap<(TargetKind, String), Vec<usize>>,
+    /// Every string two deletions or fewer from a repo's match key → repos.
+    deletions: HashMap<String, Vec<usize>>,
+}
+
+impl RepoIndex {
+    fn new(repos: &[MergedRepo]) -> RepoIndex {
+        let mut index = RepoIndex {
+            by_slug: HashMap::new(),
+            by_key: HashMap::new(),
+            by_target: HashMap::new(),
+            deletions: HashMap::new(),
+        };
+        for (r, merged) in repos.iter().enumerate() {
+            let repo = &merged.repo;
+            if repo.path.is_empty() {
+                index.by_slug.entry(repo.slug.to_ascii_lowercase()).or_insert(r);
+            }
+            let key = match_key(repo_name(repo));
+            for variant in deletions(&key) {
+                index.deletions.entry(variant).or_default().push(r);
+            }
+            index.by_key.entry(key).or_default().push(r);
+            for target in &repo.deploy_targets {
+                index
+                    .by_target
+                    .entry((target.kind, target.name.to_ascii_lowercase()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        index
+    }
+
+    /// Repositories whose name is within Levenshtein 2 of `key`, closest
+    /// first.
+    fn near(&self, key: &str, repos: &[MergedRepo]) -> Vec<usize> {
+        let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
+        for variant in deletions(key) {
+            for &r in self.deletions.get(&variant).into_iter().flatten() {
+                let distance = strsim::levenshtein(key, &match_key(repo_name(&repos[r].repo)));
+                if distance <= 2 {
+                    found.insert((distance, r));
+                }
+            }
+        }
+        found.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Every string made by deleting at most two characters (SymSpell): two
+/// strings within Levenshtein 2 share one.
+fn deletions(key: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = BTreeSet::from([key.to_string()]);
+    for i in 0..chars.len() {
+        let one: String = chars
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != i)
+            .map(|(_, c)| c)
+            .collect();
+        let one_chars: Vec<char> = one.chars().collect();
+        for j in 0..one_chars.len() {
+            out.insert(
+                one_chars
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != j)
+                    .map(|(_, c)| c)
+                    .collect(),
+            );
+        }
+        out.insert(one);
+    }
+    out
+}
+
+/// The repository a unit comes from (module docs, step 2): index, rule,
+/// confidence.
+fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option<(usize, &'static str, f64)> {
+    let resources: Vec<&Resource> = unit.resources.iter().map(|&r| &world.resources[r].resource).collect();
+    let first = |found: Vec<usize>| -> Option<usize> {
+        let mut found = found;
+        found.sort_unstable();
+        found.dedup();
+        found.first().copied()
+    };
+    let explicit = resources.iter().filter_map(|r| tag(r, &REPO_TAGS)).find_map(|value| {
+        let slug = value
+            .trim()
+            .trim_end_matches(".git")
+            .trim_start_matches("https://github.com/")
+            .trim_start_matches("git@github.com:")
+            .to_ascii_lowercase();
+        index.by_slug.get(&slug).copied()
+    });
+    if let Some(r) = explicit {
+        return Some((r, "explicit-tag", 0.95));
+    }
+    let targets: Vec<usize> = resources
+        .iter()
+        .filter_map(|r| {
+            let kind = match r.kind {
+                ResourceKind::CloudformationStack => TargetKind::CloudformationStack,
+                ResourceKind::EcsService => TargetKind::EcsService,
+                ResourceKind::LambdaFunction => TargetKind::LambdaFunction,
+                _ => return None,
+            };
+            index.by_target.get(&(kind, r.name.to_ascii_lowercase()))
+        })
+        .flatten()
+        .copied()
+        .collect();
+    if let Some(r) = first(targets) {
+        return Some((r, "deploy-workflow", 0.90));
+    }
+    let images: Vec<usize> = resources
+        .iter()
+        .flat_map(|r| r.images.iter())
+        .filter_map(|image| index.by_key.get(&match_key(image_repository(image))))
+        .flatten()
+        .copied()
+        .collect();
+    if let Some(r) = first(images) {
+        return Some((r, "container-image", 0.85));
+    }
+    if let Some(&r) = index.near(&match_key(&unit.name), &world.repos).first() {
+        return Some((r, "name-match", 0.75));
+    }
+    let lambda_only = resources.iter().all(|r| r.kind == ResourceKind::LambdaFunction);
+    if lambda_only {
+        let prefix = name_prefix(&unit.name);
+        let mut candidates: Vec<(usize, usize)> = world
+            .repos
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| match_key(repo_name(&m.repo)).starts_with(&prefix))
+            .map(|(r, m)| (repo_name(&m.repo).len(), r))
+            .collect();
+        candidates.sort_unstable();
+        if let Some(&(_, r)) = candidates.first() {
+            return Some((r, "lambda-prefix", 0.70));
+        }
+    }
+    None
+}
+
+/// `123.dkr.ecr.us-east-1.amazonaws.com/team/payments-api:1.4` →
+/// `payments-api`.
+fn image_repository(image: &str) -> &str {
+    let path = image.split('@').next().unwrap_or(image);
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// A repository's name: the directory for a monorepo entry, else the last
+/// part of the slug.
+fn repo_name(repo: &Repo) -> &str {
+    let from = if repo.path.is_empty() { &repo.slug } else { &repo.path };
+    from.rsplit('/').next().unwrap_or(from)
+}
+
+/// Deployment and packaging suffixes that do not change which service a
+/// name means (`payments-svc-prod` is `payments`).
+const NOISE_SUFFIXES: [&str; 15] = [
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "dev",
+    "test",
+    "qa",
+    "live",
+    "service",
+    "svc",
+    "stack",
+    "app",
+    "function",
+    "fn",
+    "lambda",
+];
+
+/// The key names are compared by: lowercase, `_`/`.`/space as `-`, noise
+/// suffixes dropped.
+pub fn match_key(name: &str) -> String {
+    let mut key: String = name
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if matches!(c, '_' | '.' | ' ') { '-' } else { c })
+        .collect();
+    loop {
+        let stripped = NOISE_SUFFIXES
+            .iter()
+            .find_map(|suffix| key.strip_suffix(&format!("-{suffix}")).filter(|rest| !rest.is_empty()));
+        match stripped {
+            Some(rest) => key = rest.to_string(),
+            None => return key,
+        }
+    }
+}
+
+/// A valid Backstage name for a discovered service: lowercase letters,
+/// digits and `-`, environment suffixes dropped, at most 63 characters.
+fn service_name(name: &str) -> String {
+    let mut key = name.trim().to_ascii_lowercase();
+    for suffix in ["prod", "production", "staging", "stage", "dev", "live", "stack"] {
+        if let Some(rest) = key.strip_suffix(&format!("-{suffix}")).filter(|r| !r.is_empty()) {
+            key = rest.to_string();
+        }
+    }
+    let cleaned: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut name = cleaned
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    name.truncate(63);
+    let name = name.trim_end_matches('-').to_string();
+    if name.is_empty() {
+        "unnamed".to_string()
+    } else {
+        name
+    }
+}
+
+/// Everything discovery says about one service's parts.
+fn describe(parts: &Parts, world: &World, people: &People, discovered: bool) -> Discovery {
+    let repos: Vec<&MergedRepo> = parts.repos.iter().map(|&(r, ..)| &world.repos[r]).collect();
+    let resources: Vec<&MergedResource> = parts
+        .units
+        .iter()
+        .flat_map(|u| u.resources.iter().map(|&r| &world.resources[r]))
+        .collect();
+    let mut sources: BTreeSet<Source> = repos.iter().flat_map(|r| r.sources.iter().copied()).collect();
+    if !resources.is_empty() {
+        sources.insert(Source::Aws);
+    }
+    let existence = parts
+        .units
+        .iter()
+        .map(|u| u.existence)
+        .chain(
+            parts
+                .repos
+                .iter()
+                .filter(|(_, rule, _)| *rule == "repository")
+                .map(|_| 0.60),
+        )
+        .fold(0.0, f64::max);
+    let repo = parts
+        .repos
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)))
+        .map(|&(r, rule, confidence)| RepoLink {
+            slug: world.repos[r].repo.slug.clone(),
+            path: world.repos[r].repo.path.clone(),
+            rule,
+            confidence,
+        });
+    let mut languages: BTreeMap<&str, u64> = BTreeMap::new();
+    for repo in &repos {
+        for (language, bytes) in &repo.repo.languages {
+            *languages.entry(language).or_default() += bytes;
+        }
+    }
+    let mut languages: Vec<(&str, u64)> = languages.into_iter().collect();
+    languages.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let runtimes: BTreeSet<String> = resources
+        .iter()
+        .flat_map(|r| r.resource.runtime.iter().chain(r.resource.images.iter()))
+        .cloned()
+        .collect();
+    let missing_from = repos
+        .iter()
+        .map(|r| r.missing)
+        .chain(resources.iter().map(|r| r.missing))
+        .min()
+        .unwrap_or(0);
+    let stale = if !discovered {
+        None
+    } else if missing_from >= EOL_AFTER {
+        Some("eol")
+    } else if missing_from >= DEPRECATED_AFTER {
+        Some("deprecated")
+    } else {
+        None
+    };
+    let files = repos
+        .iter()
+        .flat_map(|r| r.files.iter().cloned())
+        .chain(resources.iter().map(|r| r.file.clone()))
+        .collect();
+    Discovery {
+        discovered,
+        sources,
+        existence,
+        repo,
+        ownership: infer_owner(&repos, &resources, world, people),
+        arns: resources.iter().map(|r| r.resource.arn.clone()).collect(),
+        languages: languages.into_iter().take(5).map(|(l, _)| l.to_string()).collect(),
+        runtimes: runtimes.into_iter().collect(),
+        stale,
+        missing_from,
+        filled: Vec::new(),
+        files,
+    }
+}
+
+/// Ownership inference (module docs, step 4).
+fn infer_owner(repos: &[&MergedRepo], resources: &[&MergedResource], world: &World, people: &People) -> Ownership {
+    // Signal → group → share.
+    let mut signals: Vec<(&'static str, f64, BTreeMap<EntityKey, f64>)> = Vec::new();
+
+    let with_codeowners: Vec<_> = repos.iter().filter_map(|r| r.repo.codeowners.as_ref()).collect();
+    if with_codeowners.iter().any(|c| !c.shares.is_empty()) {
+        let mut shares: BTreeMap<EntityKey, f64> = BTreeMap::new();
+        for codeowners in &with_codeowners {
+            let mut per_repo: BTreeMap<EntityKey, f64> = BTreeMap::new();
+            for (owner, share) in &codeowners.shares {
+                for group in people.owner_groups(owner) {
+                    *per_repo.entry(group).or_default() += share;
+                }
+            }
+            for (group, share) in per_repo {
+                *shares.entry(group).or_default() += share.min(1.0) / with_codeowners.len() as f64;
+            }
+        }
+        signals.push(("codeowners", CODEOWNERS_WEIGHT, shares));
+    }
+
+    let tagged: Vec<&str> = resources.iter().filter_map(|r| tag(&r.resource, &OWNER_TAGS)).collect();
+    if !tagged.is_empty() {
+        let mut shares: BTreeMap<EntityKey, f64> = BTreeMap::new();
+        for value in &tagged {
+            let name = value.rsplit([':', '/']).next().unwrap_or(value);
+            if let Some(group) = people.team(name) {
+                *shares.entry(group.clone()).or_default() += 1.0 / tagged.len() as f64;
+            }
+        }
+        signals.push(("tags", TAGS_WEIGHT, shares));
+    }
+
+    let authors: Vec<_> = repos.iter().flat_map(|r| r.repo.authors.iter()).collect();
+    let total: u64 = authors.iter().map(|a| a.commits).sum();
+    if total > 0 {
+        let mut shares: BTreeMap<EntityKey, f64> = BTreeMap::new();
+        for author in &authors {
+            if let Some(user) = people.author(&author.email, author.login.as_deref()) {
+                for group in people.groups_of(user) {
+                    *shares.entry(group.clone()).or_default() += author.commits as f64 / total as f64;
+                }
+            }
+        }
+        signals.push(("commits", COMMITS_WEIGHT, shares));
+    }
+
+    let teams: BTreeSet<&String> = repos
+        .iter()
+        .flat_map(|r| {
+            world
+                .team_access
+                .get(&r.repo.slug.to_ascii_lowercase())
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    if !teams.is_empty() {
+        let mut shares: BTreeMap<EntityKey, f64> = BTreeMap::new();
+        for slug in &teams {
+            let team = &world.teams[*slug];
+            if let Some(group) = people.team(&team.slug) {
+                *shares.entry(group.clone()).or_default() += 1.0 / teams.len() as f64;
+            }
+        }
+        signals.push(("github-teams", TEAMS_WEIGHT, shares));
+    }
+
+    let total_weight: f64 = signals.iter().map(|(_, w, _)| w).sum();
+    let groups: BTreeSet<&EntityKey> = signals.iter().flat_map(|(_, _, s)| s.keys()).collect();
+    let mut candidates: Vec<Candidate> = groups
+        .into_iter()
+        .map(|group| {
+            let shares: Vec<(&'static str, f64)> = signals
+                .iter()
+                .filter_map(|(name, _, s)| s.get(group).map(|share| (*name, round4(share.min(1.0)))))
+                .collect();
+            let score: f64 = signals
+                .iter()
+                .map(|(_, weight, s)| weight * s.get(group).copied().unwrap_or(0.0).min(1.0))
+                .sum::<f64>()
+                / total_weight;
+            Candidate {
+                group: group.clone(),
+                score: round4(score),
+                shares,
+            }
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.group.cmp(&b.group)));
+    candidates.truncate(3);
+    let status = match candidates.as_slice() {
+        [] => OwnershipStatus::Unowned,
+        [best, ..] if best.score < OWNED_THRESHOLD => OwnershipStatus::Unowned,
+        [best, second, ..] if best.score - second.score < AMBIGUITY_MARGIN => OwnershipStatus::Ambiguous,
+        _ => OwnershipStatus::Owned,
+    };
+    Ownership {
+        status,
+        candidates,
+        signals: signals.iter().map(|(name, ..)| *name).collect(),
+    }
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+/// Facts fill a declared Component's description when it has none (its
+/// document stays as written; the field is marked as discovered).
+fn fill_declared(entity: &mut Entity, discovery: &mut Discovery, parts: &Parts, world: &World, fields: &FieldMap) {
+    if entity.metadata.description.is_none() {
+        let description = parts
+            .repos
+            .iter()
+            .find_map(|&(r, ..)| world.repos[r].repo.description.clone());
+        if description.is_some() {
+            entity.metadata.description = description;
+            discovery.filled.push("description");
+        }
+    }
+    if entity.metadata.tags.is_empty() && !discovery.languages.is_empty() {
+        discovery.filled.push("tech");
+    }
+    if entity.annotation(&fields.repo).is_none() && discovery.repo.is_some() {
+        discovery.filled.push("repo");
+    }
+    if !entity.refs.iter().any(|r| r.field == RefField::Owner) && discovery.ownership.owner().is_some() {
+        discovery.filled.push("owner");
+    }
+}
+
+/// `ownership-drift` when discovery confidently names another Group than
+/// the declared owner (a declared User counts as their Groups).
+fn drift(entity: &Entity, discovery: &Discovery, people: &People, diagnostics: &mut Vec<Diagnostic>) {
+    if discovery.ownership.status != OwnershipStatus::Owned {
+        return;
+    }
+    let Some(inferred) = discovery.ownership.candidates.first() else {
+        return;
+    };
+    let Some(declared) = refs_of(entity, RefField::Owner, Kind::Group).into_iter().next() else {
+        return;
+    };
+    let agrees = declared == inferred.group
+        || (declared.kind == Kind::User && people.groups_of(&declared).any(|g| *g == inferred.group));
+    if agrees {
+        return;
+    }
+    let signals: Vec<String> = inferred
+        .shares
+        .iter()
+        .map(|(signal, share)| format!("{signal} {:.0}%", share * 100.0))
+        .collect();
+    diagnostics.push(
+        Diagnostic::new(
+            Code::OwnershipDrift,
+            entity.location("/spec/owner"),
+            format!(
+                "declared owner `{}` differs from the discovered owner `{}` (confidence {:.2}: {})",
+                entity
+                    .refs
+                    .iter()
+                    .find(|r| r.field == RefField::Owner)
+                    .map_or(String::new(), |r| r.text.clone()),
+                group_ref(&inferred.group),
+                inferred.score,
+                signals.join(", ")
+            ),
+        )
+        .with_help("the declared owner wins; update `spec.owner` or fix CODEOWNERS / the `team` tag"),
+    );
+}
+
+fn group_ref(key: &EntityKey) -> String {
+    format!("group:{}/{}", key.namespace, key.name)
+}
+
+/// The Component for a service only discovery knows.
+fn discovered_entity(
+    name: &str,
+    discovery: &Discovery,
+    parts: &Parts,
+    world: &World,
+    fields: &FieldMap,
+    document: usize,
+) -> Entity {
+    let mut annotations = serde_json::Map::new();
+    annotations.insert(DISCOVERED_ANNOTATION.into(), json!("true"));
+    if let Some(link) = discovery.repo.as_ref().filter(|l| l.slug.contains('/')) {
+        annotations.insert(fields.repo.clone(), json!(link.slug));
+    }
+    let mut metadata = json!({ "name": name, "annotations": annotations });
+    if let Some(description) = parts
+        .repos
+        .iter()
+        .find_map(|&(r, ..)| world.repos[r].repo.description.clone())
+    {
+        metadata["description"] = json!(description);
+    }
+    let lifecycle = discovery.stale.unwrap_or(if parts.units.is_empty() {
+        "unknown"
+    } else {
+        "production"
+    });
+    let mut spec = json!({ "type": "service", "lifecycle": lifecycle });
+    if let Some(owner) = discovery.ownership.owner() {
+        spec["owner"] = json!(group_ref(&owner.group));
+    }
+    let document_json = json!({
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": metadata,
+        "spec": spec,
+    });
+    let file = discovery.files.iter().next().cloned().unwrap_or_default();
+    let root = Node::from_json(&document_json, Pos { line: 1, column: 1 });
+    let mut diagnostics = Vec::new();
+    let mut entity = crate::model::lower_document(&file, Document { index: document, root }, &mut diagnostics)
+        .expect("a discovered Component is an entity");
+    entity.discovered = true;
+    entity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_keys_drop_noise_suffixes() {
+        assert_eq!(match_key("Payment_Service"), "payment");
+        assert_eq!(match_key("payment-svc-prod"), "payment");
+        assert_eq!(match_key("payments-api"), "payments-api");
+        assert_eq!(match_key("service"), "service");
+    }
+
+    #[test]
+    fn service_names_are_valid_backstage_names() {
+        assert_eq!(service_name("Payments API (prod)"), "payments-api-prod");
+        assert_eq!(service_name("payments-api-prod"), "payments-api");
+        assert_eq!(service_name("***"), "unnamed");
+        assert!(service_name(&"x".repeat(100)).len() <= 63);
+    }
+
+    #[test]
+    fn deletion_index_finds_names_within_two_edits() {
+        let near = |a: &str, b: &str| !deletions(a).is_disjoint(&deletions(b));
+        assert!(near("payment", "payments"));
+        assert!(near("payment", "paymnt"));
+        assert!(near("billing", "biling"));
+        assert!(!near("billing", "shipping"));
+    }
+
+    #[test]
+    fn image_repositories() {
+        assert_eq!(
+            image_repository("123.dkr.ecr.us-east-1.amazonaws.com/team/payments-api:1.4"),
+            "payments-api"
+        );
+        assert_eq!(image_repository("nginx@sha256:abc"), "nginx");
+    }
+}
