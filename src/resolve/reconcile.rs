@@ -178,10 +178,14 @@ pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldM
         if let Some((r, _, _)) = link {
             linked_repos.insert(r);
         }
+        let name = match repo {
+            Some(merged) if unit.lambdas => repo_name(&merged.repo),
+            _ => &unit.name,
+        };
         let id = components
             .match_unit(unit, repo.map(|r| &r.repo))
             .map(ServiceId::Declared)
-            .unwrap_or_else(|| ServiceId::Discovered(service_name(&unit.name)));
+            .unwrap_or_else(|| ServiceId::Discovered(service_name(name)));
         let parts = services.entry(id).or_default();
         parts.units.push(unit);
         if let Some((r, rule, confidence)) = link {
@@ -546,6 +550,9 @@ impl ComponentIndex {
 /// A service candidate made of AWS resources.
 struct Unit {
     name: String,
+    /// Made of Lambdas only (by name prefix): function names are not service
+    /// names, so a linked repository names the service instead.
+    lambdas: bool,
     existence: f64,
     /// Indices into `World::resources`, in ARN order.
     resources: Vec<usize>,
@@ -574,6 +581,7 @@ fn group_units(resources: &[MergedResource]) -> Vec<Unit> {
     let add = |units: &mut BTreeMap<String, Unit>, key: String, name: &str, existence: f64, r: usize| {
         let unit = units.entry(key.clone()).or_insert_with(|| Unit {
             name: name.to_string(),
+            lambdas: key.starts_with("lambda"),
             existence,
             resources: Vec::new(),
         });
