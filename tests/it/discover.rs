@@ -363,7 +363,7 @@ fn build_merges_facts_infers_owners_and_reports_drift() {
     insta::assert_json_snapshot!("aws_lookup", lookup);
 
     // The portal shows discovery on the service page and the dashboard.
-    let page = std::fs::read_to_string(catalog.path().join("dist/services/default/billing/index.html")).unwrap();
+    let page = std::fs::read_to_string(catalog.path().join("dist/component/default/billing/index.html")).unwrap();
     assert!(page.contains("This service is not declared in YAML"), "{page}");
     let dashboard = std::fs::read_to_string(catalog.path().join("dist/dashboard/index.html")).unwrap();
     assert!(dashboard.contains("Discovered services to review"));
