@@ -3,6 +3,7 @@
 //! binary against catalogs in temporary directories — copied from
 //! `tests/fixtures/` or written by the test.
 
+mod accuracy;
 mod action;
 mod aws;
 mod harness;
