@@ -4,6 +4,12 @@
 //! cargo run --release --example gen_catalog -- --services 10000 --definitions 200 --versions 5 --out target/bench/10k
 //! ```
 //!
+//! `--resources N` also writes discovered facts: `discovered/aws.json` with
+//! N AWS resources (a stack and an ECS service for declared services, the
+//! rest Lambdas in name-prefix groups and databases, tagged with teams)
+//! and `discovered/git.json` with a repository per stack (CODEOWNERS,
+//! authors, a deploy target) — what reconciliation has to chew on.
+//!
 //! The catalog is deterministic (a fixed-seed generator), checks clean, and
 //! has the shape of a real one: teams of ~20 services with members, systems,
 //! a dependency DAG with chains inside clusters of 50 services, APIs, resources and ResourceDefinitions with
@@ -16,6 +22,7 @@ struct Args {
     services: usize,
     definitions: usize,
     versions: usize,
+    resources: usize,
     out: PathBuf,
 }
 
@@ -24,6 +31,7 @@ fn parse_args() -> Args {
         services: 1000,
         definitions: 0,
         versions: 5,
+        resources: 0,
         out: PathBuf::from("target/bench/catalog"),
     };
     let mut it = std::env::args().skip(1);
@@ -33,8 +41,9 @@ fn parse_args() -> Args {
             "--services" => args.services = value.parse().expect("--services N"),
             "--definitions" => args.definitions = value.parse().expect("--definitions N"),
             "--versions" => args.versions = value.parse().expect("--versions N"),
+            "--resources" => args.resources = value.parse().expect("--resources N"),
             "--out" => args.out = PathBuf::from(value),
-            other => panic!("unknown flag {other}; flags: --services --definitions --versions --out"),
+            other => panic!("unknown flag {other}; flags: --services --definitions --versions --resources --out"),
         }
     }
     args
@@ -136,7 +145,7 @@ fn main() {
         );
     }
     for i in 0..args.services {
-        let name = format!("{}-{}-{i}", WORDS[i % WORDS.len()], WORDS[(i / 7) % WORDS.len()]);
+        let name = service_name(i);
         let tier = ["tier1", "tier2", "tier3"][rng.below(3)];
         // Depend on up to three earlier services of the same cluster of 50
         // (a system's worth): chains up to ~15 deep, closures bounded as in
@@ -199,10 +208,68 @@ fn main() {
             write(root, &format!("resource-definitions/definition-{d}/1.{v}.0.yaml"), &doc);
         }
     }
+    if args.resources > 0 {
+        write_facts(root, &args, teams);
+    }
     eprintln!(
         "wrote {} services, {teams} teams, {systems} systems, {} definition versions to {}",
         args.services,
         args.definitions * args.versions,
         root.display()
+    );
+}
+
+/// The name `main` gives service `i`.
+fn service_name(i: usize) -> String {
+    format!("{}-{}-{i}", WORDS[i % WORDS.len()], WORDS[(i / 7) % WORDS.len()])
+}
+
+/// `discovered/aws.json` and `discovered/git.json` (see the module docs).
+fn write_facts(root: &Path, args: &Args, teams: usize) {
+    use serde_json::json;
+    let mut resources = Vec::new();
+    let mut repos = Vec::new();
+    let stacks = (args.resources / 4).min(args.services);
+    for i in 0..stacks {
+        let name = service_name(i);
+        let team = (i / 20) % teams;
+        resources.push(json!({ "arn": format!("arn:aws:cloudformation:us-east-1:1:stack/{name}-prod/1"), "kind": "cloudformation-stack",
+            "name": format!("{name}-prod"), "region": "us-east-1", "tags": { "team": format!("team-{team}") } }));
+        resources.push(
+            json!({ "arn": format!("arn:aws:ecs:us-east-1:1:service/prod/{name}"), "kind": "ecs-service",
+            "name": name, "region": "us-east-1", "stack": format!("{name}-prod"),
+            "images": [format!("1.dkr.ecr.us-east-1.amazonaws.com/{name}:1")] }),
+        );
+        repos.push(json!({ "slug": format!("example/{name}"),
+            "codeowners": { "file": ".github/CODEOWNERS", "shares": { format!("@example/team-{team}"): 1.0 } },
+            "authors": [{ "email": format!("user-{team}-0@example.com"), "commits": 5 }],
+            "deploy_targets": [{ "kind": "cloudformation-stack", "name": format!("{name}-prod") }],
+            "languages": { "Rust": 1000 + i } }));
+    }
+    let mut k = 0;
+    while resources.len() < args.resources {
+        let team = k % teams;
+        if k % 5 == 4 {
+            resources.push(json!({ "arn": format!("arn:aws:rds:us-east-1:1:db:db-{k}"), "kind": "rds-instance",
+                "name": format!("db-{k}"), "region": "us-east-1", "runtime": "postgres", "tags": { "team": format!("team-{team}") } }));
+        } else {
+            let prefix = format!("{}{}", WORDS[k % WORDS.len()], k / 40);
+            resources.push(json!({ "arn": format!("arn:aws:lambda:us-east-1:1:function:{prefix}-fn-{k}"), "kind": "lambda-function",
+                "name": format!("{prefix}-fn-{k}"), "region": "us-east-1", "runtime": "python3.12",
+                "tags": { "team": format!("team-{team}") } }));
+        }
+        k += 1;
+    }
+    let aws = json!({ "format": "cairn.dev/facts/v1", "source": "aws", "resources": resources });
+    let git = json!({ "format": "cairn.dev/facts/v1", "source": "git", "repos": repos });
+    write(
+        root,
+        "discovered/aws.json",
+        &serde_json::to_string_pretty(&aws).unwrap(),
+    );
+    write(
+        root,
+        "discovered/git.json",
+        &serde_json::to_string_pretty(&git).unwrap(),
     );
 }

@@ -461,3 +461,44 @@ fn bad_facts_files_are_diagnostics_with_positions() {
         .collect();
     insta::assert_snapshot!("bad_facts_files", rendered.join("\n"));
 }
+
+#[test]
+fn ambiguous_and_unowned_services_are_flagged_on_the_dashboard() {
+    let catalog = TestCatalog::empty();
+    catalog.write("catalog/people.yaml", PEOPLE);
+    let facts = json!({
+        "format": "cairn.dev/facts/v1",
+        "source": "github",
+        "repos": [
+            // CODEOWNERS names two teams for every file; nothing else.
+            { "slug": "acme/shared-lib", "codeowners": { "file": "CODEOWNERS", "shares": { "@acme/payments": 1.0, "@acme/search": 1.0 } } },
+            // Commits by nobody the catalog knows.
+            { "slug": "acme/orphan", "authors": [{ "email": "someone@elsewhere.example", "commits": 7 }] },
+            // Two of three commits by payments members: 0.67 ≥ 0.50.
+            { "slug": "acme/mostly-payments", "authors": [
+                { "email": "alice@acme.com", "commits": 2 }, { "email": "carol@acme.com", "commits": 1 } ] }
+        ]
+    });
+    catalog.write("discovered/github.json", serde_json::to_vec_pretty(&facts).unwrap());
+    assert_eq!(catalog.cairn(&["build"]).status, 0);
+    let api = catalog.path().join("dist/api/v1/services/default");
+    let shared = read_json(&api.join("shared-lib.json"));
+    assert_eq!(shared["discovery"]["ownership"]["status"], "ambiguous");
+    assert_eq!(shared["discovery"]["ownership"]["confidence"], 1.0);
+    let orphan = read_json(&api.join("orphan.json"));
+    assert_eq!(orphan["discovery"]["ownership"]["status"], "unowned");
+    assert_eq!(orphan["owner"], Value::Null);
+    assert_eq!(orphan["lifecycle"], "unknown");
+    let mostly = read_json(&api.join("mostly-payments.json"));
+    assert_eq!(mostly["discovery"]["ownership"]["status"], "owned");
+    assert_eq!(mostly["owner"]["name"], "payments");
+    assert_eq!(mostly["confidence"], 0.6667);
+    let dashboard = std::fs::read_to_string(catalog.path().join("dist/dashboard/index.html")).unwrap();
+    let section = |id: &str| -> String {
+        let start = dashboard.find(&format!("id=\"{id}\"")).unwrap();
+        dashboard[start..].split("</section>").next().unwrap().to_string()
+    };
+    assert!(section("ambiguous").contains("shared-lib"), "{dashboard}");
+    assert!(section("unowned").contains("orphan"));
+    assert!(!section("unowned").contains("mostly-payments"));
+}
