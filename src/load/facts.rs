@@ -12,7 +12,7 @@
 //! [`HISTORY`] versions back; an entry missing from all of them is gone.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use git2::Repository;
@@ -56,25 +56,7 @@ pub enum FactId {
 /// Reads every facts file under the configured snapshot paths.
 pub fn load_snapshots(root: &Path, config: &Config) -> (Snapshots, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut paths = Vec::new();
-    for entry in &config.snapshots {
-        let path = root.join(entry);
-        if path.is_file() {
-            paths.push(path);
-        } else if path.is_dir() {
-            let mut found: Vec<_> = walkdir::WalkDir::new(&path)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .filter(|p| is_facts_file(p))
-                .collect();
-            paths.append(&mut found);
-        }
-    }
-    paths.sort();
-    paths.dedup();
+    let paths = snapshot_paths(root, config);
     let repo = Repository::discover(root).ok();
     let mut snapshots = Snapshots::default();
     for path in paths {
@@ -110,6 +92,30 @@ pub fn load_snapshots(root: &Path, config: &Config) -> (Snapshots, Vec<Diagnosti
         snapshots.files.push(carry_over(display, facts, history));
     }
     (snapshots, diagnostics)
+}
+
+/// Every facts file under the configured snapshot paths, sorted.
+pub fn snapshot_paths(root: &Path, config: &Config) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for entry in &config.snapshots {
+        let path = root.join(entry);
+        if path.is_file() {
+            paths.push(path);
+        } else if path.is_dir() {
+            let mut found: Vec<_> = walkdir::WalkDir::new(&path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .filter(|p| is_facts_file(p))
+                .collect();
+            paths.append(&mut found);
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// `*.json`, but not the scan metadata (`*.scan.json`).

@@ -180,14 +180,18 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
     }
 }
 
-/// A digest of every YAML file under `root` and `cairn.yaml` — path, size
-/// and modification time — without reading them: what changes when any
-/// file the walk would load was edited, added or removed. Files outside the
+/// A digest of every YAML file under `root`, `cairn.yaml` and the facts files
+/// (`discovery.snapshots`) — path, size and modification time — without
+/// reading them: what changes when any file the walk would load was edited,
+/// added or removed. Files outside the
 /// root (Location targets elsewhere, `git:` sources) are not covered.
 pub fn source_stamp(root: &Path) -> String {
     use sha2::{Digest, Sha256};
     let mut paths = vec![root.join(CONFIG_FILE)];
     walk(root, root, None, &mut paths, &mut Vec::new());
+    if let Ok(loaded) = crate::config::load_config(root) {
+        paths.extend(facts::snapshot_paths(root, &loaded.config));
+    }
     let mut digest = Sha256::new();
     for path in paths {
         let Ok(meta) = std::fs::metadata(&path) else { continue };

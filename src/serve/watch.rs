@@ -81,9 +81,9 @@ fn mutates(kind: &EventKind) -> bool {
     )
 }
 
-/// Whether a change at `path` can change the build: YAML files, templates
-/// and directories (a renamed or deleted folder), outside the directories
-/// cairn never reads.
+/// Whether a change at `path` can change the build: YAML files, facts
+/// files (`*.json` but not `*.scan.json`), templates and directories (a
+/// renamed or deleted folder), outside the directories cairn never reads.
 fn relevant(root: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let ignored = relative
@@ -94,6 +94,7 @@ fn relevant(root: &Path, path: &Path) -> bool {
     }
     relative.starts_with("templates")
         || match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => !path.to_string_lossy().ends_with(".scan.json"),
             Some(extension) => matches!(extension, "yaml" | "yml"),
             None => true,
         }
@@ -289,6 +290,8 @@ mod tests {
             ("/c/.git/x.yaml", false),
             ("/c/node_modules/p/x.yaml", false),
             ("/c/catalog/.a.yaml.swp", false),
+            ("/c/discovered/aws.json", true),
+            ("/c/discovered/aws.scan.json", false),
             ("/c/dist/index.html", false),
         ] {
             assert_eq!(relevant(root, Path::new(path)), expected, "{path}");
