@@ -32,6 +32,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use serde_json::json;
 
 use super::refs::parse_ref;
@@ -172,8 +173,8 @@ pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldM
     // Units and repositories → services (declared by index, or new by name).
     let mut services: BTreeMap<ServiceId, Parts> = BTreeMap::new();
     let mut linked_repos: BTreeSet<usize> = BTreeSet::new();
-    for unit in &units {
-        let link = link_repo(unit, &world, &repos);
+    let links: Vec<_> = units.par_iter().map(|unit| link_repo(unit, &world, &repos)).collect();
+    for (unit, link) in units.iter().zip(links) {
         let repo = link.as_ref().map(|(r, _, _)| &world.repos[*r]);
         if let Some((r, _, _)) = link {
             linked_repos.insert(r);
@@ -204,8 +205,12 @@ pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldM
     }
 
     let mut out = Reconciled::default();
-    for (id, parts) in &services {
-        let discovery = describe(parts, &world, &people, matches!(id, ServiceId::Discovered(_)));
+    let services: Vec<(ServiceId, Parts)> = services.into_iter().collect();
+    let described: Vec<Discovery> = services
+        .par_iter()
+        .map(|(id, parts)| describe(parts, &world, &people, matches!(id, ServiceId::Discovered(_))))
+        .collect();
+    for ((id, parts), discovery) in services.iter().zip(described) {
         let key = match id {
             ServiceId::Declared(i) => {
                 let entity = &mut entities[*i];
@@ -703,6 +708,10 @@ fn name_prefix(name: &str) -> String {
 /// Repositories by slug, normalised name, deploy target, and a deletion
 /// index for names within Levenshtein 2.
 struct RepoIndex {
+    /// Each repository's match key.
+    keys: Vec<String>,
+    /// (match key, repo), sorted: repositories by key prefix.
+    sorted: Vec<(String, usize)>,
     by_slug: HashMap<String, usize>,
     by_key: HashMap<String, Vec<usize>>,
     by_target: HashMap<(TargetKind, String), Vec<usize>>,
@@ -713,6 +722,8 @@ struct RepoIndex {
 impl RepoIndex {
     fn new(repos: &[MergedRepo]) -> RepoIndex {
         let mut index = RepoIndex {
+            keys: repos.iter().map(|m| match_key(repo_name(&m.repo))).collect(),
+            sorted: Vec::new(),
             by_slug: HashMap::new(),
             by_key: HashMap::new(),
             by_target: HashMap::new(),
@@ -723,7 +734,7 @@ impl RepoIndex {
             if repo.path.is_empty() {
                 index.by_slug.entry(repo.slug.to_ascii_lowercase()).or_insert(r);
             }
-            let key = match_key(repo_name(repo));
+            let key = index.keys[r].clone();
             for variant in deletions(&key) {
                 index.deletions.entry(variant).or_default().push(r);
             }
@@ -736,16 +747,37 @@ impl RepoIndex {
                     .push(r);
             }
         }
+        index.sorted = index.keys.iter().cloned().zip(0..).collect();
+        index.sorted.sort_unstable();
         index
+    }
+
+    /// Repositories whose match key starts with `prefix`, shortest name
+    /// first.
+    fn with_prefix(&self, prefix: &str, repos: &[MergedRepo]) -> Option<usize> {
+        let start = self.sorted.partition_point(|(key, _)| key.as_str() < prefix);
+        self.sorted[start..]
+            .iter()
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|&(_, r)| (repo_name(&repos[r].repo).len(), r))
+            .min()
+            .map(|(_, r)| r)
     }
 
     /// Repositories whose name is within Levenshtein 2 of `key`, closest
     /// first.
-    fn near(&self, key: &str, repos: &[MergedRepo]) -> Vec<usize> {
+    fn near(&self, key: &str) -> Vec<usize> {
+        if let Some(exact) = self.by_key.get(key) {
+            return exact.clone();
+        }
+        // Two edits turn any short name into any other.
+        if key.chars().count() < 5 {
+            return Vec::new();
+        }
         let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
         for variant in deletions(key) {
             for &r in self.deletions.get(&variant).into_iter().flatten() {
-                let distance = strsim::levenshtein(key, &match_key(repo_name(&repos[r].repo)));
+                let distance = strsim::levenshtein(key, &self.keys[r]);
                 if distance <= 2 {
                     found.insert((distance, r));
                 }
@@ -832,21 +864,12 @@ fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option<(usize, &'
     if let Some(r) = first(images) {
         return Some((r, "container-image", 0.85));
     }
-    if let Some(&r) = index.near(&match_key(&unit.name), &world.repos).first() {
+    if let Some(&r) = index.near(&match_key(&unit.name)).first() {
         return Some((r, "name-match", 0.75));
     }
     let lambda_only = resources.iter().all(|r| r.kind == ResourceKind::LambdaFunction);
     if lambda_only {
-        let prefix = name_prefix(&unit.name);
-        let mut candidates: Vec<(usize, usize)> = world
-            .repos
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| match_key(repo_name(&m.repo)).starts_with(&prefix))
-            .map(|(r, m)| (repo_name(&m.repo).len(), r))
-            .collect();
-        candidates.sort_unstable();
-        if let Some(&(_, r)) = candidates.first() {
+        if let Some(r) = index.with_prefix(&name_prefix(&unit.name), &world.repos) {
             return Some((r, "lambda-prefix", 0.70));
         }
     }
