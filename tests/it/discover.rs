@@ -166,7 +166,7 @@ fn discover_git_reads_clones_and_monorepo_directories() {
     let facts_path = catalog.path().join("discovered/git.json");
     let bytes = std::fs::read(&facts_path).unwrap();
     let facts: Value = serde_json::from_slice(&bytes).unwrap();
-    insta::assert_json_snapshot!("discover_git_facts", facts);
+    insta::assert_json_snapshot!(facts);
     assert_schema_valid(&facts);
 
     // Scan metadata lives beside the facts, and re-running writes the same
@@ -311,16 +311,13 @@ fn build_merges_facts_infers_owners_and_reports_drift() {
     assert_eq!(check.status, 0, "{}", check.stdout);
     let diagnostics = &check.json()["diagnostics"];
     assert_eq!(check.codes(), ["ownership-drift"]);
-    insta::assert_snapshot!(
-        "ownership_drift_message",
-        format!(
-            "{}:{}:{} {}",
-            diagnostics[0]["file"].as_str().unwrap(),
-            diagnostics[0]["line"],
-            diagnostics[0]["column"],
-            diagnostics[0]["message"].as_str().unwrap()
-        )
-    );
+    insta::assert_snapshot!(format!(
+        "{}:{}:{} {}",
+        diagnostics[0]["file"].as_str().unwrap(),
+        diagnostics[0]["line"],
+        diagnostics[0]["column"],
+        diagnostics[0]["message"].as_str().unwrap()
+    ));
 
     let build = catalog.cairn(&["build"]);
     assert_eq!(build.status, 0, "{}", build.stderr);
@@ -349,7 +346,7 @@ fn build_merges_facts_infers_owners_and_reports_drift() {
         .collect();
     assert_eq!(services, ["billing", "payments-api", "reports-nightly", "search"]);
     let billing = read_json(&api.join("services/default/billing.json"));
-    insta::assert_json_snapshot!("discovered_billing", billing["discovery"]);
+    insta::assert_json_snapshot!(billing["discovery"]);
     assert_eq!(billing["owner"]["name"], "billing");
     assert_eq!(billing["owner"]["source"], "discovered");
     let search = read_json(&api.join("services/default/search.json"));
@@ -360,7 +357,7 @@ fn build_merges_facts_infers_owners_and_reports_drift() {
 
     // ARN → service, for alert routing.
     let lookup = read_json(&api.join("lookup/aws.json"));
-    insta::assert_json_snapshot!("aws_lookup", lookup);
+    insta::assert_json_snapshot!(lookup);
 
     // The portal shows discovery on the service page and the dashboard.
     let page = std::fs::read_to_string(catalog.path().join("dist/component/default/billing/index.html")).unwrap();
@@ -459,7 +456,7 @@ fn bad_facts_files_are_diagnostics_with_positions() {
             )
         })
         .collect();
-    insta::assert_snapshot!("bad_facts_files", rendered.join("\n"));
+    insta::assert_snapshot!(rendered.join("\n"));
 }
 
 #[test]
