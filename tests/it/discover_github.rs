@@ -6,7 +6,6 @@
 //! It counts requests and records the `Authorization` headers it saw.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -27,6 +26,13 @@ enum Fault {
     BadGateway,
     /// 502 Bad Gateway, every time.
     AlwaysBadGateway,
+    /// 403 secondary rate limit with `Retry-After: 1`.
+    Secondary,
+    /// 403 secondary rate limit without `Retry-After` (the client backs
+    /// off 60 units).
+    SecondaryNoRetryAfter,
+    /// 401 whose message echoes the `Authorization` header it got.
+    EchoAuthorization,
 }
 
 #[derive(Default)]
@@ -72,8 +78,8 @@ impl FakeGitHub {
                     .map(|h| h.value.as_str().to_string());
                 let (status, headers, text) = if request.url() == "/graphql" && *request.method() == tiny_http::Method::Post {
                     let mut world = shared.lock().unwrap();
-                    world.authorizations.push(authorization);
-                    answer(&mut world, &body)
+                    world.authorizations.push(authorization.clone());
+                    answer(&mut world, &body, authorization.as_deref().unwrap_or(""))
                 } else {
                     (404, vec![], json!({"message": "Not Found"}).to_string())
                 };
@@ -99,7 +105,7 @@ impl FakeGitHub {
 type Answer = (u16, Vec<(String, String)>, String);
 
 /// One GraphQL request: which query it is, which page, and its answer.
-fn answer(world: &mut World, body: &str) -> Answer {
+fn answer(world: &mut World, body: &str, authorization: &str) -> Answer {
     let request: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let query = request["query"].as_str().unwrap_or_default();
     let variables = &request["variables"];
@@ -138,6 +144,17 @@ fn answer(world: &mut World, body: &str) -> Answer {
                     ],
                     json!({"message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}).to_string(),
                 );
+            }
+            Some(Fault::Secondary) => {
+                let message = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."});
+                return (403, vec![("Retry-After".into(), "1".into())], message.to_string());
+            }
+            Some(Fault::SecondaryNoRetryAfter) => {
+                let message = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."});
+                return (403, vec![], message.to_string());
+            }
+            Some(Fault::EchoAuthorization) => {
+                return (401, vec![], json!({"message": format!("Bad credentials: {authorization}")}).to_string());
             }
             Some(Fault::BadGateway | Fault::AlwaysBadGateway) => {
                 return (502, vec![], "<html><body><h1>502 Bad Gateway</h1></body></html>".into());
@@ -253,7 +270,7 @@ fn repo(i: usize, pushed_at: &str) -> Value {
         ]}}),
         json!({"name": "docs", "type": "tree", "object": {"entries": [{"name": "guide.md", "type": "blob"}]}}),
     ];
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         top.push(json!({"name": "catalog-info.yaml", "type": "blob", "object": {}}));
     }
     let commit = |date: &str, n: usize| {
@@ -266,14 +283,14 @@ fn repo(i: usize, pushed_at: &str) -> Value {
         "isArchived": false,
         "isFork": false,
         "languages": {"edges": [
-            {"size": 1000 + i, "node": {"name": if i % 2 == 0 { "Rust" } else { "Go" }}},
+            {"size": 1000 + i, "node": {"name": if i.is_multiple_of(2) { "Rust" } else { "Go" }}},
             {"size": 120, "node": {"name": "Shell"}}
         ]},
-        "codeowners0": if i % 3 == 0 { blob(codeowners.clone()) } else { Value::Null },
+        "codeowners0": if i.is_multiple_of(3) { blob(codeowners.clone()) } else { Value::Null },
         "codeowners1": if i % 3 == 1 { blob(codeowners) } else { Value::Null },
         "codeowners2": Value::Null,
         "readme": blob(format!("# svc-{i}\n\n[![ci](https://x/badge.svg)](https://x)\n\nService number {i} of acme.\n")),
-        "workflows": if i % 4 == 0 { json!({"entries": [{"name": "deploy.yml", "object": {"text": workflow}}, {"name": "README", "object": {"text": "x"}}]}) } else { Value::Null },
+        "workflows": if i.is_multiple_of(4) { json!({"entries": [{"name": "deploy.yml", "object": {"text": workflow}}, {"name": "README", "object": {"text": "x"}}]}) } else { Value::Null },
         "tree": {"entries": top},
         "defaultBranchRef": {"target": {
             "committedDate": pushed_at,
@@ -421,6 +438,37 @@ fn a_rate_limit_beyond_max_wait_gives_a_partial_snapshot() {
     assert_eq!(facts["partial"], true);
     let scopes: Vec<&str> = facts["errors"].as_array().unwrap().iter().map(|e| e["scope"].as_str().unwrap()).collect();
     assert_eq!(scopes, ["repos:page-1", "teams:page-1"]);
+}
+
+#[test]
+fn secondary_rate_limits_back_off() {
+    let mut world = world(5, 0, 0, 2);
+    world.faults.insert("repos:1".into(), VecDeque::from([Fault::Secondary]));
+    world.faults.insert("teams:1".into(), VecDeque::from([Fault::SecondaryNoRetryAfter]));
+    let github = FakeGitHub::start(world);
+    let catalog = TestCatalog::empty();
+    let started = Instant::now();
+    let run = discover(&catalog, &github, &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // Retry-After: 1, then 60 backoff units of 10 ms.
+    assert!(started.elapsed() >= Duration::from_millis(1600), "{:?}", started.elapsed());
+    assert_eq!(github.log(), ["repos:1", "repos:1", "teams:1", "teams:1"]);
+    let scan = scan(&catalog);
+    assert_eq!(scan["rate_limit_waits"], 2);
+    assert_eq!(scan["waited_ms"], 1600);
+}
+
+#[test]
+fn the_token_is_redacted_from_errors() {
+    let mut world = world(5, 0, 0, 1);
+    world.faults.insert("repos:1".into(), VecDeque::from([Fault::EchoAuthorization]));
+    let github = FakeGitHub::start(world);
+    let catalog = TestCatalog::empty();
+    // `discover` asserts the token is nowhere in the output or the files.
+    let run = discover(&catalog, &github, &[]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("Bad credentials: Bearer ***"), "{}", run.stderr);
+    assert!(run.stderr.contains("GITHUB_TOKEN"), "{}", run.stderr);
 }
 
 #[test]
