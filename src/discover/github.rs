@@ -126,7 +126,11 @@ pub fn scan(args: &Args) -> anyhow::Result<(Facts, Value)> {
     };
     match since {
         None => scan.full(&mut client)?,
-        Some(since) => scan.refresh(&mut client, since, previous.unwrap_or_else(|| Facts::new(Source::Github)))?,
+        Some(since) => scan.refresh(
+            &mut client,
+            since,
+            previous.unwrap_or_else(|| Facts::new(Source::Github)),
+        )?,
     }
     scan.teams(&mut client);
     progress.finish();
@@ -201,7 +205,9 @@ impl Scan<'_> {
                     break;
                 }
             };
-            let connection = organization(&data, &self.args.org)?.get("repositories").unwrap_or(&Value::Null);
+            let connection = organization(&data, &self.args.org)?
+                .get("repositories")
+                .unwrap_or(&Value::Null);
             self.progress.total(connection["totalCount"].as_u64());
             let nodes = connection["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
             for node in nodes {
@@ -236,7 +242,9 @@ impl Scan<'_> {
                     break;
                 }
             };
-            let connection = organization(&data, &self.args.org)?.get("repositories").unwrap_or(&Value::Null);
+            let connection = organization(&data, &self.args.org)?
+                .get("repositories")
+                .unwrap_or(&Value::Null);
             self.progress.total(connection["totalCount"].as_u64());
             for node in connection["nodes"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let (Some(id), Some(slug)) = (node["id"].as_str(), node["nameWithOwner"].as_str()) else {
@@ -339,7 +347,14 @@ impl Scan<'_> {
     /// The values of `field` over a team's `connection` (`members` or
     /// `repositories`): the first 100 came with the team; the rest are
     /// paged here.
-    fn team_connection(&mut self, client: &mut Client, slug: &str, team: &Value, connection: &str, field: &str) -> Vec<String> {
+    fn team_connection(
+        &mut self,
+        client: &mut Client,
+        slug: &str,
+        team: &Value,
+        connection: &str,
+        field: &str,
+    ) -> Vec<String> {
         let collect = |conn: &Value, into: &mut Vec<String>| {
             for node in conn["nodes"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 if let Some(value) = node[field].as_str() {
@@ -407,7 +422,9 @@ struct Listed {
 /// `data.organization`, or an error naming the organisation.
 fn organization<'a>(data: &'a Value, org: &str) -> anyhow::Result<&'a Value> {
     match &data["organization"] {
-        Value::Null => Err(anyhow!("GitHub has no organisation `{org}` (or the token cannot see it)")),
+        Value::Null => Err(anyhow!(
+            "GitHub has no organisation `{org}` (or the token cannot see it)"
+        )),
         organization => Ok(organization),
     }
 }
@@ -482,7 +499,9 @@ fn repo_fragment() -> String {
     let codeowners: String = codeowners::LOCATIONS
         .iter()
         .enumerate()
-        .map(|(i, location)| format!("  codeowners{i}: object(expression: \"HEAD:{location}\") {{ ... on Blob {{ text }} }}\n"))
+        .map(|(i, location)| {
+            format!("  codeowners{i}: object(expression: \"HEAD:{location}\") {{ ... on Blob {{ text }} }}\n")
+        })
         .collect();
     format!(
         "fragment Repo on Repository {{
@@ -508,7 +527,10 @@ fn repo_of(node: &Value, window_days: u32) -> Option<Repo> {
         .filter_map(|edge| Some((edge["node"]["name"].as_str()?.to_string(), edge["size"].as_u64()?)))
         .collect();
 
-    let tree = node["tree"]["entries"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let tree = node["tree"]["entries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let files = tree_files(tree);
     let codeowners = codeowners::LOCATIONS.iter().enumerate().find_map(|(i, location)| {
         let text = node[format!("codeowners{i}")]["text"].as_str()?;
@@ -521,7 +543,10 @@ fn repo_of(node: &Value, window_days: u32) -> Option<Repo> {
         entry["type"] == "blob" && matches!(entry["name"].as_str(), Some("catalog-info.yaml" | "catalog-info.yml"))
     });
 
-    let workflows = node["workflows"]["entries"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let workflows = node["workflows"]["entries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let mut targets: Vec<_> = workflows
         .iter()
         .filter(|entry| {
@@ -537,7 +562,10 @@ fn repo_of(node: &Value, window_days: u32) -> Option<Repo> {
 
     let head = &node["defaultBranchRef"]["target"];
     let last_commit = head["committedDate"].as_str().map(str::to_string);
-    let history = head["history"]["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let history = head["history"]["nodes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let authors = authors(history, last_commit.as_deref().and_then(parse_time), window_days);
 
     Some(Repo {
@@ -564,7 +592,11 @@ fn tree_files(tree: &[Value]) -> Vec<String> {
         match entry["type"].as_str() {
             Some("blob") => files.push(name.to_string()),
             Some("tree") => {
-                for sub in entry["object"]["entries"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                for sub in entry["object"]["entries"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
                     let Some(sub_name) = sub["name"].as_str() else { continue };
                     match sub["type"].as_str() {
                         Some("blob") => files.push(format!("{name}/{sub_name}")),
@@ -763,7 +795,10 @@ impl Client {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Decides what one response means (pure, for tests).
@@ -772,12 +807,7 @@ fn classify(status: u16, headers: &http::HeaderMap, body: &str, now: u64) -> Ver
     let json: Option<Value> = serde_json::from_str(body).ok();
     let message = json
         .as_ref()
-        .and_then(|j| {
-            j["message"]
-                .as_str()
-                .map(str::to_string)
-                .or_else(|| graphql_errors(j))
-        })
+        .and_then(|j| j["message"].as_str().map(str::to_string).or_else(|| graphql_errors(j)))
         .unwrap_or_else(|| body.chars().take(200).collect());
     let message = format!("HTTP {status}: {}", message.chars().take(300).collect::<String>());
     let rate_limit_wait = || -> Option<Duration> {
@@ -828,7 +858,11 @@ fn classify(status: u16, headers: &http::HeaderMap, body: &str, now: u64) -> Ver
 
 /// The messages of a GraphQL `errors` list, joined.
 fn graphql_errors(json: &Value) -> Option<String> {
-    let messages: BTreeSet<&str> = json["errors"].as_array()?.iter().filter_map(|e| e["message"].as_str()).collect();
+    let messages: BTreeSet<&str> = json["errors"]
+        .as_array()?
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
     (!messages.is_empty()).then(|| messages.into_iter().collect::<Vec<_>>().join("; "))
 }
 
@@ -889,23 +923,37 @@ mod tests {
         assert!(matches!(classify(403, &reset, limited, 1000), Verdict::Wait(d, _) if d == Duration::from_secs(11)));
         assert!(matches!(classify(429, &reset, limited, 2000), Verdict::Wait(d, _) if d == Duration::from_secs(1)));
         let secondary = r#"{"message":"You have exceeded a secondary rate limit."}"#;
-        assert!(matches!(classify(403, &headers(&[]), secondary, 0), Verdict::Secondary(_)));
+        assert!(matches!(
+            classify(403, &headers(&[]), secondary, 0),
+            Verdict::Secondary(_)
+        ));
         assert!(matches!(
             classify(403, &headers(&[]), r#"{"message":"Resource protected by SAML"}"#, 0),
             Verdict::Fatal(_)
         ));
         let graphql_limited = r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#;
-        assert!(matches!(classify(200, &reset, graphql_limited, 1000), Verdict::Wait(..)));
+        assert!(matches!(
+            classify(200, &reset, graphql_limited, 1000),
+            Verdict::Wait(..)
+        ));
     }
 
     #[test]
     fn server_errors_retry_and_client_errors_do_not() {
-        assert!(matches!(classify(502, &headers(&[]), "<html>bad gateway</html>", 0), Verdict::Retry(_)));
-        assert!(matches!(classify(401, &headers(&[]), r#"{"message":"Bad credentials"}"#, 0), Verdict::Fatal(m) if m.contains("Bad credentials")));
+        assert!(matches!(
+            classify(502, &headers(&[]), "<html>bad gateway</html>", 0),
+            Verdict::Retry(_)
+        ));
+        assert!(
+            matches!(classify(401, &headers(&[]), r#"{"message":"Bad credentials"}"#, 0), Verdict::Fatal(m) if m.contains("Bad credentials"))
+        );
         let not_found = r#"{"data":{"organization":null},"errors":[{"type":"NOT_FOUND","message":"Could not resolve to an Organization"}]}"#;
         assert!(matches!(classify(200, &headers(&[]), not_found, 0), Verdict::Data(_)));
         let only_errors = r#"{"data":null,"errors":[{"type":"NOT_FOUND","message":"nope"}]}"#;
-        assert!(matches!(classify(200, &headers(&[]), only_errors, 0), Verdict::Fatal(_)));
+        assert!(matches!(
+            classify(200, &headers(&[]), only_errors, 0),
+            Verdict::Fatal(_)
+        ));
         let timeout = r#"{"errors":[{"message":"Something went wrong while executing your query."}]}"#;
         assert!(matches!(classify(200, &headers(&[]), timeout, 0), Verdict::Retry(_)));
         assert!(matches!(classify(200, &headers(&[]), "not json", 0), Verdict::Retry(_)));

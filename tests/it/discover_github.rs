@@ -76,15 +76,19 @@ impl FakeGitHub {
                     .iter()
                     .find(|h| h.field.equiv("Authorization"))
                     .map(|h| h.value.as_str().to_string());
-                let (status, headers, text) = if request.url() == "/graphql" && *request.method() == tiny_http::Method::Post {
-                    let mut world = shared.lock().unwrap();
-                    world.authorizations.push(authorization.clone());
-                    answer(&mut world, &body, authorization.as_deref().unwrap_or(""))
-                } else {
-                    (404, vec![], json!({"message": "Not Found"}).to_string())
-                };
+                let (status, headers, text) =
+                    if request.url() == "/graphql" && *request.method() == tiny_http::Method::Post {
+                        let mut world = shared.lock().unwrap();
+                        world.authorizations.push(authorization.clone());
+                        answer(&mut world, &body, authorization.as_deref().unwrap_or(""))
+                    } else {
+                        (404, vec![], json!({"message": "Not Found"}).to_string())
+                    };
                 let mut response = tiny_http::Response::from_string(text).with_status_code(status);
-                for (name, value) in headers.into_iter().chain([("Content-Type".to_string(), "application/json".to_string())]) {
+                for (name, value) in headers
+                    .into_iter()
+                    .chain([("Content-Type".to_string(), "application/json".to_string())])
+                {
                     response.add_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
                 }
                 let _ = request.respond(response);
@@ -154,7 +158,11 @@ fn answer(world: &mut World, body: &str, authorization: &str) -> Answer {
                 return (403, vec![], message.to_string());
             }
             Some(Fault::EchoAuthorization) => {
-                return (401, vec![], json!({"message": format!("Bad credentials: {authorization}")}).to_string());
+                return (
+                    401,
+                    vec![],
+                    json!({"message": format!("Bad credentials: {authorization}")}).to_string(),
+                );
             }
             Some(Fault::BadGateway | Fault::AlwaysBadGateway) => {
                 return (502, vec![], "<html><body><h1>502 Bad Gateway</h1></body></html>".into());
@@ -164,7 +172,11 @@ fn answer(world: &mut World, body: &str, authorization: &str) -> Answer {
     }
     if variables["org"].as_str().is_some_and(|org| org != ORG) {
         let errors = json!([{"type": "NOT_FOUND", "path": ["organization"], "message": format!("Could not resolve to an Organization with the login of '{}'.", variables["org"].as_str().unwrap_or(""))}]);
-        return (200, vec![], json!({"data": {"organization": null}, "errors": errors}).to_string());
+        return (
+            200,
+            vec![],
+            json!({"data": {"organization": null}, "errors": errors}).to_string(),
+        );
     }
     let data = match kind {
         "repos" | "list" => {
@@ -193,7 +205,14 @@ fn answer(world: &mut World, body: &str, authorization: &str) -> Answer {
                 .collect();
             let nodes: Vec<Value> = ids
                 .iter()
-                .map(|id| world.repos.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or(Value::Null))
+                .map(|id| {
+                    world
+                        .repos
+                        .iter()
+                        .find(|r| r["id"] == json!(id))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
                 .collect();
             world.fetched_ids.push(ids);
             json!({"nodes": nodes})
@@ -236,11 +255,21 @@ fn page(nodes: Vec<Value>, offset: usize, total: usize) -> Value {
 }
 
 fn logins(members: &Value) -> Vec<Value> {
-    members.as_array().unwrap().iter().map(|m| json!({"login": m})).collect()
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| json!({"login": m}))
+        .collect()
 }
 
 fn names(repos: &Value) -> Vec<Value> {
-    repos.as_array().unwrap().iter().map(|r| json!({"nameWithOwner": r})).collect()
+    repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"nameWithOwner": r}))
+        .collect()
 }
 
 /// What the refresh listing asks for.
@@ -273,9 +302,7 @@ fn repo(i: usize, pushed_at: &str) -> Value {
     if i.is_multiple_of(5) {
         top.push(json!({"name": "catalog-info.yaml", "type": "blob", "object": {}}));
     }
-    let commit = |date: &str, n: usize| {
-        json!({"committedDate": date, "author": {"email": format!("Dev{n}@Acme.com"), "user": if n == 3 { Value::Null } else { json!({"login": format!("dev{n}")}) }}})
-    };
+    let commit = |date: &str, n: usize| json!({"committedDate": date, "author": {"email": format!("Dev{n}@Acme.com"), "user": if n == 3 { Value::Null } else { json!({"login": format!("dev{n}")}) }}});
     json!({
         "id": format!("R_{i}"),
         "nameWithOwner": format!("{ORG}/svc-{i:03}"),
@@ -310,7 +337,12 @@ fn world(active: usize, archived: usize, forks: usize, teams: usize) -> World {
         node[if k < archived { "isArchived" } else { "isFork" }] = json!(true);
         repos.push(node);
     }
-    repos.sort_by(|a, b| b["pushedAt"].as_str().cmp(&a["pushedAt"].as_str()).then(a["id"].as_str().cmp(&b["id"].as_str())));
+    repos.sort_by(|a, b| {
+        b["pushedAt"]
+            .as_str()
+            .cmp(&a["pushedAt"].as_str())
+            .then(a["id"].as_str().cmp(&b["id"].as_str()))
+    });
     let teams = (0..teams)
         .map(|k| {
             let members: Vec<String> = (0..if k == 0 && teams >= 40 { 130 } else { 2 }).map(|m| format!("user-{:03}", (k + m) % 200)).collect();
@@ -331,7 +363,16 @@ fn world(active: usize, archived: usize, forks: usize, teams: usize) -> World {
 
 /// `cairn discover github` against the fake, with the token set.
 fn discover(catalog: &TestCatalog, github: &FakeGitHub, extra: &[&str]) -> Run {
-    let mut args = vec!["discover", "github", "--org", ORG, "--api-url", &github.url, "--backoff-ms", "10"];
+    let mut args = vec![
+        "discover",
+        "github",
+        "--org",
+        ORG,
+        "--api-url",
+        &github.url,
+        "--backoff-ms",
+        "10",
+    ];
     args.extend_from_slice(extra);
     let mut command = catalog.command(&args);
     command.env("GITHUB_TOKEN", TOKEN);
@@ -344,7 +385,11 @@ fn discover(catalog: &TestCatalog, github: &FakeGitHub, extra: &[&str]) -> Run {
 fn assert_no_token(root: &Path, run: &Run) {
     assert!(!run.stdout.contains(TOKEN), "token in stdout");
     assert!(!run.stderr.contains(TOKEN), "token in stderr");
-    for entry in walkdir::WalkDir::new(root).into_iter().flatten().filter(|e| e.file_type().is_file()) {
+    for entry in walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+    {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
         assert!(!text.contains(TOKEN), "token in {}", entry.path().display());
     }
@@ -374,7 +419,9 @@ fn a_150_repo_org_over_two_pages_with_paginated_teams() {
     // Two pages of repositories, two of teams, one more for team-0's members.
     assert_eq!(github.log(), ["repos:1", "repos:2", "teams:1", "team:2", "teams:2"]);
     let authorizations = github.world.lock().unwrap().authorizations.clone();
-    assert!(authorizations.iter().all(|a| a.as_deref() == Some(format!("Bearer {TOKEN}").as_str())));
+    assert!(authorizations
+        .iter()
+        .all(|a| a.as_deref() == Some(format!("Bearer {TOKEN}").as_str())));
 
     let facts = facts(&catalog);
     assert_schema_valid(&facts);
@@ -400,17 +447,25 @@ fn a_150_repo_org_over_two_pages_with_paginated_teams() {
     let bytes = std::fs::read(catalog.path().join("discovered/github.json")).unwrap();
     let again = discover(&catalog, &github, &[]);
     assert_eq!(again.status, 0, "{}", again.stderr);
-    assert_eq!(std::fs::read(catalog.path().join("discovered/github.json")).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(catalog.path().join("discovered/github.json")).unwrap(),
+        bytes
+    );
     // And a full re-read.
     let full = discover(&catalog, &github, &["--full"]);
     assert_eq!(full.status, 0, "{}", full.stderr);
-    assert_eq!(std::fs::read(catalog.path().join("discovered/github.json")).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(catalog.path().join("discovered/github.json")).unwrap(),
+        bytes
+    );
 }
 
 #[test]
 fn a_rate_limit_waits_for_the_reset() {
     let mut world = world(5, 0, 0, 2);
-    world.faults.insert("repos:1".into(), VecDeque::from([Fault::RateLimited]));
+    world
+        .faults
+        .insert("repos:1".into(), VecDeque::from([Fault::RateLimited]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     let started = Instant::now();
@@ -426,7 +481,9 @@ fn a_rate_limit_waits_for_the_reset() {
 #[test]
 fn a_rate_limit_beyond_max_wait_gives_a_partial_snapshot() {
     let mut world = world(5, 0, 0, 2);
-    world.faults.insert("repos:1".into(), VecDeque::from([Fault::RateLimited]));
+    world
+        .faults
+        .insert("repos:1".into(), VecDeque::from([Fault::RateLimited]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     let run = discover(&catalog, &github, &["--max-wait", "0"]);
@@ -436,22 +493,35 @@ fn a_rate_limit_beyond_max_wait_gives_a_partial_snapshot() {
     assert_eq!(github.log(), ["repos:1"]);
     let facts = facts(&catalog);
     assert_eq!(facts["partial"], true);
-    let scopes: Vec<&str> = facts["errors"].as_array().unwrap().iter().map(|e| e["scope"].as_str().unwrap()).collect();
+    let scopes: Vec<&str> = facts["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["scope"].as_str().unwrap())
+        .collect();
     assert_eq!(scopes, ["repos:page-1", "teams:page-1"]);
 }
 
 #[test]
 fn secondary_rate_limits_back_off() {
     let mut world = world(5, 0, 0, 2);
-    world.faults.insert("repos:1".into(), VecDeque::from([Fault::Secondary]));
-    world.faults.insert("teams:1".into(), VecDeque::from([Fault::SecondaryNoRetryAfter]));
+    world
+        .faults
+        .insert("repos:1".into(), VecDeque::from([Fault::Secondary]));
+    world
+        .faults
+        .insert("teams:1".into(), VecDeque::from([Fault::SecondaryNoRetryAfter]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     let started = Instant::now();
     let run = discover(&catalog, &github, &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     // Retry-After: 1, then 60 backoff units of 10 ms.
-    assert!(started.elapsed() >= Duration::from_millis(1600), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1600),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(github.log(), ["repos:1", "repos:1", "teams:1", "teams:1"]);
     let scan = scan(&catalog);
     assert_eq!(scan["rate_limit_waits"], 2);
@@ -461,7 +531,9 @@ fn secondary_rate_limits_back_off() {
 #[test]
 fn the_token_is_redacted_from_errors() {
     let mut world = world(5, 0, 0, 1);
-    world.faults.insert("repos:1".into(), VecDeque::from([Fault::EchoAuthorization]));
+    world
+        .faults
+        .insert("repos:1".into(), VecDeque::from([Fault::EchoAuthorization]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     // `discover` asserts the token is nowhere in the output or the files.
@@ -474,7 +546,9 @@ fn the_token_is_redacted_from_errors() {
 #[test]
 fn a_502_is_retried() {
     let mut world = world(120, 0, 0, 1);
-    world.faults.insert("repos:2".into(), VecDeque::from([Fault::BadGateway]));
+    world
+        .faults
+        .insert("repos:2".into(), VecDeque::from([Fault::BadGateway]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     let run = discover(&catalog, &github, &[]);
@@ -489,13 +563,18 @@ fn a_502_is_retried() {
 #[test]
 fn a_page_that_keeps_failing_leaves_a_partial_snapshot() {
     let mut world = world(150, 0, 0, 3);
-    world.faults.insert("repos:2".into(), VecDeque::from([Fault::AlwaysBadGateway]));
+    world
+        .faults
+        .insert("repos:2".into(), VecDeque::from([Fault::AlwaysBadGateway]));
     let github = FakeGitHub::start(world);
     let catalog = TestCatalog::empty();
     let run = discover(&catalog, &github, &[]);
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert!(run.stderr.contains("repos:page-2"), "{}", run.stderr);
-    assert_eq!(github.log(), ["repos:1", "repos:2", "repos:2", "repos:2", "repos:2", "teams:1"]);
+    assert_eq!(
+        github.log(),
+        ["repos:1", "repos:2", "repos:2", "repos:2", "repos:2", "teams:1"]
+    );
     let facts = facts(&catalog);
     assert_schema_valid(&facts);
     assert_eq!(facts["partial"], true);
@@ -524,7 +603,9 @@ fn a_refresh_reads_only_what_was_pushed_since() {
         world.repos.retain(|r| r["id"] != "R_7");
         world.repos.iter_mut().find(|r| r["id"] == "R_9").unwrap()["isArchived"] = json!(true);
         world.repos.push(repo(500, &hours_ago(149)));
-        world.repos.sort_by(|a, b| b["pushedAt"].as_str().cmp(&a["pushedAt"].as_str()));
+        world
+            .repos
+            .sort_by(|a, b| b["pushedAt"].as_str().cmp(&a["pushedAt"].as_str()));
         world.log.clear();
     }
     let run = discover(&catalog, &github, &[]);
@@ -537,13 +618,31 @@ fn a_refresh_reads_only_what_was_pushed_since() {
     assert_eq!(fetched, ["R_0", "R_120", "R_40", "R_500"]);
     let after = facts(&catalog);
     assert_schema_valid(&after);
-    let slugs = |f: &Value| -> Vec<String> { f["repos"].as_array().unwrap().iter().map(|r| r["slug"].as_str().unwrap().to_string()).collect() };
+    let slugs = |f: &Value| -> Vec<String> {
+        f["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["slug"].as_str().unwrap().to_string())
+            .collect()
+    };
     assert_eq!(slugs(&after).len(), 149);
     assert!(!slugs(&after).contains(&"acme/svc-007".to_string()), "deleted");
     assert!(!slugs(&after).contains(&"acme/svc-009".to_string()), "archived");
-    let repo = |f: &Value, slug: &str| f["repos"].as_array().unwrap().iter().find(|r| r["slug"] == slug).cloned().unwrap();
+    let repo = |f: &Value, slug: &str| {
+        f["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["slug"] == slug)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(repo(&after, "acme/svc-040")["description"], "Rewritten.");
-    assert_eq!(repo(&after, "acme/svc-500")["description"], "Service number 500 of acme.");
+    assert_eq!(
+        repo(&after, "acme/svc-500")["description"],
+        "Service number 500 of acme."
+    );
     assert_eq!(repo(&after, "acme/svc-041"), repo(&before, "acme/svc-041"));
     assert_eq!(scan(&catalog)["mode"], "refresh");
     assert_eq!(scan(&catalog)["since"], "2026-10-28T23:00:00Z");
@@ -582,7 +681,9 @@ fn bench_a_500_repo_org_takes_at_most_10_requests() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(facts(&catalog)["repos"].as_array().unwrap().len(), 500);
     assert!(github.requests() <= 10, "{:?}", github.log());
-    let bytes = std::fs::metadata(catalog.path().join("discovered/github.json")).unwrap().len();
+    let bytes = std::fs::metadata(catalog.path().join("discovered/github.json"))
+        .unwrap()
+        .len();
     println!(
         "discover github, 500 repos + 40 teams: {} requests, {:.2} s, facts {} KiB",
         github.requests(),
