@@ -49,7 +49,9 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
             let scan = serde_json::json!({ "paths": git.paths.len(), "window_days": git.window_days });
             ("git", git.out, facts, scan)
         }
-        Scanner::Github(github) => {
+        Scanner::Github(mut github) => {
+            // Resolved first: the snapshot there is where a refresh starts.
+            github.out = global.root.join(&github.out);
             let out = github.out.clone();
             let (facts, scan) = discover::github::scan(&github)?;
             ("github", out, facts, scan)
