@@ -38,6 +38,7 @@ use serde_json::json;
 use super::refs::parse_ref;
 use crate::config::FieldMap;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::discover::codeowners::round4;
 use crate::discover::facts::{Repo, Resource, ResourceKind, Source, TargetKind, Team};
 use crate::load::facts::{FactId, Snapshots};
 use crate::model::{Entity, EntityKey, Kind, RefField};
@@ -1144,10 +1145,6 @@ fn infer_owner(repos: &[&MergedRepo], resources: &[&MergedResource], world: &Wor
         candidates,
         signals: signals.iter().map(|(name, ..)| *name).collect(),
     }
-}
-
-fn round4(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
 }
 
 /// Facts fill a declared Component's description when it has none (its
