@@ -29,6 +29,7 @@ use std::pin::Pin;
 use anyhow::{anyhow, bail};
 use aws_config::retry::RetryConfig;
 use aws_config::Region;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -254,9 +255,12 @@ fn merge(
             Some(&i) => resources[i].tags.extend(arn_tags),
             None => {
                 index.insert(arn.clone(), resources.len());
-                let name = last_segment(&arn).to_string();
+                let name = other_name(&arn).to_string();
+                let stack = [arn.as_str(), name.as_str(), last_segment(&arn)]
+                    .into_iter()
+                    .find_map(|key| stacks.get(key).cloned());
                 resources.push(Resource {
-                    stack: stacks.get(&arn).or_else(|| stacks.get(&name)).cloned(),
+                    stack,
                     name: if name.is_empty() { arn.clone() } else { name },
                     arn,
                     kind: ResourceKind::Other,
@@ -276,19 +280,32 @@ fn last_segment(arn: &str) -> &str {
     arn.rsplit(['/', ':']).next().unwrap_or(arn)
 }
 
+/// The name of a resource only the tagging API listed: its ARN's resource
+/// part without the type (`…:task-definition/api:3` → `api:3`,
+/// `…:sns:r:a:alerts` → `alerts`).
+fn other_name(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match resource.find(['/', ':']) {
+        Some(at) => &resource[at + 1..],
+        None => resource,
+    }
+}
+
 /// An SDK error as one line, without request ids (so an unchanged failure
 /// writes unchanged facts).
-fn describe<E, R>(operation: &str, error: &SdkError<E, R>) -> String
+fn describe<E>(operation: &str, error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match error.as_service_error() {
-        Some(service) => format!(
-            "{operation}: {}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or("no message")
-        ),
+        Some(service) => {
+            let status = error.raw_response().map(|r| r.status().as_u16()).unwrap_or_default();
+            format!(
+                "{operation}: {} (HTTP {status}): {}",
+                service.code().unwrap_or("error"),
+                service.message().unwrap_or("no message")
+            )
+        }
         None => format!("{operation}: {}", DisplayErrorContext(error)),
     }
 }
@@ -557,6 +574,9 @@ mod tests {
     fn last_segment_of_arns() {
         assert_eq!(last_segment("arn:aws:lambda:us-east-1:1:function:pay"), "pay");
         assert_eq!(last_segment("arn:aws:apigateway:us-east-1::/restapis/abc"), "abc");
+        assert_eq!(other_name("arn:aws:ecs:r:1:task-definition/api:3"), "api:3");
+        assert_eq!(other_name("arn:aws:ecs:r:1:cluster/prod"), "prod");
+        assert_eq!(other_name("arn:aws:sns:r:1:alerts"), "alerts");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod bad_input;
 mod build;
 mod cli;
 mod corpus;
+mod discover_aws;
 mod git;
 mod git_http;
 mod portal;
