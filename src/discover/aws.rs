@@ -160,14 +160,19 @@ async fn scan_region(shared: &aws_config::SdkConfig, region: &str) -> RegionOutc
             ("cloudformation", cloudformation(&client, region).await)
         }),
         Box::pin(async {
-            let config = aws_sdk_ecs::config::Builder::from(shared).region(region_name.clone()).build();
+            let config = aws_sdk_ecs::config::Builder::from(shared)
+                .region(region_name.clone())
+                .build();
             ("ecs", ecs(&aws_sdk_ecs::Client::from_conf(config), region).await)
         }),
         Box::pin(async {
             let config = aws_sdk_lambda::config::Builder::from(shared)
                 .region(region_name.clone())
                 .build();
-            ("lambda", lambda(&aws_sdk_lambda::Client::from_conf(config), region).await)
+            (
+                "lambda",
+                lambda(&aws_sdk_lambda::Client::from_conf(config), region).await,
+            )
         }),
         Box::pin(async {
             let config = aws_sdk_apigateway::config::Builder::from(shared)
@@ -188,7 +193,9 @@ async fn scan_region(shared: &aws_config::SdkConfig, region: &str) -> RegionOutc
             )
         }),
         Box::pin(async {
-            let config = aws_sdk_rds::config::Builder::from(shared).region(region_name.clone()).build();
+            let config = aws_sdk_rds::config::Builder::from(shared)
+                .region(region_name.clone())
+                .build();
             ("rds", rds(&aws_sdk_rds::Client::from_conf(config), region).await)
         }),
         Box::pin(async {
@@ -245,11 +252,7 @@ fn merge(
             .into_iter()
             .find_map(|key| stacks.get(key).cloned());
     }
-    let mut index: HashMap<String, usize> = resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.arn.clone(), i))
-        .collect();
+    let mut index: HashMap<String, usize> = resources.iter().enumerate().map(|(i, r)| (r.arn.clone(), i)).collect();
     for (arn, arn_tags) in tags {
         match index.get(&arn) {
             Some(&i) => resources[i].tags.extend(arn_tags),
@@ -354,7 +357,12 @@ async fn cloudformation(client: &aws_sdk_cloudformation::Client, region: &str) -
             }
         }
         found.resources.push(stack);
-        let mut children = client.list_stack_resources().stack_name(&id).into_paginator().items().send();
+        let mut children = client
+            .list_stack_resources()
+            .stack_name(&id)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(child) = children.next().await {
             let child = child.map_err(|e| describe("ListStackResources", &e))?;
             if let Some(physical) = child.physical_resource_id() {
@@ -437,8 +445,7 @@ async fn lambda(client: &aws_sdk_lambda::Client, region: &str) -> Result<Found, 
         let function = function.map_err(|e| describe("ListFunctions", &e))?;
         // Name, ARN and runtime only: `Environment` is never copied.
         if let (Some(arn), Some(name)) = (function.function_arn(), function.function_name()) {
-            let mut found_function =
-                resource(arn.to_string(), ResourceKind::LambdaFunction, name.to_string(), region);
+            let mut found_function = resource(arn.to_string(), ResourceKind::LambdaFunction, name.to_string(), region);
             found_function.runtime = function.runtime().map(|r| r.as_str().to_string());
             functions.push(found_function);
         }

@@ -216,7 +216,11 @@ fn discovers_an_account_without_reading_secrets() {
 
     let second = discover(&catalog, &moto.endpoint);
     assert_eq!(second.status, 0, "{}", second.stderr);
-    assert_eq!(read(&catalog, "discovered/aws.json"), bytes, "a second scan changed the facts");
+    assert_eq!(
+        read(&catalog, "discovered/aws.json"),
+        bytes,
+        "a second scan changed the facts"
+    );
 
     let scan: serde_json::Value = serde_json::from_str(&read(&catalog, "discovered/aws.scan.json")).unwrap();
     assert_eq!(scan["regions"], serde_json::json!(["us-east-1"]));
@@ -277,10 +281,17 @@ fn fake_aws(refused: &'static str, throttled: usize) -> (String, Arc<Mutex<HashM
             let json = |status: u16, body: &str, error: Option<&str>| {
                 let mut response = tiny_http::Response::from_string(body)
                     .with_status_code(status)
-                    .with_header("Content-Type: application/x-amz-json-1.1".parse::<tiny_http::Header>().unwrap());
+                    .with_header(
+                        "Content-Type: application/x-amz-json-1.1"
+                            .parse::<tiny_http::Header>()
+                            .unwrap(),
+                    );
                 if let Some(code) = error {
-                    response =
-                        response.with_header(format!("x-amzn-ErrorType: {code}").parse::<tiny_http::Header>().unwrap());
+                    response = response.with_header(
+                        format!("x-amzn-ErrorType: {code}")
+                            .parse::<tiny_http::Header>()
+                            .unwrap(),
+                    );
                 }
                 response
             };
@@ -334,7 +345,10 @@ fn a_refusing_service_is_recorded_and_the_rest_still_scanned() {
     );
     assert!(run.stderr.contains("region:us-east-1/lambda"), "{}", run.stderr);
     // The other services were asked and what they gave is kept.
-    assert_eq!(facts["resources"][0]["arn"], "arn:aws:sns:us-east-1:123456789012:alerts");
+    assert_eq!(
+        facts["resources"][0]["arn"],
+        "arn:aws:sns:us-east-1:123456789012:alerts"
+    );
     let scan: serde_json::Value = serde_json::from_str(&read(&catalog, "discovered/aws.scan.json")).unwrap();
     let counts = scan["counts"]["us-east-1"].as_object().unwrap();
     let answered: Vec<&String> = counts.keys().collect();
@@ -360,13 +374,24 @@ fn throttling_is_retried_to_success() {
     assert!(facts.get("errors").is_none(), "{facts}");
     assert_eq!(facts["resources"][0]["kind"], "other");
     assert_eq!(facts["resources"][0]["tags"]["team"], "ops");
-    assert_eq!(seen.lock().unwrap()["tagging"], 3, "two throttled calls, then one answered");
+    assert_eq!(
+        seen.lock().unwrap()["tagging"],
+        3,
+        "two throttled calls, then one answered"
+    );
 }
 
 #[test]
 fn no_credentials_is_a_failure_and_writes_nothing() {
     let catalog = TestCatalog::empty();
-    let mut command = catalog.command(&["discover", "aws", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"]);
+    let mut command = catalog.command(&[
+        "discover",
+        "aws",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--region",
+        "us-east-1",
+    ]);
     command
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
