@@ -60,6 +60,23 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// The shared SDK configuration for the emulator, to build a client of
+    /// any service with `Client::new(&config)`.
+    pub fn config(&self) -> aws_config::SdkConfig {
+        block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(cairn::publish::s3::https_client())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(&self.endpoint)
+                .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                ))
+                .load(),
+        )
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

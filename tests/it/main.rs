@@ -13,6 +13,7 @@ mod build;
 mod cli;
 mod corpus;
 mod discover;
+mod discover_aws;
 mod discover_github;
 mod git;
 mod git_http;
