@@ -33,6 +33,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::refs::parse_ref;
@@ -716,8 +717,9 @@ struct RepoIndex {
     by_slug: HashMap<String, usize>,
     by_key: HashMap<String, Vec<usize>>,
     by_target: HashMap<(TargetKind, String), Vec<usize>>,
-    /// Every string two deletions or fewer from a repo's match key → repos.
-    deletions: HashMap<String, Vec<usize>>,
+    /// Hash of every string two deletions or fewer from a repo's match key
+    /// → repos.
+    deletions: FxHashMap<u64, Vec<usize>>,
 }
 
 impl RepoIndex {
@@ -728,7 +730,7 @@ impl RepoIndex {
             by_slug: HashMap::new(),
             by_key: HashMap::new(),
             by_target: HashMap::new(),
-            deletions: HashMap::new(),
+            deletions: FxHashMap::default(),
         };
         for (r, merged) in repos.iter().enumerate() {
             let repo = &merged.repo;
@@ -736,7 +738,7 @@ impl RepoIndex {
                 index.by_slug.entry(repo.slug.to_ascii_lowercase()).or_insert(r);
             }
             let key = index.keys[r].clone();
-            for variant in deletions(&key) {
+            for variant in deletion_hashes(&key) {
                 index.deletions.entry(variant).or_default().push(r);
             }
             index.by_key.entry(key).or_default().push(r);
@@ -775,45 +777,64 @@ impl RepoIndex {
         if key.chars().count() < 5 {
             return Vec::new();
         }
-        let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
-        for variant in deletions(key) {
-            for &r in self.deletions.get(&variant).into_iter().flatten() {
-                let distance = strsim::levenshtein(key, &self.keys[r]);
-                if distance <= 2 {
-                    found.insert((distance, r));
-                }
-            }
-        }
+        let mut candidates: Vec<usize> = deletion_hashes(key)
+            .iter()
+            .filter_map(|variant| self.deletions.get(variant))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut found: Vec<(usize, usize)> = candidates
+            .into_iter()
+            .map(|r| (strsim::levenshtein(key, &self.keys[r]), r))
+            .filter(|&(distance, _)| distance <= 2)
+            .collect();
+        found.sort_unstable();
         found.into_iter().map(|(_, r)| r).collect()
     }
 }
 
-/// Every string made by deleting at most two characters (SymSpell): two
-/// strings within Levenshtein 2 share one.
-fn deletions(key: &str) -> BTreeSet<String> {
-    let chars: Vec<char> = key.chars().collect();
-    let mut out = BTreeSet::from([key.to_string()]);
-    for i in 0..chars.len() {
-        let one: String = chars
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| k != i)
-            .map(|(_, c)| c)
-            .collect();
-        let one_chars: Vec<char> = one.chars().collect();
-        for j in 0..one_chars.len() {
-            out.insert(
-                one_chars
-                    .iter()
-                    .enumerate()
-                    .filter(|&(k, _)| k != j)
-                    .map(|(_, c)| c)
-                    .collect(),
-            );
-        }
-        out.insert(one);
+/// Hashes of every string made by deleting at most two characters
+/// (SymSpell): two strings within Levenshtein 2 share one. Hashing the
+/// variants instead of building them keeps the index to one `u64` per
+/// variant; a collision only adds a candidate, which `near` re-checks with
+/// the real edit distance.
+fn deletion_hashes(key: &str) -> Vec<u64> {
+    const BASE: u64 = 0x100_0000_01b3;
+    let chars: Vec<u64> = key.chars().map(|c| u64::from(c) + 1).collect();
+    let n = chars.len();
+    // powers[k] = BASE^k; prefix[k] = hash of the first k characters.
+    let mut powers = vec![1u64; n + 1];
+    let mut prefix = vec![0u64; n + 1];
+    for k in 0..n {
+        powers[k + 1] = powers[k].wrapping_mul(BASE);
+        prefix[k + 1] = prefix[k].wrapping_mul(BASE).wrapping_add(chars[k]);
     }
+    let span = |a: usize, b: usize| prefix[b].wrapping_sub(prefix[a].wrapping_mul(powers[b - a]));
+    let join = |left: u64, right: u64, right_len: usize| left.wrapping_mul(powers[right_len]).wrapping_add(right);
+    let mut out = Vec::with_capacity(1 + n + n * n.saturating_sub(1) / 2);
+    out.push(mix(prefix[n]));
+    for i in 0..n {
+        let tail = span(i + 1, n);
+        out.push(mix(join(prefix[i], tail, n - i - 1)));
+        for j in i + 1..n {
+            let middle = join(prefix[i], span(i + 1, j), j - i - 1);
+            out.push(mix(join(middle, span(j + 1, n), n - j - 1)));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
     out
+}
+
+/// splitmix64's finaliser: spreads a polynomial hash over all 64 bits.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// The repository a unit comes from (module docs, step 2): index, rule,
@@ -1284,8 +1305,44 @@ mod tests {
     }
 
     #[test]
+    fn deletion_hashes_are_the_hashes_of_the_deleted_strings() {
+        // Every variant, built as a real string, hashes to a value in the
+        // key's list: the O(1) hashing matches hashing the string itself.
+        let whole = |s: &str| {
+            let hashes = deletion_hashes(s);
+            let chars: Vec<char> = s.chars().collect();
+            let mut own = 0u64;
+            for &c in &chars {
+                own = own.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(c) + 1);
+            }
+            assert!(hashes.contains(&mix(own)));
+            mix(own)
+        };
+        let key = "paymént";
+        let chars: Vec<char> = key.chars().collect();
+        let hashes = deletion_hashes(key);
+        for i in 0..chars.len() {
+            let one: String = chars.iter().enumerate().filter(|&(k, _)| k != i).map(|(_, c)| c).collect();
+            assert!(hashes.contains(&whole(&one)), "{one}");
+            for j in i + 1..chars.len() {
+                let two: String = chars
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != i && k != j)
+                    .map(|(_, c)| c)
+                    .collect();
+                assert!(hashes.contains(&whole(&two)), "{two}");
+            }
+        }
+        assert!(!hashes.contains(&whole("paymnet")));
+    }
+
+    #[test]
     fn deletion_index_finds_names_within_two_edits() {
-        let near = |a: &str, b: &str| !deletions(a).is_disjoint(&deletions(b));
+        let near = |a: &str, b: &str| {
+            let b = deletion_hashes(b);
+            deletion_hashes(a).iter().any(|h| b.binary_search(h).is_ok())
+        };
         assert!(near("payment", "payments"));
         assert!(near("payment", "paymnt"));
         assert!(near("billing", "biling"));
