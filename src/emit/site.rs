@@ -81,39 +81,41 @@ pub fn pages(
     let catalog = &compilation.catalog;
     let env = environment(&compilation.root)?;
     let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, s)).collect();
-    let mut pages: Vec<Page> = catalog
-        .entities
-        .par_iter()
-        .enumerate()
-        .filter(|(_, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition))
-        .map(|(i, entity)| entity_page(compilation, i, entity, services.get(&i).copied()))
-        .collect();
-    pages.extend(definition_pages(compilation));
-    pages.extend(list_pages(catalog));
-    pages.push(dashboard_page(compilation));
-    pages.push(home_page(compilation, history));
-
     let common = json!({
         "site": { "title": compilation.config.site.title },
         "assets": assets,
         "cairn_version": env!("CARGO_PKG_VERSION"),
     });
-    pages
-        .into_par_iter()
-        .map(|page| {
-            let mut context = page.context;
-            context["root"] = json!("../".repeat(page.path.matches('/').count()));
-            context["page_title"] = json!(page.title);
-            for (key, value) in common.as_object().expect("an object") {
-                context[key] = value.clone();
-            }
-            let html = env
-                .get_template(page.template)
-                .and_then(|t| t.render(Value::from_serialize(&context)))
-                .with_context(|| format!("cannot render `{}` with template `{}`", page.path, page.template))?;
-            Ok((page.path, html.into_bytes()))
-        })
-        .collect()
+    let render = |page: Page| -> anyhow::Result<(String, Vec<u8>)> {
+        let mut context = page.context;
+        context["root"] = json!("../".repeat(page.path.matches('/').count()));
+        context["page_title"] = json!(page.title);
+        for (key, value) in common.as_object().expect("an object") {
+            context[key] = value.clone();
+        }
+        let html = env
+            .get_template(page.template)
+            .and_then(|t| t.render(Value::from_serialize(&context)))
+            .with_context(|| format!("cannot render `{}` with template `{}`", page.path, page.template))?;
+        Ok((page.path, html.into_bytes()))
+    };
+    // Each entity page's context is built and rendered in one task and
+    // dropped at once: holding all 16,000 contexts of a 10k catalog before
+    // rendering doubled peak memory, and the kernel zeroing that fresh
+    // memory was a quarter of the build.
+    let mut rendered: Vec<(String, Vec<u8>)> = catalog
+        .entities
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition))
+        .map(|(i, entity)| render(entity_page(compilation, i, entity, services.get(&i).copied())))
+        .collect::<anyhow::Result<_>>()?;
+    let mut pages = definition_pages(compilation);
+    pages.extend(list_pages(catalog));
+    pages.push(dashboard_page(compilation));
+    pages.push(home_page(compilation, history));
+    rendered.extend(pages.into_par_iter().map(render).collect::<anyhow::Result<Vec<_>>>()?);
+    Ok(rendered)
 }
 
 /// The page of an entity: `{kind}/{namespace}/{name}/index.html`, and for

@@ -1322,7 +1322,12 @@ mod tests {
         let chars: Vec<char> = key.chars().collect();
         let hashes = deletion_hashes(key);
         for i in 0..chars.len() {
-            let one: String = chars.iter().enumerate().filter(|&(k, _)| k != i).map(|(_, c)| c).collect();
+            let one: String = chars
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != i)
+                .map(|(_, c)| c)
+                .collect();
             assert!(hashes.contains(&whole(&one)), "{one}");
             for j in i + 1..chars.len() {
                 let two: String = chars
