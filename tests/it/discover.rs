@@ -499,3 +499,53 @@ fn ambiguous_and_unowned_services_are_flagged_on_the_dashboard() {
     assert!(section("unowned").contains("orphan"));
     assert!(!section("unowned").contains("mostly-payments"));
 }
+
+#[test]
+fn hostile_text_in_facts_never_reaches_html_as_markup() {
+    let catalog = TestCatalog::empty();
+    catalog.write("catalog/people.yaml", PEOPLE);
+    let hostile = "<script>window.pwned = 1</script> {{ 7*7 }} <img src=x onerror=alert(1)> [x](javascript:alert(1))";
+    let facts = json!({
+        "format": "cairn.dev/facts/v1",
+        "source": "github",
+        "repos": [{
+            "slug": "acme/hostile",
+            "description": hostile,
+            "languages": { "<b>Lang</b>": 100 },
+            "codeowners": { "file": "CODEOWNERS", "shares": { "@acme/payments": 1.0 } }
+        }]
+    });
+    catalog.write("discovered/github.json", serde_json::to_vec_pretty(&facts).unwrap());
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    // The API carries the text as data, unchanged.
+    let service = read_json(&catalog.path().join("dist/api/v1/services/default/hostile.json"));
+    assert_eq!(service["description"], hostile);
+    // The pages show it as text: no element or attribute from the facts.
+    for page in [
+        "component/default/hostile/index.html",
+        "all/component/index.html",
+        "index.html",
+        "dashboard/index.html",
+    ] {
+        let html = std::fs::read_to_string(catalog.path().join("dist").join(page)).unwrap();
+        for markup in [
+            "<script>window",
+            "<img src=x",
+            "onerror=alert(1)>",
+            "href=\"javascript:",
+            "<b>Lang</b>",
+        ] {
+            assert!(!html.contains(markup), "{page} contains {markup}:\n{html}");
+        }
+    }
+    let page = std::fs::read_to_string(catalog.path().join("dist/component/default/hostile/index.html")).unwrap();
+    // Markdown in a description is rendered and sanitized (the script and
+    // the image are dropped); a language name is escaped; template syntax
+    // stays text.
+    assert!(page.contains("&lt;b&gt;Lang"), "{page}");
+    assert!(
+        page.contains("{{ 7*7 }}") && !page.contains(" 49 "),
+        "template syntax is text:\n{page}"
+    );
+}
