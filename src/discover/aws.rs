@@ -14,7 +14,8 @@
 //!   containers' `image` (never environment or secrets); of a database its
 //!   identifier, engine and tags (never passwords or parameters).
 //! * Every list is paginated; throttling is retried by the SDK's standard
-//!   retry (up to [`MAX_ATTEMPTS`]).
+//!   retry (up to [`MAX_ATTEMPTS`]). Every call has a deadline (`--timeout`):
+//!   an endpoint that never answers fails its service, never hangs the scan.
 //! * A failing service or region is a [`ScanError`] scoped
 //!   `region:<r>/<service>` and makes the facts `partial`; everything else
 //!   is still scanned. Only when nothing at all could be read (no
@@ -25,9 +26,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::ProvideCredentials;
@@ -57,6 +60,21 @@ pub struct Args {
     /// Send every call to this endpoint instead of AWS (an emulator).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Seconds one AWS call may take, retries included, before it is
+    /// abandoned and recorded as an error of its service.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+/// A call gives up after `seconds`, retries included; one attempt after a
+/// third of that, so a connection that never answers is retried on a fresh
+/// one instead of holding the scan (the SDK sets no read timeout).
+fn timeouts(seconds: u64) -> TimeoutConfig {
+    let operation = Duration::from_secs(seconds);
+    TimeoutConfig::builder()
+        .operation_timeout(operation)
+        .operation_attempt_timeout(operation / 3)
+        .build()
 }
 
 /// Scans every region; returns the facts and the scan metadata.
@@ -68,7 +86,8 @@ pub fn scan(args: &Args) -> anyhow::Result<(Facts, serde_json::Value)> {
 async fn scan_all(args: &Args) -> anyhow::Result<(Facts, serde_json::Value)> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(crate::publish::s3::https_client())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(timeouts(args.timeout));
     if let Some(profile) = &args.profile {
         loader = loader.profile_name(profile);
     }

@@ -452,3 +452,50 @@ fn no_credentials_is_a_failure_and_writes_nothing() {
     assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
     assert!(!catalog.path().join("discovered/aws.json").exists());
 }
+
+#[test]
+fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
+    // Accepts connections and reads nothing, answers nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let catalog = TestCatalog::empty();
+    let mut command = catalog.command(&[
+        "discover",
+        "aws",
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "us-east-1",
+        "--timeout",
+        "1",
+    ]);
+    command
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let started = std::time::Instant::now();
+    let run = run(&mut command);
+    // Not a performance bound: without a timeout this call never returns.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.status, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("timed out") || run.stderr.contains("timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(!catalog.path().join("discovered/aws.json").exists());
+}
