@@ -3,6 +3,7 @@
 //! cannot do on demand: a service that refuses, and throttling.
 
 use std::collections::HashMap;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use crate::aws::{block_on, Moto};
@@ -48,7 +49,15 @@ const TEMPLATE: &str = r#"{
 
 /// Runs `cairn discover aws` against `endpoint` in `catalog`.
 fn discover(catalog: &TestCatalog, endpoint: &str) -> Run {
-    let mut command = catalog.command(&["discover", "aws", "--endpoint-url", endpoint, "--region", "us-east-1"]);
+    run(&mut discover_command(catalog, endpoint, &[]))
+}
+
+/// `cairn discover aws` against `endpoint` in us-east-1 with test
+/// credentials and nothing from this machine's AWS configuration.
+fn discover_command(catalog: &TestCatalog, endpoint: &str, extra: &[&str]) -> Command {
+    let mut args = vec!["discover", "aws", "--endpoint-url", endpoint, "--region", "us-east-1"];
+    args.extend_from_slice(extra);
+    let mut command = catalog.command(&args);
     command
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
@@ -57,7 +66,7 @@ fn discover(catalog: &TestCatalog, endpoint: &str) -> Run {
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("AWS_EC2_METADATA_DISABLED", "true");
-    run(&mut command)
+    command
 }
 
 fn read(catalog: &TestCatalog, relative: &str) -> String {
@@ -465,24 +474,7 @@ fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
         }
     });
     let catalog = TestCatalog::empty();
-    let mut command = catalog.command(&[
-        "discover",
-        "aws",
-        "--endpoint-url",
-        &endpoint,
-        "--region",
-        "us-east-1",
-        "--timeout",
-        "1",
-    ]);
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let mut command = discover_command(&catalog, &endpoint, &["--timeout", "1"]);
     let started = std::time::Instant::now();
     let run = run(&mut command);
     // Not a performance bound: without a timeout this call never returns.
