@@ -795,21 +795,23 @@ impl RepoIndex {
     }
 }
 
+/// The base of the polynomial string hash of [`deletion_hashes`].
+const HASH_BASE: u64 = 0x100_0000_01b3;
+
 /// Hashes of every string made by deleting at most two characters
 /// (SymSpell): two strings within Levenshtein 2 share one. Hashing the
 /// variants instead of building them keeps the index to one `u64` per
 /// variant; a collision only adds a candidate, which `near` re-checks with
 /// the real edit distance.
 fn deletion_hashes(key: &str) -> Vec<u64> {
-    const BASE: u64 = 0x100_0000_01b3;
     let chars: Vec<u64> = key.chars().map(|c| u64::from(c) + 1).collect();
     let n = chars.len();
-    // powers[k] = BASE^k; prefix[k] = hash of the first k characters.
+    // powers[k] = HASH_BASE^k; prefix[k] = hash of the first k characters.
     let mut powers = vec![1u64; n + 1];
     let mut prefix = vec![0u64; n + 1];
     for k in 0..n {
-        powers[k + 1] = powers[k].wrapping_mul(BASE);
-        prefix[k + 1] = prefix[k].wrapping_mul(BASE).wrapping_add(chars[k]);
+        powers[k + 1] = powers[k].wrapping_mul(HASH_BASE);
+        prefix[k + 1] = prefix[k].wrapping_mul(HASH_BASE).wrapping_add(chars[k]);
     }
     let span = |a: usize, b: usize| prefix[b].wrapping_sub(prefix[a].wrapping_mul(powers[b - a]));
     let join = |left: u64, right: u64, right_len: usize| left.wrapping_mul(powers[right_len]).wrapping_add(right);
@@ -1309,14 +1311,10 @@ mod tests {
         // Every variant, built as a real string, hashes to a value in the
         // key's list: the O(1) hashing matches hashing the string itself.
         let whole = |s: &str| {
-            let hashes = deletion_hashes(s);
-            let chars: Vec<char> = s.chars().collect();
-            let mut own = 0u64;
-            for &c in &chars {
-                own = own.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(c) + 1);
-            }
-            assert!(hashes.contains(&mix(own)));
-            mix(own)
+            let hash = s
+                .chars()
+                .fold(0u64, |h, c| h.wrapping_mul(HASH_BASE).wrapping_add(u64::from(c) + 1));
+            mix(hash)
         };
         let key = "paymént";
         let chars: Vec<char> = key.chars().collect();
@@ -1329,6 +1327,7 @@ mod tests {
                 .map(|(_, c)| c)
                 .collect();
             assert!(hashes.contains(&whole(&one)), "{one}");
+            assert!(deletion_hashes(&one).contains(&whole(&one)), "{one} holds itself");
             for j in i + 1..chars.len() {
                 let two: String = chars
                     .iter()
@@ -1337,6 +1336,7 @@ mod tests {
                     .map(|(_, c)| c)
                     .collect();
                 assert!(hashes.contains(&whole(&two)), "{two}");
+                assert!(deletion_hashes(&two).contains(&whole(&two)), "{two} holds itself");
             }
         }
         assert!(!hashes.contains(&whole("paymnet")));

@@ -491,3 +491,16 @@ fn an_endpoint_that_never_answers_times_out_instead_of_hanging() {
     );
     assert!(!catalog.path().join("discovered/aws.json").exists());
 }
+
+#[test]
+fn a_zero_timeout_is_refused() {
+    let catalog = TestCatalog::empty();
+    let run = run(&mut discover_command(
+        &catalog,
+        "http://127.0.0.1:9",
+        &["--timeout", "0"],
+    ));
+    assert_eq!(run.status, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
+    assert!(!catalog.path().join("discovered/aws.json").exists());
+}
