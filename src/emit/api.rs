@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
-use super::{safe_relative_path, BuildInfo, Files};
+use super::{safe_relative_path, BuildInfo, Files, Selection};
 use crate::config::{Config, FieldMap};
 use crate::model::{Entity, Kind};
 use crate::resolve::reconcile::Discovery;
@@ -22,8 +22,9 @@ pub const PAGE_SIZE: usize = 1000;
 
 const PREFIX: &str = "api/v1";
 
-/// Every file of the JSON API.
-pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files {
+/// The files of the JSON API that `selection` selects (all of them for
+/// [`Selection::all`]).
+pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection: &Selection) -> Files {
     let mut files = Files::new();
     let mut bulk: Vec<(String, Vec<u8>)> = Vec::new();
     let mut put = |path: String, value: Json| {
@@ -36,8 +37,9 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
     put(format!("{PREFIX}/lookup/aws.json"), aws_lookup(catalog));
 
-    let services: Vec<Json> = catalog.services.iter().map(|s| service_row(catalog, s)).collect();
-    for (path, page) in paginate("services", services, PAGE_SIZE) {
+    let services_chunk = |chunk: &[Service]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));
+    let service_rows = |s: &Service| service_row(catalog, s);
+    for (path, page) in paginate("services", &catalog.services, PAGE_SIZE, services_chunk, service_rows) {
         put(path, page);
     }
     // The bulk of the files, serialized on the worker threads: holding every
@@ -45,6 +47,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     let per_service: Vec<(String, Vec<u8>)> = catalog
         .services
         .par_iter()
+        .filter(|s| selection.entity(s.entity))
         .flat_map_iter(|s| {
             service_files(catalog, s)
                 .into_iter()
@@ -54,26 +57,26 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
     bulk.extend(per_service);
 
     let teams: Vec<usize> = indices_of(catalog, Kind::Group);
-    let team_rows: Vec<Json> = teams.iter().map(|&t| team_row(catalog, t)).collect();
-    for (path, page) in paginate("teams", team_rows, PAGE_SIZE) {
+    let team_rows = |&t: &usize| team_row(catalog, t);
+    let teams_chunk = |chunk: &[usize]| selection.chunk(Some(Kind::Group), chunk.iter().copied());
+    for (path, page) in paginate("teams", &teams, PAGE_SIZE, teams_chunk, team_rows) {
         put(path, page);
     }
-    for &team in &teams {
+    for &team in teams.iter().filter(|&&t| selection.entity(t)) {
         let base = format!("{PREFIX}/teams/{}", path_of(&catalog.entities[team]));
         put(format!("{base}.json"), team_detail(catalog, &config.fields, team));
         let owned: Vec<Json> = catalog.owned_services(team).map(|s| service_row(catalog, s)).collect();
         put(format!("{base}/services.json"), json!({ "data": owned }));
     }
 
-    let resource_rows: Vec<Json> = catalog
-        .resources
-        .keys()
-        .map(|name| resource_row(catalog, name))
-        .collect();
-    for (path, page) in paginate("resources", resource_rows, PAGE_SIZE) {
+    let names: Vec<&String> = catalog.resources.keys().collect();
+    let definitions =
+        |names: &[&String]| names.iter().any(|n| selection.definition(n)) || selection.chunk(None, std::iter::empty());
+    let resource_rows = |name: &&String| resource_row(catalog, name);
+    for (path, page) in paginate("resources", &names, PAGE_SIZE, definitions, resource_rows) {
         put(path, page);
     }
-    for (name, versions) in &catalog.resources {
+    for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
         let base = format!("{PREFIX}/resources/{}", name.to_ascii_lowercase());
         if let Some(latest) = latest_version(catalog, versions) {
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
@@ -93,7 +96,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Files 
         .entities
         .par_iter()
         .enumerate()
-        .filter(|(_, e)| e.kind != Kind::ResourceDefinition)
+        .filter(|(i, e)| e.kind != Kind::ResourceDefinition && selection.entity(*i))
         .map(|(i, e)| {
             (
                 format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
@@ -181,10 +184,17 @@ fn links(catalog: &Catalog, entity: usize, relation: &str) -> Vec<Json> {
         .collect()
 }
 
-/// Splits `rows` into pages: page 1 at `api/v1/{list}.json`, page N at
-/// `api/v1/pages/{list}/N.json`.
-pub fn paginate(list: &str, rows: Vec<Json>, page_size: usize) -> Vec<(String, Json)> {
-    let total = rows.len();
+/// Splits `items` into pages of rows: page 1 at `api/v1/{list}.json`,
+/// page N at `api/v1/pages/{list}/N.json`. Only the pages whose items
+/// `selected` accepts are made.
+pub fn paginate<T>(
+    list: &str,
+    items: &[T],
+    page_size: usize,
+    selected: impl Fn(&[T]) -> bool,
+    row: impl Fn(&T) -> Json,
+) -> Vec<(String, Json)> {
+    let total = items.len();
     let pages = total.div_ceil(page_size).max(1);
     let path = |page: usize| {
         if page == 1 {
@@ -193,18 +203,18 @@ pub fn paginate(list: &str, rows: Vec<Json>, page_size: usize) -> Vec<(String, J
             format!("{PREFIX}/pages/{list}/{page}.json")
         }
     };
-    let mut chunks: Vec<Vec<Json>> = rows.chunks(page_size).map(<[Json]>::to_vec).collect();
-    chunks.resize(pages, Vec::new());
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, data)| {
-            let page = i + 1;
+    (1..=pages)
+        .filter_map(|page| {
+            let chunk = &items[((page - 1) * page_size).min(total)..(page * page_size).min(total)];
+            if !selected(chunk) {
+                return None;
+            }
+            let data: Vec<Json> = chunk.iter().map(&row).collect();
             let next = (page < pages).then(|| path(page + 1));
-            (
+            Some((
                 path(page),
                 json!({ "data": data, "pagination": { "has_more": page < pages, "next": next, "total_count": total } }),
-            )
+            ))
         })
         .collect()
 }

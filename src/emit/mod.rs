@@ -13,7 +13,10 @@
 pub mod api;
 pub mod markdown;
 pub mod openapi;
+pub mod selection;
 pub mod site;
+
+pub use selection::Selection;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::ErrorKind;
@@ -95,16 +98,70 @@ pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
     render_timed(compilation).map(|(files, _)| files)
 }
 
+/// The output files `selection` selects — the JSON API, the JSON Schemas,
+/// the assets and the portal's pages — without the search shards, which
+/// are a function of the whole catalog ([`search_shards`]). `cairn serve`
+/// renders what an edit affected this way.
+pub fn render_selected(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Files> {
+    let (mut files, pages) = rayon::join(
+        || api_and_schemas(compilation, selection),
+        || portal(compilation, selection),
+    );
+    files.extend(pages?);
+    Ok(files)
+}
+
+/// The outputs that changed from `old` to `new`: what to write again and
+/// what to delete.
+#[derive(Debug)]
+pub struct Rerendered {
+    pub files: Files,
+    pub removed: Vec<String>,
+}
+
+/// What changed in the output between the compilations `old` — whose
+/// output had the paths `previous` — and `new`: only the outputs the change
+/// affected ([`Selection::affected`]) are rendered, and the search shards,
+/// which depend on the whole catalog. Applying the result to the previous
+/// output gives exactly [`render`] of `new`.
+pub fn rerender<'a>(
+    old: &Compilation,
+    new: &Compilation,
+    previous: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<Rerendered> {
+    let selection = Selection::affected(&old.catalog, &new.catalog);
+    let departed = selection.departed(&old.catalog, &new.catalog);
+    let ((files, shards), gone) = rayon::join(
+        || rayon::join(|| render_selected(new, &selection), || search_shards(new)),
+        || render_selected(old, &departed),
+    );
+    let mut files = files?;
+    files.extend(shards);
+    let mut removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
+    // The search shards are named by their hashes: those the new index did
+    // not write again are gone.
+    removed.extend(
+        previous
+            .filter(|path| path.starts_with(SEARCH_DIR) && !files.contains_key(*path))
+            .map(str::to_string),
+    );
+    Ok(Rerendered { files, removed })
+}
+
+/// Where the static search index lives in the output.
+const SEARCH_DIR: &str = "search/";
+
 /// [`render`], with how long each part took. The JSON API, the search
 /// shards and the pages are independent and built at the same time: each
 /// has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation) -> anyhow::Result<(Files, Vec<(&'static str, Duration)>)> {
+    let everything = Selection::all(&compilation.catalog);
     let ((mut files, api), ((search_files, search), (page_files, pages))) = rayon::join(
-        || timed(|| api_and_schemas(compilation)),
+        || timed(|| api_and_schemas(compilation, &everything)),
         || {
             rayon::join(
                 || timed(|| search_shards(compilation)),
-                || timed(|| portal(compilation)),
+                || timed(|| portal(compilation, &everything)),
             )
         },
     );
@@ -121,7 +178,7 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 /// The JSON API and the JSON Schemas.
-fn api_and_schemas(compilation: &Compilation) -> Files {
+fn api_and_schemas(compilation: &Compilation, selection: &Selection) -> Files {
     let counts = compilation.counts();
     let info = BuildInfo {
         cairn_version: env!("CARGO_PKG_VERSION"),
@@ -129,7 +186,7 @@ fn api_and_schemas(compilation: &Compilation) -> Files {
         warnings: counts.warnings,
         sources: source_commits(&compilation.files),
     };
-    let mut files = api::api_files(&compilation.catalog, &compilation.config, &info);
+    let mut files = api::api_files(&compilation.catalog, &compilation.config, &info, selection);
     for schema in SCHEMAS.files() {
         files.insert(
             format!("schemas/{}", schema.path().display()),
@@ -140,7 +197,7 @@ fn api_and_schemas(compilation: &Compilation) -> Files {
 }
 
 /// The browser's static search index.
-fn search_shards(compilation: &Compilation) -> Files {
+pub fn search_shards(compilation: &Compilation) -> Files {
     let index = crate::search::Index::new(crate::search::documents(&compilation.catalog));
     let mut files = Files::new();
     crate::search::shards::write(&index, &mut files);
@@ -148,7 +205,7 @@ fn search_shards(compilation: &Compilation) -> Files {
 }
 
 /// The assets and the portal's pages.
-fn portal(compilation: &Compilation) -> anyhow::Result<Files> {
+fn portal(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Files> {
     let mut files = Files::new();
     let mut names = BTreeMap::new();
     for (name, extension, contents) in ASSETS {
@@ -162,7 +219,7 @@ fn portal(compilation: &Compilation) -> anyhow::Result<Files> {
         app: names["app"].clone(),
     };
     let history = crate::load::history::last_changes(&compilation.root);
-    files.extend(site::pages(compilation, &assets, &history)?);
+    files.extend(site::pages(compilation, &assets, &history, selection)?);
     Ok(files)
 }
 

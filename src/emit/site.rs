@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
 use super::markdown::{safe_url, to_html};
+use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
 use crate::model::{Entity, Kind, Link};
@@ -69,7 +70,7 @@ struct Page {
     context: Json,
 }
 
-/// Renders every page of the portal into `(path, bytes)`.
+/// Renders the pages of the portal `selection` selects into `(path, bytes)`.
 ///
 /// `history` (catalog path → last commit, [`crate::load::history`]) feeds
 /// the home page's "recently changed".
@@ -77,6 +78,7 @@ pub fn pages(
     compilation: &Compilation,
     assets: &AssetNames,
     history: &HashMap<String, Change>,
+    selection: &Selection,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let catalog = &compilation.catalog;
     let env = environment(&compilation.root)?;
@@ -107,11 +109,11 @@ pub fn pages(
         .entities
         .par_iter()
         .enumerate()
-        .filter(|(_, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition))
+        .filter(|(i, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition) && selection.entity(*i))
         .map(|(i, entity)| render(entity_page(compilation, i, entity, services.get(&i).copied())))
         .collect::<anyhow::Result<_>>()?;
-    let mut pages = definition_pages(compilation);
-    pages.extend(list_pages(catalog));
+    let mut pages = definition_pages(compilation, selection);
+    pages.extend(list_pages(catalog, selection));
     pages.push(dashboard_page(compilation));
     pages.push(home_page(compilation, history));
     rendered.extend(pages.into_par_iter().map(render).collect::<anyhow::Result<Vec<_>>>()?);
@@ -385,10 +387,10 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
     })
 }
 
-fn definition_pages(compilation: &Compilation) -> Vec<Page> {
+fn definition_pages(compilation: &Compilation, selection: &Selection) -> Vec<Page> {
     let catalog = &compilation.catalog;
     let mut pages = Vec::new();
-    for (name, versions) in &catalog.resources {
+    for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
         let latest = super::api::latest_version(catalog, versions);
         for &v in versions {
             let entity = &catalog.entities[v];
@@ -529,8 +531,8 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
 
 /// `all/{kind}/index.html` and `all/{kind}/{n}/index.html`: every entity of
 /// a kind, [`LIST_PAGE_SIZE`] per page (`all/` is no kind, so these paths
-/// cannot collide with an entity's).
-fn list_pages(catalog: &Catalog) -> Vec<Page> {
+/// cannot collide with an entity's); the chunks `selection` selects.
+fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
     let mut pages = Vec::new();
     for kind in [
         Kind::Component,
@@ -541,39 +543,48 @@ fn list_pages(catalog: &Catalog) -> Vec<Page> {
         Kind::Resource,
         Kind::User,
     ] {
-        let rows: Vec<Json> = catalog
-            .entities
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind == kind)
-            .map(|(i, e)| {
-                json!({
-                    "path": page_path(e),
-                    "name": e.metadata.name,
-                    "title": e.metadata.title,
-                    "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone()),
-                    "lifecycle": e.lifecycle,
-                    "description": short_description(e),
-                })
-            })
+        let listed: Vec<usize> = (0..catalog.entities.len())
+            .filter(|&i| catalog.entities[i].kind == kind)
             .collect();
-        pages.extend(paged(kind.slug(), &format!("{}s", kind.as_str()), rows));
+        let row = |&i: &usize| {
+            let e = &catalog.entities[i];
+            json!({
+                "path": page_path(e),
+                "name": e.metadata.name,
+                "title": e.metadata.title,
+                "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone()),
+                "lifecycle": e.lifecycle,
+                "description": short_description(e),
+            })
+        };
+        let chunk = |rows: &[usize]| selection.chunk(Some(kind), rows.iter().copied());
+        pages.extend(paged(kind.slug(), &format!("{}s", kind.as_str()), &listed, chunk, row));
     }
-    let definitions: Vec<Json> = catalog
+    let definitions: Vec<(&String, usize)> = catalog
         .resources
         .iter()
-        .filter_map(|(name, versions)| {
-            let latest = &catalog.entities[super::api::latest_version(catalog, versions)?];
-            Some(json!({
-                "path": definition_path(name),
-                "name": latest.metadata.name,
-                "title": latest.metadata.title,
-                "lifecycle": version_of(latest),
-                "description": short_description(latest),
-            }))
-        })
+        .filter_map(|(name, versions)| Some((name, super::api::latest_version(catalog, versions)?)))
         .collect();
-    pages.extend(paged("resourcedefinition", "ResourceDefinitions", definitions));
+    let row = |&(name, latest): &(&String, usize)| {
+        let latest = &catalog.entities[latest];
+        json!({
+            "path": definition_path(name),
+            "name": latest.metadata.name,
+            "title": latest.metadata.title,
+            "lifecycle": version_of(latest),
+            "description": short_description(latest),
+        })
+    };
+    let chunk = |rows: &[(&String, usize)]| {
+        rows.iter().any(|(name, _)| selection.definition(name)) || selection.chunk(None, std::iter::empty())
+    };
+    pages.extend(paged(
+        "resourcedefinition",
+        "ResourceDefinitions",
+        &definitions,
+        chunk,
+        row,
+    ));
     pages
 }
 
@@ -589,14 +600,17 @@ fn short_description(entity: &Entity) -> String {
         .collect()
 }
 
-fn paged(slug: &str, heading: &str, rows: Vec<Json>) -> Vec<Page> {
-    let total = rows.len();
-    let chunks: Vec<Vec<Json>> = if rows.is_empty() {
-        vec![Vec::new()]
-    } else {
-        rows.chunks(LIST_PAGE_SIZE).map(<[Json]>::to_vec).collect()
-    };
-    let count = chunks.len();
+/// The list pages of `items`, [`LIST_PAGE_SIZE`] rows each; only those
+/// whose items `selected` accepts are made.
+fn paged<T>(
+    slug: &str,
+    heading: &str,
+    items: &[T],
+    selected: impl Fn(&[T]) -> bool,
+    row: impl Fn(&T) -> Json,
+) -> Vec<Page> {
+    let total = items.len();
+    let count = total.div_ceil(LIST_PAGE_SIZE).max(1);
     let path = |n: usize| {
         if n == 1 {
             format!("all/{slug}/index.html")
@@ -604,12 +618,14 @@ fn paged(slug: &str, heading: &str, rows: Vec<Json>) -> Vec<Page> {
             format!("all/{slug}/{n}/index.html")
         }
     };
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, rows)| {
-            let n = i + 1;
-            Page {
+    (1..=count)
+        .filter_map(|n| {
+            let chunk = &items[((n - 1) * LIST_PAGE_SIZE).min(total)..(n * LIST_PAGE_SIZE).min(total)];
+            if !selected(chunk) {
+                return None;
+            }
+            let rows: Vec<Json> = chunk.iter().map(&row).collect();
+            Some(Page {
                 path: path(n),
                 template: "list.html",
                 title: heading.to_string(),
@@ -622,7 +638,7 @@ fn paged(slug: &str, heading: &str, rows: Vec<Json>) -> Vec<Page> {
                     "prev": (n > 1).then(|| path(n - 1)),
                     "next": (n < count).then(|| path(n + 1)),
                 }),
-            }
+            })
         })
         .collect()
 }

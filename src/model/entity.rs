@@ -302,7 +302,7 @@ pub struct Profile {
 }
 
 /// One catalog entity: a Backstage entity or a ResourceDefinition version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
     pub kind: Kind,
     pub api_version: String,

@@ -84,6 +84,46 @@ impl Build {
             warnings: counts.warnings,
         }
     }
+
+    /// The build after `previous` when only `rendered` was rendered again
+    /// and `removed` is gone: every other file is the previous build's.
+    pub fn next(
+        number: u64,
+        compilation: &Compilation,
+        rendered: Files,
+        removed: &[String],
+        index: Store,
+        previous: &Build,
+    ) -> Build {
+        let mut files = previous.files.clone();
+        for path in removed {
+            files.remove(path);
+        }
+        let fresh: Vec<(String, File)> = rendered
+            .into_par_iter()
+            .filter_map(|(path, bytes)| match previous.files.get(&path) {
+                Some(old) if *old.bytes == bytes[..] => None,
+                _ => Some((
+                    path,
+                    File {
+                        etag: etag(&bytes).into(),
+                        bytes: bytes.into(),
+                    },
+                )),
+            })
+            .collect();
+        files.extend(fresh);
+        let entities = entities(compilation, &files);
+        let counts = compilation.counts();
+        Build {
+            number,
+            files,
+            entities,
+            index,
+            errors: counts.errors,
+            warnings: counts.warnings,
+        }
+    }
 }
 
 /// `"<16 hex digits>"`: a 64-bit SipHash with fixed keys, stable across

@@ -48,10 +48,13 @@ pub fn start(
     let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
         Ok(event) => {
             if mutates(&event.kind) && event.paths.iter().any(|p| relevant(&filter_root, p)) {
-                let _ = wake.send(());
+                let _ = wake.send(Woken::Paths(event.paths));
             }
         }
-        Err(error) => eprintln!("warning: watching the catalog: {error}"),
+        Err(error) => {
+            eprintln!("warning: watching the catalog: {error}");
+            let _ = wake.send(Woken::Lost);
+        }
     })
     .context("cannot watch the catalog")?;
     watcher
@@ -59,10 +62,12 @@ pub fn start(
         .with_context(|| format!("cannot watch `{}`", watched.display()))?;
     let rebuilder = Rebuilder {
         root,
+        watched,
         base,
         state,
         report,
         attempts: 0,
+        last_good: None,
     };
     std::thread::Builder::new()
         .name("cairn-rebuild".into())
@@ -100,28 +105,61 @@ fn relevant(root: &Path, path: &Path) -> bool {
         }
 }
 
+/// What woke the rebuild thread.
+enum Woken {
+    /// These paths changed.
+    Paths(Vec<PathBuf>),
+    /// The watcher lost track (an error, an overflowed queue): anything
+    /// may have changed.
+    Lost,
+}
+
 struct Rebuilder {
     root: PathBuf,
+    /// The canonical root, as the watcher reports paths.
+    watched: PathBuf,
     base: Option<String>,
     state: Arc<State>,
     report: Box<dyn Fn(&Compilation) + Send>,
     attempts: u64,
+    /// The compilation of the build being served, which the next rebuild
+    /// compares with to render only what changed.
+    last_good: Option<Compilation>,
 }
 
 impl Rebuilder {
-    fn run(mut self, woken: &Receiver<()>) {
-        self.rebuild();
-        while woken.recv().is_ok() {
+    fn run(mut self, woken: &Receiver<Woken>) {
+        self.rebuild(true);
+        while let Ok(first) = woken.recv() {
             // Debounce: a save is often several events (write, rename, chmod).
-            while woken.recv_timeout(DEBOUNCE).is_ok() {}
+            let mut wakes = vec![first];
+            while let Ok(next) = woken.recv_timeout(DEBOUNCE) {
+                wakes.push(next);
+            }
             if self.state.stopping() {
                 return;
             }
-            self.rebuild();
+            let everything = wakes.iter().any(|w| self.changes_everything(w));
+            self.rebuild(everything);
         }
     }
 
-    fn rebuild(&mut self) {
+    /// Whether a change can alter every page: `cairn.yaml` (titles, field
+    /// names, edit links), a template, or a change the watcher lost.
+    fn changes_everything(&self, woken: &Woken) -> bool {
+        match woken {
+            Woken::Lost => true,
+            Woken::Paths(paths) => paths.iter().any(|path| {
+                let relative = path.strip_prefix(&self.watched).unwrap_or(path);
+                relative.starts_with("templates") || relative == Path::new(crate::config::CONFIG_FILE)
+            }),
+        }
+    }
+
+    /// Compiles and, when the catalog has no errors, renders and swaps in
+    /// the new build: only what changed since the last good build unless
+    /// `everything` (or there is none).
+    fn rebuild(&mut self, everything: bool) {
         self.attempts += 1;
         let started = Instant::now();
         let compilation = match compile(&self.root, None, self.base.as_deref()) {
@@ -132,21 +170,36 @@ impl Rebuilder {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
         }
+        let served = self.state.snapshot();
+        let previous = match (everything, &self.last_good, served.build.as_deref()) {
+            (false, Some(old), Some(build)) => Some((old, build)),
+            _ => None,
+        };
+        let rendered = render(previous, &compilation);
         // The search index is built while the site renders.
-        let (files, index) = rayon::join(
-            || crate::emit::render(&compilation),
-            || Store::in_memory(&documents(&compilation.catalog)),
-        );
-        match (files, index) {
-            (Ok(files), Ok(index)) => self.succeed(started, &compilation, files, index),
+        let (rendered, index) = rayon::join(rendered, || Store::in_memory(&documents(&compilation.catalog)));
+        match (rendered, index) {
+            (Ok(rendered), Ok(index)) => {
+                self.succeed(started, &compilation, rendered, index);
+                self.last_good = Some(compilation);
+            }
             (Err(error), _) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
             (_, Err(error)) => self.fail(started, vec![problem("", &format!("search index: {error:#}"))]),
         }
     }
 
-    fn succeed(&mut self, started: Instant, compilation: &Compilation, files: crate::emit::Files, index: Store) {
+    fn succeed(&mut self, started: Instant, compilation: &Compilation, rendered: Rendered, index: Store) {
         let previous = self.state.snapshot();
-        let build = Build::new(self.attempts, compilation, files, index, previous.build.as_deref());
+        let build = match (rendered.removed, previous.build.as_deref()) {
+            (Some(removed), Some(old)) => Build::next(self.attempts, compilation, rendered.files, &removed, index, old),
+            _ => Build::new(
+                self.attempts,
+                compilation,
+                rendered.files,
+                index,
+                previous.build.as_deref(),
+            ),
+        };
         let changes = previous.build.as_deref().map(|old| diff(old, &build));
         let number = build.number;
         self.state.swap(Snapshot {
@@ -214,6 +267,35 @@ impl Rebuilder {
             counts.errors,
             if counts.errors == 1 { "" } else { "s" }
         );
+    }
+}
+
+/// The files a rebuild rendered, and for an incremental one the files of
+/// the served build it no longer has.
+struct Rendered {
+    files: crate::emit::Files,
+    /// `None` for a full render, which replaces every file.
+    removed: Option<Vec<String>>,
+}
+
+/// Renders `compilation`: everything when there is no `previous`
+/// compilation to compare with, else only the outputs the change affected.
+fn render<'a>(
+    previous: Option<(&'a Compilation, &'a Build)>,
+    compilation: &'a Compilation,
+) -> impl FnOnce() -> anyhow::Result<Rendered> + Send + 'a {
+    move || match previous {
+        None => Ok(Rendered {
+            files: crate::emit::render(compilation)?,
+            removed: None,
+        }),
+        Some((old, served)) => {
+            let changed = crate::emit::rerender(old, compilation, served.files.keys().map(String::as_str))?;
+            Ok(Rendered {
+                files: changed.files,
+                removed: Some(changed.removed),
+            })
+        }
     }
 }
 

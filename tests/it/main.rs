@@ -17,6 +17,7 @@ mod discover_aws;
 mod discover_github;
 mod git;
 mod git_http;
+mod incremental;
 mod portal;
 mod precommit;
 mod publish;

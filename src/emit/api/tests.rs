@@ -97,7 +97,8 @@ fn info() -> BuildInfo {
 }
 
 fn files() -> Files {
-    api_files(&catalog(), &Config::default(), &info())
+    let catalog = catalog();
+    api_files(&catalog, &Config::default(), &info(), &Selection::all(&catalog))
 }
 
 fn read(files: &Files, path: &str) -> Json {
@@ -248,7 +249,7 @@ fn output_is_the_same_whatever_the_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| api_files(&catalog, &Config::default(), &info()))
+            .install(|| api_files(&catalog, &Config::default(), &info(), &Selection::all(&catalog)))
     };
     assert!(with_threads(1) == with_threads(4));
 }
@@ -309,8 +310,8 @@ fn service_detail_lists_declared_sources_and_provenance() {
 
 #[test]
 fn pagination_links_pages() {
-    let rows: Vec<Json> = (0..5).map(|i| json!(i)).collect();
-    let pages = paginate("services", rows, 2);
+    let rows: Vec<u32> = (0..5).collect();
+    let pages = paginate("services", &rows, 2, |_| true, |i| json!(i));
     let paths: Vec<&str> = pages.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         paths,
@@ -327,7 +328,7 @@ fn pagination_links_pages() {
     );
     assert_eq!(pages[2].1["data"], json!([4]));
     assert_eq!(
-        paginate("teams", Vec::new(), 2).len(),
+        paginate("teams", &[] as &[u32], 2, |_| true, |i| json!(i)).len(),
         1,
         "an empty list is one empty page"
     );

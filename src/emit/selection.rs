@@ -1,0 +1,393 @@
+//! Which outputs to render: all of them (`cairn build`, the first build of
+//! `cairn serve`), or only those an edit can have changed (`cairn serve`'s
+//! rebuilds, [`Selection::affected`]).
+//!
+//! An entity's outputs — its page and its API files — are a function of the
+//! entity, its service record, its relations and what other outputs show of
+//! its neighbours: their identity, title and profile (links, graph labels,
+//! routing), and for the dependency and team hierarchies their transitive
+//! closures (impact counts, transitive dependency lists, escalation
+//! chains). `affected` compares the previous catalog with the new one by
+//! identity (indices shift when entities come and go) and selects:
+//!
+//! * every entity created, or changed in its document, relations or service
+//!   record, and its direct neighbours in both catalogs;
+//! * when what others show of it changed (identity, title, profile,
+//!   relations): the dependency closures through it, and for a Group its
+//!   descendant groups with their services and the services whose discovery
+//!   names it as a candidate;
+//! * every version of a ResourceDefinition one of whose versions changed;
+//! * the list chunks holding a selected entity, and every chunk of a kind
+//!   that gained or lost an entity.
+//!
+//! Outputs that summarise the whole catalog (home, dashboard, status, AWS
+//! lookup) are always rendered. Architecture Invariant: rendering
+//! [`Selection::affected`] over the previous build gives byte-identical
+//! output to rendering everything (`tests/it/serve_incremental.rs` checks it
+//! edit by edit).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use crate::model::{Entity, Kind};
+use crate::resolve::{Catalog, Relation, Service};
+
+/// An entity's identity across builds: its key, and its version for a
+/// ResourceDefinition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Identity {
+    kind: Kind,
+    namespace: String,
+    name: String,
+    version: Option<String>,
+}
+
+impl Identity {
+    fn sort_key(&self) -> (Kind, &str, &str, Option<&str>) {
+        (self.kind, &self.namespace, &self.name, self.version.as_deref())
+    }
+
+    fn of(entity: &Entity) -> Identity {
+        Identity {
+            kind: entity.kind,
+            namespace: entity.metadata.namespace.to_ascii_lowercase(),
+            name: entity.metadata.name.to_ascii_lowercase(),
+            version: entity.resource_definition.as_ref().and_then(|d| d.version.clone()),
+        }
+    }
+}
+
+/// The outputs to render.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// By entity index: render its page and API files.
+    entities: Vec<bool>,
+    /// ResourceDefinition names (as keyed in `Catalog::resources`) whose
+    /// versions' pages and files to render.
+    definitions: HashSet<String>,
+    /// Kinds that gained or lost an entity: all their list chunks are
+    /// rendered. `None` stands for the ResourceDefinition list.
+    recount: HashSet<Option<Kind>>,
+    everything: bool,
+}
+
+impl Selection {
+    /// Every output of `catalog`.
+    pub fn all(catalog: &Catalog) -> Selection {
+        Selection {
+            entities: vec![true; catalog.entities.len()],
+            definitions: catalog.resources.keys().cloned().collect(),
+            recount: HashSet::new(),
+            everything: true,
+        }
+    }
+
+    /// Nothing but the outputs that summarise the whole catalog.
+    fn none(catalog: &Catalog) -> Selection {
+        Selection {
+            entities: vec![false; catalog.entities.len()],
+            definitions: HashSet::new(),
+            recount: HashSet::new(),
+            everything: false,
+        }
+    }
+
+    /// Whether every output is selected.
+    pub fn is_everything(&self) -> bool {
+        self.everything
+    }
+
+    pub fn entity(&self, index: usize) -> bool {
+        self.entities.get(index).copied().unwrap_or(false)
+    }
+
+    pub fn definition(&self, name: &str) -> bool {
+        self.everything || self.definitions.contains(name)
+    }
+
+    /// How many entities are selected.
+    pub fn entity_count(&self) -> usize {
+        self.entities.iter().filter(|&&s| s).count()
+    }
+
+    /// Whether the list chunk of `kind` (`None`: ResourceDefinitions) that
+    /// holds the rows `rows` (indices of the listed entities, or of the
+    /// definitions' latest versions) is selected.
+    pub fn chunk(&self, kind: Option<Kind>, mut rows: impl Iterator<Item = usize>) -> bool {
+        self.everything || self.recount.contains(&kind) || rows.any(|i| self.entity(i))
+    }
+
+    /// The outputs of `new` that can differ from those of `old`.
+    pub fn affected(old: &Catalog, new: &Catalog) -> Selection {
+        let old_ids: Vec<Identity> = old.entities.par_iter().map(Identity::of).collect();
+        let new_ids: Vec<Identity> = new.entities.par_iter().map(Identity::of).collect();
+        let old_index: HashMap<&Identity, usize> = old_ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
+        let new_index: HashMap<&Identity, usize> = new_ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
+        let old_services = services_by_entity(old);
+        let new_services = services_by_entity(new);
+        let pair = Pair {
+            old,
+            new,
+            old_ids: &old_ids,
+            new_ids: &new_ids,
+            old_services: &old_services,
+            new_services: &new_services,
+        };
+        // (new index, old counterpart, how it changed)
+        let changed: Vec<(usize, Option<usize>, Changed)> = (0..new.entities.len())
+            .into_par_iter()
+            .filter_map(|i| match old_index.get(&new_ids[i]) {
+                None => Some((i, None, Changed::everything())),
+                Some(&o) => pair.change(o, i).map(|how| (i, Some(o), how)),
+            })
+            .collect();
+        let deleted: Vec<usize> = (0..old.entities.len())
+            .filter(|o| !new_index.contains_key(&old_ids[*o]))
+            .collect();
+
+        let mut selection = Selection::none(new);
+        let to_new = |o: usize| new_index.get(&old_ids[o]).copied();
+        let mut marked: Vec<usize> = Vec::new();
+        let mut touched_definitions: BTreeSet<String> = BTreeSet::new();
+        for (i, o, how) in &changed {
+            let (i, o) = (*i, *o);
+            marked.push(i);
+            // Neighbours show its identity and title; its owner lists its
+            // services with their fields.
+            let neighbours = |relation: &&Relation| how.shown || relation.kind == "ownedBy";
+            marked.extend(new.relations[i].iter().filter(neighbours).map(|r| r.target));
+            if let Some(o) = o {
+                marked.extend(
+                    old.relations[o]
+                        .iter()
+                        .filter(neighbours)
+                        .filter_map(|r| to_new(r.target)),
+                );
+            }
+            marked.extend(pair.closures(Some(i), o, &how.chains, &to_new));
+            if o.is_none() && new.entities[i].kind != Kind::ResourceDefinition {
+                selection.recount.insert(Some(new.entities[i].kind));
+            }
+            if new.entities[i].kind == Kind::ResourceDefinition {
+                touched_definitions.insert(new.entities[i].metadata.name.to_ascii_lowercase());
+            }
+        }
+        for &o in &deleted {
+            marked.extend(old.relations[o].iter().filter_map(|r| to_new(r.target)));
+            marked.extend(pair.closures(None, Some(o), &CLOSURES, &to_new));
+            if old.entities[o].kind != Kind::ResourceDefinition {
+                selection.recount.insert(Some(old.entities[o].kind));
+            }
+            if old.entities[o].kind == Kind::ResourceDefinition {
+                touched_definitions.insert(old.entities[o].metadata.name.to_ascii_lowercase());
+            }
+        }
+        for i in marked {
+            selection.entities[i] = true;
+        }
+        for name in touched_definitions {
+            if !old.resources.contains_key(&name) || !new.resources.contains_key(&name) {
+                selection.recount.insert(None);
+            }
+            if let Some(versions) = new.resources.get(&name) {
+                for &v in versions {
+                    selection.entities[v] = true;
+                }
+            }
+            selection.definitions.insert(name);
+        }
+        selection
+    }
+
+    /// The outputs of `old` that a rebuild to `new` with `selection` may no
+    /// longer produce: those of deleted entities and of the selected
+    /// definitions and recounted lists. Rendered over `old`, the paths that
+    /// the new build did not render are the files to remove.
+    pub fn departed(&self, old: &Catalog, new: &Catalog) -> Selection {
+        let new_ids: HashSet<Identity> = new.entities.par_iter().map(Identity::of).collect();
+        let mut departed = Selection::none(old);
+        for (o, entity) in old.entities.iter().enumerate() {
+            departed.entities[o] = !new_ids.contains(&Identity::of(entity));
+        }
+        departed.definitions = self.definitions.clone();
+        departed.recount = self.recount.clone();
+        departed
+    }
+}
+
+fn services_by_entity(catalog: &Catalog) -> HashMap<usize, &Service> {
+    catalog.services.iter().map(|s| (s.entity, s)).collect()
+}
+
+/// The previous catalog and the new one, with identities by index.
+struct Pair<'a> {
+    old: &'a Catalog,
+    new: &'a Catalog,
+    old_ids: &'a [Identity],
+    new_ids: &'a [Identity],
+    old_services: &'a HashMap<usize, &'a Service>,
+    new_services: &'a HashMap<usize, &'a Service>,
+}
+
+impl Pair<'_> {
+    /// How old entity `o` and new entity `i` (one identity) differ, `None`
+    /// when they do not.
+    fn change(&self, o: usize, i: usize) -> Option<Changed> {
+        let (before, after) = (&self.old.entities[o], &self.new.entities[i]);
+        let (old_relations, new_relations) = (
+            relations(self.old, self.old_ids, o),
+            relations(self.new, self.new_ids, i),
+        );
+        if shown(before) != shown(after) {
+            return Some(Changed::everything());
+        }
+        let chains: Vec<&'static str> = CHAINS
+            .iter()
+            .filter(|(changed, _)| {
+                let of_kind = |relation: &&(&str, &Identity)| relation.0 == *changed;
+                old_relations
+                    .iter()
+                    .filter(of_kind)
+                    .ne(new_relations.iter().filter(of_kind))
+            })
+            .map(|(_, closure)| *closure)
+            .collect();
+        let changed = !chains.is_empty()
+            || old_relations != new_relations
+            || before != after
+            || !self.same_service(self.old_services.get(&o), self.new_services.get(&i));
+        changed.then_some(Changed { shown: false, chains })
+    }
+
+    fn same_service(&self, before: Option<&&Service>, after: Option<&&Service>) -> bool {
+        match (before, after) {
+            (None, None) => true,
+            (Some(b), Some(a)) => {
+                let old_id = |i: Option<usize>| i.map(|i| &self.old_ids[i]);
+                let new_id = |i: Option<usize>| i.map(|i| &self.new_ids[i]);
+                old_id(b.owner) == new_id(a.owner)
+                    && old_id(b.system) == new_id(a.system)
+                    && b.tier == a.tier
+                    && b.repo == a.repo
+                    && b.on_call == a.on_call
+                    && b.slack == a.slack
+                    && b.runbooks == a.runbooks
+                    && b.tech == a.tech
+                    && b.discovery == a.discovery
+            }
+            _ => false,
+        }
+    }
+
+    /// The entities beyond the direct neighbours whose outputs show the
+    /// entity through `chains`: the closures in those directions (in both
+    /// catalogs) and, for a Group when its hierarchy or what others show of
+    /// it changed, its descendants' services and the services whose
+    /// discovery names it as a candidate. As new indices.
+    fn closures(
+        &self,
+        i: Option<usize>,
+        o: Option<usize>,
+        chains: &[&str],
+        to_new: &dyn Fn(usize) -> Option<usize>,
+    ) -> Vec<usize> {
+        let mut out = Vec::new();
+        for &relation in chains {
+            if let Some(i) = i {
+                out.extend(self.new.transitive(i, relation).into_iter().map(|(t, _)| t));
+            }
+            if let Some(o) = o {
+                out.extend(
+                    self.old
+                        .transitive(o, relation)
+                        .into_iter()
+                        .filter_map(|(t, _)| to_new(t)),
+                );
+            }
+        }
+        let group = i.map(|i| &self.new.entities[i]).or(o.map(|o| &self.old.entities[o]));
+        if chains.contains(&"parentOf") && group.is_some_and(|g| g.kind == Kind::Group) {
+            // Services of the descendants (escalation chains run up to it).
+            let groups: Vec<usize> = out
+                .iter()
+                .copied()
+                .filter(|&g| self.new.entities[g].kind == Kind::Group)
+                .chain(i)
+                .collect();
+            for g in groups {
+                out.extend(self.new.related(g, "ownerOf"));
+            }
+            let key = group.map(Entity::key);
+            out.extend(
+                self.new
+                    .services
+                    .iter()
+                    .filter(|s| {
+                        s.discovery
+                            .as_ref()
+                            .is_some_and(|d| d.ownership.candidates.iter().any(|c| Some(&c.group) == key.as_ref()))
+                    })
+                    .map(|s| s.entity),
+            );
+        }
+        out
+    }
+}
+
+/// Relations whose chains outputs show beyond the direct neighbours —
+/// transitive dependencies, escalation chains, a system's domain — each
+/// with the direction [`Pair::closures`] follows when they change: when
+/// what an entity depends on changes, everything that depends on it sees
+/// new transitive dependencies (and the other way round); when a group's
+/// parent changes, the services of its descendants see a new escalation
+/// chain; when a system's domain changes, its components see it.
+const CHAINS: [(&str, &str); 4] = [
+    ("dependsOn", "dependencyOf"),
+    ("dependencyOf", "dependsOn"),
+    ("childOf", "parentOf"),
+    ("partOf", "hasPart"),
+];
+
+/// Every direction of [`CHAINS`]: followed when what others show of an
+/// entity (identity, title, profile) changed.
+const CLOSURES: [&str; 4] = ["dependsOn", "dependencyOf", "parentOf", "hasPart"];
+
+/// How an entity changed between two builds.
+struct Changed {
+    /// What other outputs show of it (identity, title, profile) changed,
+    /// or it is new.
+    shown: bool,
+    /// The chains ([`CLOSURES`]) through which other outputs see the change.
+    chains: Vec<&'static str>,
+}
+
+impl Changed {
+    fn everything() -> Changed {
+        Changed {
+            shown: true,
+            chains: CLOSURES.to_vec(),
+        }
+    }
+}
+
+/// The relations of entity `index` as (kind, target identity), sorted.
+fn relations<'a>(catalog: &Catalog, ids: &'a [Identity], index: usize) -> Vec<(&'static str, &'a Identity)> {
+    let mut relations: Vec<(&'static str, &Identity)> = catalog.relations[index]
+        .iter()
+        .map(|r| (r.kind, &ids[r.target]))
+        .collect();
+    relations.sort_unstable_by(|a, b| (a.0, a.1.sort_key()).cmp(&(b.0, b.1.sort_key())));
+    relations
+}
+
+/// What other outputs show of an entity: identity, title, profile.
+fn shown(entity: &Entity) -> (&str, &str, &Option<String>, &crate::model::Profile, Kind) {
+    (
+        &entity.metadata.namespace,
+        &entity.metadata.name,
+        &entity.metadata.title,
+        &entity.profile,
+        entity.kind,
+    )
+}

@@ -1,0 +1,196 @@
+//! Incremental rebuilds, as `cairn serve` makes them: after each edit of
+//! the demo catalog, the previous output with only the re-rendered files
+//! written and the departed ones removed must equal a full build of the
+//! edited catalog, byte for byte — and a local edit must not re-render
+//! most pages and API files.
+
+use cairn::emit::{render, rerender, Files};
+use cairn::pipeline::{compile, Compilation};
+
+use crate::harness::TestCatalog;
+
+fn compiled(catalog: &TestCatalog, step: &str) -> Compilation {
+    let compilation = compile(catalog.path(), None, None).unwrap();
+    let errors: Vec<String> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity.as_str() == "error")
+        .map(|d| format!("{}:{} {}", d.location.file, d.location.line, d.message))
+        .collect();
+    assert!(errors.is_empty(), "{step}: the edited catalog has errors: {errors:#?}");
+    compilation
+}
+
+/// Replaces `from` (which must be there) with `to` in `file`.
+fn replace(catalog: &TestCatalog, file: &str, from: &str, to: &str) {
+    let path = catalog.path().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "`{from}` is not in {file}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn differences(incremental: &Files, full: &Files) -> Vec<String> {
+    let mut out: Vec<String> = full
+        .iter()
+        .filter(|(path, bytes)| incremental.get(*path) != Some(*bytes))
+        .map(|(path, _)| format!("stale or missing: {path}"))
+        .collect();
+    out.extend(
+        incremental
+            .keys()
+            .filter(|path| !full.contains_key(*path))
+            .map(|path| format!("left behind: {path}")),
+    );
+    out
+}
+
+type Edit = (&'static str, bool, fn(&TestCatalog));
+
+/// (what, whether it is local — re-renders a small part —, the edit).
+const EDITS: &[Edit] = &[
+    ("a service's description", true, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "Stores shopping carts",
+            "Keeps shopping carts",
+        )
+    }),
+    ("a dependency's title", true, |c| {
+        replace(
+            c,
+            "catalog/services/pricing-service.yaml",
+            "  name: pricing-service\n",
+            "  name: pricing-service\n  title: Pricing Engine\n",
+        )
+    }),
+    ("a team's profile", true, |c| {
+        replace(
+            c,
+            "catalog/teams/checkout.yaml",
+            "Checkout & Payments",
+            "Checkout and Payments",
+        )
+    }),
+    ("the top team's title, in every escalation chain", false, |c| {
+        replace(
+            c,
+            "catalog/teams/acme.yaml",
+            "title: Acme Shop Engineering",
+            "title: Acme Engineering",
+        )
+    }),
+    ("a dependency removed", true, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "    - component:inventory-service\n",
+            "",
+        )
+    }),
+    // New edges change the transitive dependency lists along both closures,
+    // which in the small, dense demo reach half the services.
+    ("a dependency added", false, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "    - component:pricing-service\n",
+            "    - component:pricing-service\n    - component:inventory-service\n    - component:search-service\n",
+        )
+    }),
+    ("an owner changed", true, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "owner: checkout",
+            "owner: platform",
+        )
+    }),
+    ("a system changed", true, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "system: order-management",
+            "system: online-store",
+        )
+    }),
+    ("a domain's title", true, |c| {
+        replace(
+            c,
+            "catalog/domains/commerce.yaml",
+            "title: Commerce",
+            "title: Commerce & Trade",
+        )
+    }),
+    ("an API's title", true, |c| {
+        replace(
+            c,
+            "catalog/apis/inventory-api.yaml",
+            "title: Inventory gRPC API",
+            "title: Inventory API",
+        )
+    }),
+    ("a service added", true, |c| {
+        c.write(
+            "catalog/services/basket-audit.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: basket-audit\n  description: Audits baskets.\nspec:\n  type: service\n  lifecycle: experimental\n  owner: checkout\n  system: order-management\n  dependsOn:\n    - component:cart-service\n",
+        );
+    }),
+    ("a service renamed", true, |c| {
+        replace(
+            c,
+            "catalog/services/basket-audit.yaml",
+            "name: basket-audit",
+            "name: basket-auditor",
+        )
+    }),
+    ("a service deleted", true, |c| {
+        std::fs::remove_file(c.path().join("catalog/services/basket-audit.yaml")).unwrap()
+    }),
+    ("a definition version's description", true, |c| {
+        replace(
+            c,
+            "resource-definitions/aws-sqs-queue/1.0.0.yaml",
+            "with a dead-letter queue",
+            "with its dead-letter queue",
+        )
+    }),
+    ("a definition version deleted", true, |c| {
+        std::fs::remove_file(c.path().join("resource-definitions/aws-sqs-queue/0.1.0.yaml")).unwrap()
+    }),
+    ("a discovered fact changed", true, |c| {
+        replace(c, "discovered/git.json", "\"commits\": 23", "\"commits\": 3")
+    }),
+];
+
+#[test]
+fn every_edit_rerenders_exactly_what_a_full_build_changes() {
+    let catalog = TestCatalog::demo();
+    let mut old = compiled(&catalog, "the demo");
+    let mut output = render(&old).unwrap();
+    for (step, local, edit) in EDITS {
+        edit(&catalog);
+        let new = compiled(&catalog, step);
+        let changed = rerender(&old, &new, output.keys().map(String::as_str)).unwrap();
+        // The search shards are rendered whole on every change.
+        let rendered = changed.files.keys().filter(|p| !p.starts_with("search/")).count();
+        for path in &changed.removed {
+            assert!(
+                output.remove(path).is_some(),
+                "{step}: removed `{path}`, which was not there"
+            );
+        }
+        output.extend(changed.files);
+        let full = render(&new).unwrap();
+        let wrong = differences(&output, &full);
+        assert!(wrong.is_empty(), "after {step}: {wrong:#?}");
+        if *local {
+            assert!(
+                rendered * 2 < full.len(),
+                "{step}: {rendered} of {} files rendered again",
+                full.len()
+            );
+        }
+        old = new;
+    }
+}
