@@ -13,7 +13,8 @@ use crate::diagnostics::render::{SourceLines, Summary};
 use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
 use crate::load::facts::load_snapshots;
 use crate::load::published::published_set;
-use crate::load::{load, SourceFile};
+use crate::load::{load, load_reusing, SourceFile, Stamp};
+use crate::model::{Entity, Kind};
 use crate::resolve::{resolve, Catalog};
 use crate::{model, validate};
 
@@ -61,6 +62,44 @@ impl SourceLines for Compilation {
 /// unable to run at all (exit status 2); problems of the catalog are
 /// diagnostics.
 pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyhow::Result<Compilation> {
+    compile_inner(root, out_dir, base, None)
+}
+
+/// What one compile read, parsed, lowered and checked, kept by `cairn
+/// serve` so that the next compile reads, parses and checks again only the
+/// files whose size or modification time changed. Files holding a
+/// `Location` are always read again (their targets are followed while
+/// loading).
+#[derive(Default)]
+pub struct Cache {
+    files: HashMap<String, CachedFile>,
+    checked: validate::Checked,
+}
+
+struct CachedFile {
+    stamp: Stamp,
+    text: String,
+    entities: Vec<Entity>,
+    /// What reading, parsing and lowering it reported.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// [`compile`], reusing and then updating `cache`.
+pub fn compile_cached(
+    root: &Path,
+    out_dir: Option<&Path>,
+    base: Option<&str>,
+    cache: &mut Cache,
+) -> anyhow::Result<Compilation> {
+    compile_inner(root, out_dir, base, Some(cache))
+}
+
+fn compile_inner(
+    root: &Path,
+    out_dir: Option<&Path>,
+    base: Option<&str>,
+    mut cache: Option<&mut Cache>,
+) -> anyhow::Result<Compilation> {
     let meta = std::fs::metadata(root).with_context(|| format!("cannot read catalog root `{}`", root.display()))?;
     if !meta.is_dir() {
         bail!("catalog root `{}` is not a directory", root.display());
@@ -71,11 +110,24 @@ pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyho
     let config = loaded_config.config;
     let mut diagnostics = loaded_config.diagnostics;
 
-    let mut loaded = load(root, &config, out_dir);
-    diagnostics.append(&mut loaded.diagnostics);
+    let mut loaded = match &cache {
+        None => load(root, &config, out_dir),
+        Some(cache) => {
+            let reuse = |display: &str, stamp: Stamp| {
+                let cached = cache.files.get(display).filter(|cached| cached.stamp == stamp)?;
+                Some(cached.text.clone())
+            };
+            load_reusing(root, &config, out_dir, Some(&reuse))
+        }
+    };
     timer.lap("load + parse");
-    let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
-    diagnostics.extend(lower_diagnostics);
+    let (mut entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
+    let mut read_diagnostics = std::mem::take(&mut loaded.diagnostics);
+    read_diagnostics.extend(lower_diagnostics);
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.update(&loaded.files, &mut entities, &mut read_diagnostics);
+    }
+    diagnostics.extend(read_diagnostics);
     timer.lap("model");
     let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
     diagnostics.extend(facts_diagnostics);
@@ -85,7 +137,10 @@ pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyho
     timer.lap("resolve");
     let published = published_set(root, base)?;
     timer.lap("published set");
-    diagnostics.extend(validate::validate(&catalog, &config, &published));
+    diagnostics.extend(match cache {
+        Some(cache) => validate::validate_reusing(&catalog, &config, &published, &mut cache.checked),
+        None => validate::validate(&catalog, &config, &published),
+    });
     timer.lap("validate");
 
     apply_policies(&config, &mut diagnostics);
@@ -108,6 +163,63 @@ pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyho
         timings: timer.laps,
         texts,
     })
+}
+
+impl Cache {
+    /// Forgets the file `display` (a path relative to the root, `/`
+    /// separated): the next compile reads it whatever its stamp says, for
+    /// an edit that kept both its size and its modification time.
+    pub fn forget(&mut self, display: &str) {
+        self.files.remove(display);
+    }
+
+    /// Adds the entities and diagnostics of the files `files` reused to
+    /// `entities` and `diagnostics` (which hold those of the files read
+    /// this time), and remembers the files read this time.
+    fn update(&mut self, files: &[SourceFile], entities: &mut Vec<Entity>, diagnostics: &mut Vec<Diagnostic>) {
+        let mut read: HashMap<&str, (Vec<Entity>, Vec<Diagnostic>)> = HashMap::new();
+        for entity in entities.iter() {
+            read.entry(entity.file.as_str()).or_default().0.push(entity.clone());
+        }
+        for diagnostic in diagnostics.iter() {
+            read.entry(diagnostic.location.file.as_str())
+                .or_default()
+                .1
+                .push(diagnostic.clone());
+        }
+        let mut kept = HashMap::with_capacity(files.len());
+        let mut reused_entities = Vec::new();
+        let mut reused_diagnostics = Vec::new();
+        for file in files {
+            let cached = if file.reused {
+                let Some(mut cached) = self.files.remove(&file.display) else {
+                    continue;
+                };
+                for entity in &mut cached.entities {
+                    entity.registered = file.registered;
+                }
+                reused_entities.extend(cached.entities.iter().cloned());
+                reused_diagnostics.extend(cached.diagnostics.iter().cloned());
+                cached
+            } else {
+                let Some(stamp) = file.stamp else { continue };
+                let (file_entities, file_diagnostics) = read.remove(file.display.as_str()).unwrap_or_default();
+                if file.origin.is_some() || file_entities.iter().any(|e| e.kind == Kind::Location) {
+                    continue;
+                }
+                CachedFile {
+                    stamp,
+                    text: file.text.clone(),
+                    entities: file_entities,
+                    diagnostics: file_diagnostics,
+                }
+            };
+            kept.insert(file.display.clone(), cached);
+        }
+        self.files = kept;
+        entities.append(&mut reused_entities);
+        diagnostics.append(&mut reused_diagnostics);
+    }
 }
 
 /// Applies `policies:` from cairn.yaml: configurable rules get their

@@ -482,6 +482,8 @@ mod tests {
                 commit: commit.into(),
                 path: "x.yaml".into(),
             }),
+            stamp: None,
+            reused: false,
         };
         let mut local = file("", "");
         local.origin = None;

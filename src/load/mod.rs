@@ -49,7 +49,22 @@ pub struct SourceFile {
     pub registered: bool,
     /// For a file from a `git:` source: the repository, commit and path.
     pub origin: Option<git_source::GitOrigin>,
+    /// Size and modification time when it was read, if asked for
+    /// ([`Reuse`]).
+    pub stamp: Option<Stamp>,
+    /// Left unparsed because the [`Reuse`] callback holds its entities:
+    /// `documents` is empty.
+    pub reused: bool,
 }
+
+/// A file's size and modification time: what tells `cairn serve` that a
+/// file it parsed before is unchanged.
+pub type Stamp = (u64, std::time::SystemTime);
+
+/// Given a file's display path and stamp, its text when the caller already
+/// holds the file's parsed entities: such a file is not read or parsed
+/// again.
+pub type Reuse<'a> = &'a (dyn Fn(&str, Stamp) -> Option<String> + Sync);
 
 impl SourceFile {
     /// Parses `text` into a file named `display`; every file cairn reads —
@@ -79,6 +94,8 @@ impl SourceFile {
                 documents: parsed.documents,
                 registered: false,
                 origin,
+                stamp: None,
+                reused: false,
             },
             diagnostics,
         )
@@ -92,6 +109,8 @@ impl SourceFile {
             documents: Vec::new(),
             registered: false,
             origin: None,
+            stamp: None,
+            reused: false,
         }
     }
 }
@@ -106,6 +125,12 @@ pub struct Loaded {
 /// Loads the catalog under `root` as `config` describes. `out_dir` is
 /// skipped by the walk.
 pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
+    load_reusing(root, config, out_dir, None)
+}
+
+/// [`load`], stamping every file of the walk and leaving unread the ones
+/// `reuse` already holds (`cairn serve`'s rebuilds).
+pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse: Option<Reuse>) -> Loaded {
     let mut loaded = Loaded::default();
     let skip = out_dir.map(|p| absolute(root, p));
     let mut paths = Vec::new();
@@ -148,7 +173,10 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
         let batch: Vec<(PathBuf, SourceFile, Vec<Diagnostic>)> = pending
             .par_iter()
             .map(|path| {
-                let (file, diagnostics) = read_file(root, path);
+                let (file, diagnostics) = match reuse {
+                    Some(reuse) => read_or_reuse(root, path, reuse),
+                    None => read_file(root, path),
+                };
                 (canonical(path), file, diagnostics)
             })
             .collect();
@@ -284,6 +312,25 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
         format!("cannot read directory entry: {error}"),
     )
     .with_help("check the permissions of this path")
+}
+
+/// The file at `path`, stamped: left unread when `reuse` holds it, else
+/// read and parsed.
+fn read_or_reuse(root: &Path, path: &Path, reuse: Reuse) -> (SourceFile, Vec<Diagnostic>) {
+    let stamp = std::fs::metadata(path)
+        .and_then(|meta| Ok((meta.len(), meta.modified()?)))
+        .ok();
+    let display = display_path(root, path);
+    if let Some(text) = stamp.and_then(|stamp| reuse(&display, stamp)) {
+        let mut file = SourceFile::unreadable(&display);
+        file.text = text;
+        file.stamp = stamp;
+        file.reused = true;
+        return (file, Vec::new());
+    }
+    let (mut file, diagnostics) = read_file(root, path);
+    file.stamp = stamp;
+    (file, diagnostics)
 }
 
 /// Reads and parses one file; every failure is a diagnostic.

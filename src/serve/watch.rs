@@ -20,7 +20,7 @@ use super::events::Event;
 use super::snapshot::{diff, Build, Change, Changes, EntityInfo};
 use super::{Failure, Snapshot, State};
 use crate::diagnostics::{Code, Counts, Diagnostic, Location};
-use crate::pipeline::{compile, Compilation};
+use crate::pipeline::{compile_cached, Cache, Compilation};
 use crate::search::documents;
 use crate::search::store::Store;
 
@@ -68,6 +68,7 @@ pub fn start(
         report,
         attempts: 0,
         last_good: None,
+        cache: Cache::default(),
     };
     std::thread::Builder::new()
         .name("cairn-rebuild".into())
@@ -125,6 +126,8 @@ struct Rebuilder {
     /// The compilation of the build being served, which the next rebuild
     /// compares with to render only what changed.
     last_good: Option<Compilation>,
+    /// What the last compile read and checked, reused for unchanged files.
+    cache: Cache,
 }
 
 impl Rebuilder {
@@ -140,6 +143,14 @@ impl Rebuilder {
                 return;
             }
             let everything = wakes.iter().any(|w| self.changes_everything(w));
+            for woken in &wakes {
+                if let Woken::Paths(paths) = woken {
+                    for path in paths {
+                        let display = crate::load::display_path(&self.watched, path);
+                        self.cache.forget(&display);
+                    }
+                }
+            }
             self.rebuild(everything);
         }
     }
@@ -162,7 +173,7 @@ impl Rebuilder {
     fn rebuild(&mut self, everything: bool) {
         self.attempts += 1;
         let started = Instant::now();
-        let compilation = match compile(&self.root, None, self.base.as_deref()) {
+        let compilation = match compile_cached(&self.root, None, self.base.as_deref(), &mut self.cache) {
             Ok(compilation) => compilation,
             Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
         };
@@ -170,6 +181,7 @@ impl Rebuilder {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
         }
+        let compiled = started.elapsed();
         let served = self.state.snapshot();
         let previous = match (everything, &self.last_good, served.build.as_deref()) {
             (false, Some(old), Some(build)) => Some((old, build)),
@@ -180,7 +192,13 @@ impl Rebuilder {
         let (rendered, index) = rayon::join(rendered, || Store::in_memory(&documents(&compilation.catalog)));
         match (rendered, index) {
             (Ok(rendered), Ok(index)) => {
-                self.succeed(started, &compilation, rendered, index);
+                self.succeed(
+                    started,
+                    [compiled, started.elapsed() - compiled],
+                    &compilation,
+                    rendered,
+                    index,
+                );
                 self.last_good = Some(compilation);
             }
             (Err(error), _) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
@@ -188,7 +206,16 @@ impl Rebuilder {
         }
     }
 
-    fn succeed(&mut self, started: Instant, compilation: &Compilation, rendered: Rendered, index: Store) {
+    /// Swaps in the build of `compilation`; `stages` is how long compiling
+    /// and rendering took.
+    fn succeed(
+        &mut self,
+        started: Instant,
+        stages: [Duration; 2],
+        compilation: &Compilation,
+        rendered: Rendered,
+        index: Store,
+    ) {
         let previous = self.state.snapshot();
         let build = match (rendered.removed, previous.build.as_deref()) {
             (Some(removed), Some(old)) => Build::next(self.attempts, compilation, rendered.files, &removed, index, old),
@@ -232,8 +259,11 @@ impl Rebuilder {
                 eprintln!("built in {} ms", took.as_millis());
             }
             Some(changes) => eprintln!(
-                "rebuilt in {} ms: {} files changed, {} entities changed",
+                "rebuilt in {} ms (compile {}, render {}, swap {}): {} files changed, {} entities changed",
                 took.as_millis(),
+                stages[0].as_millis(),
+                stages[1].as_millis(),
+                (took - stages[0] - stages[1]).as_millis(),
                 changes.files,
                 changes.entities.len()
             ),

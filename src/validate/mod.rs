@@ -22,33 +22,69 @@ pub mod resource_definition;
 pub mod schema;
 pub mod versions;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::load::published::Published;
 use crate::model::Kind;
+use crate::parse::Node;
 use crate::resolve::Catalog;
+
+/// The results of the per-entity rules by document, kept between the
+/// compiles of `cairn serve`: an entity lowered from the same document (the
+/// same `Arc<Node>`, still held here) is not checked again.
+#[derive(Default)]
+pub struct Checked {
+    /// By the document's address, which the `Arc` beside it keeps from
+    /// being reused.
+    by_document: HashMap<usize, (Arc<Node>, Vec<Diagnostic>)>,
+}
+
+fn address(node: &Arc<Node>) -> usize {
+    Arc::as_ptr(node) as usize
+}
 
 /// Runs every rule over the catalog.
 pub fn validate(catalog: &Catalog, config: &Config, published: &Published) -> Vec<Diagnostic> {
+    validate_reusing(catalog, config, published, &mut Checked::default())
+}
+
+/// [`validate`], reusing and then replacing `checked`.
+pub fn validate_reusing(
+    catalog: &Catalog,
+    config: &Config,
+    published: &Published,
+    checked: &mut Checked,
+) -> Vec<Diagnostic> {
     // Duplicates are not part of the catalog, but their files may have other
     // problems worth reporting.
-    let mut diagnostics: Vec<Diagnostic> = catalog
+    let per_entity: Vec<(Arc<Node>, Vec<Diagnostic>)> = catalog
         .entities
         .par_iter()
         .chain(catalog.duplicates.par_iter())
         // Discovered services are cairn's own documents, not anyone's YAML.
         .filter(|entity| !entity.discovered)
-        .flat_map_iter(|entity| {
+        .map(|entity| {
+            if let Some((_, out)) = checked.by_document.get(&address(&entity.node)) {
+                return (entity.node.clone(), out.clone());
+            }
             let mut out = Vec::new();
             schema::check(entity, &mut out);
             names::check(entity, &mut out);
             if entity.kind == Kind::ResourceDefinition {
                 resource_definition::check(entity, &mut out);
             }
-            out
+            (entity.node.clone(), out)
         })
+        .collect();
+    let mut diagnostics: Vec<Diagnostic> = per_entity.iter().flat_map(|(_, out)| out.iter().cloned()).collect();
+    checked.by_document = per_entity
+        .into_iter()
+        .map(|(node, out)| (address(&node), (node, out)))
         .collect();
     policy::check(catalog, config, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);

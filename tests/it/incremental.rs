@@ -1,16 +1,44 @@
 //! Incremental rebuilds, as `cairn serve` makes them: after each edit of
-//! the demo catalog, the previous output with only the re-rendered files
+//! the demo catalog, the compile that re-reads only the changed files
+//! equals a compile from scratch, and the previous output with only the
+//! re-rendered files
 //! written and the departed ones removed must equal a full build of the
 //! edited catalog, byte for byte — and a local edit must not re-render
 //! most pages and API files.
 
 use cairn::emit::{render, rerender, Files};
-use cairn::pipeline::{compile, Compilation};
+use cairn::pipeline::{compile, compile_cached, Cache, Compilation};
 
 use crate::harness::TestCatalog;
 
-fn compiled(catalog: &TestCatalog, step: &str) -> Compilation {
-    let compilation = compile(catalog.path(), None, None).unwrap();
+/// The catalog compiled with `cache`, which must give what a compile from
+/// scratch gives.
+fn compiled(catalog: &TestCatalog, cache: &mut Cache, step: &str) -> Compilation {
+    let compilation = compile_cached(catalog.path(), None, None, cache).unwrap();
+    let fresh = compile(catalog.path(), None, None).unwrap();
+    assert_eq!(
+        format!("{:?}", compilation.diagnostics),
+        format!("{:?}", fresh.diagnostics),
+        "{step}: the cached compile reports differently"
+    );
+    let (cached, scratch) = (&compilation.catalog, &fresh.catalog);
+    assert_eq!(cached.entities.len(), scratch.entities.len(), "{step}: entity count");
+    for (i, (a, b)) in cached.entities.iter().zip(&scratch.entities).enumerate() {
+        assert!(
+            a == b,
+            "{step}: the cached compile made entity {i} differently: {}",
+            a.metadata.name
+        );
+        assert_eq!(
+            cached.relations[i], scratch.relations[i],
+            "{step}: relations of {}",
+            a.metadata.name
+        );
+    }
+    assert!(
+        cached.services == scratch.services,
+        "{step}: the cached compile made other services"
+    );
     let errors: Vec<String> = compilation
         .diagnostics
         .iter()
@@ -166,11 +194,12 @@ const EDITS: &[Edit] = &[
 #[test]
 fn every_edit_rerenders_exactly_what_a_full_build_changes() {
     let catalog = TestCatalog::demo();
-    let mut old = compiled(&catalog, "the demo");
+    let mut cache = Cache::default();
+    let mut old = compiled(&catalog, &mut cache, "the demo");
     let mut output = render(&old).unwrap();
     for (step, local, edit) in EDITS {
         edit(&catalog);
-        let new = compiled(&catalog, step);
+        let new = compiled(&catalog, &mut cache, step);
         let changed = rerender(&old, &new, output.keys().map(String::as_str)).unwrap();
         // The search shards are rendered whole on every change.
         let rendered = changed.files.keys().filter(|p| !p.starts_with("search/")).count();
