@@ -119,37 +119,19 @@ pub struct Rerendered {
     pub removed: Vec<String>,
 }
 
-/// What changed in the output between the compilations `old` — whose
-/// output had the paths `previous` — and `new`: only the outputs the change
-/// affected ([`Selection::affected`]) are rendered, and the search shards,
-/// which depend on the whole catalog. Applying the result to the previous
-/// output gives exactly [`render`] of `new`.
-pub fn rerender<'a>(
-    old: &Compilation,
-    new: &Compilation,
-    previous: impl Iterator<Item = &'a str>,
-) -> anyhow::Result<Rerendered> {
+/// What changed in the output between the compilations `old` and `new`,
+/// but for the search shards (a function of the whole catalog,
+/// [`search_shards`]): only the outputs the change affected
+/// ([`Selection::affected`]) are rendered. Applying the result to the
+/// previous output gives exactly [`render`] of `new` outside `search/`.
+pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerendered> {
     let selection = Selection::affected(&old.catalog, &new.catalog);
     let departed = selection.departed(&old.catalog, &new.catalog);
-    let ((files, shards), gone) = rayon::join(
-        || rayon::join(|| render_selected(new, &selection), || search_shards(new)),
-        || render_selected(old, &departed),
-    );
-    let mut files = files?;
-    files.extend(shards);
-    let mut removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
-    // The search shards are named by their hashes: those the new index did
-    // not write again are gone.
-    removed.extend(
-        previous
-            .filter(|path| path.starts_with(SEARCH_DIR) && !files.contains_key(*path))
-            .map(str::to_string),
-    );
+    let (files, gone) = rayon::join(|| render_selected(new, &selection), || render_selected(old, &departed));
+    let files = files?;
+    let removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
     Ok(Rerendered { files, removed })
 }
-
-/// Where the static search index lives in the output.
-const SEARCH_DIR: &str = "search/";
 
 /// [`render`], with how long each part took. The JSON API, the search
 /// shards and the pages are independent and built at the same time: each

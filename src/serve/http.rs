@@ -179,7 +179,11 @@ fn search(snapshot: &Snapshot, query: &str) -> Reply {
             _ => {}
         }
     }
-    match build.index.search(&q, &filters, limit) {
+    let search = match build.search.wait() {
+        Ok(search) => search,
+        Err(error) => return text(500, &format!("search index: {error}\n")),
+    };
+    match search.index.search(&q, &filters, limit) {
         Ok(rows) => bytes(200, "application/json", hits_json(&rows).to_string().into_bytes()),
         Err(error) => text(500, &format!("search failed: {error:#}\n")),
     }
@@ -214,7 +218,7 @@ fn static_file(snapshot: &Snapshot, request: &Request, path: &str, query: &str) 
             None => with(text(503, "not ready: building\n"), "Retry-After", "1"),
         };
     };
-    let Some(file) = build.files.get(&key) else {
+    let Some(file) = build.file(&key) else {
         let index = format!("{key}/index.html");
         if !key.ends_with("index.html") && build.files.contains_key(&index) {
             let query = if query.is_empty() {

@@ -1,7 +1,13 @@
 //! One build in memory — every output file with its ETag, the entities
-//! with their versions, the search index — and the difference between two
+//! with their versions, the search parts — and the difference between two
 //! builds: which files changed and which entities were created, updated or
 //! deleted.
+//!
+//! The search parts (the static shards under `search/` and the tantivy
+//! index `/api/v1/search` queries) are made from the whole catalog's text,
+//! so they are finished on a background thread after the build is swapped
+//! in: an edit's pages are served without waiting for them, and a request
+//! for them waits until they are there ([`SearchParts`]).
 //!
 //! A file whose bytes equal the previous build's keeps the previous
 //! build's buffer and ETag, so only changed files are hashed, and "changed"
@@ -9,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 
@@ -49,8 +55,8 @@ pub struct Build {
     pub files: HashMap<String, File>,
     /// Keyed by ref (and `@version` for ResourceDefinitions).
     pub entities: BTreeMap<String, EntityInfo>,
-    /// The tantivy index `/api/v1/search` queries, in memory.
-    pub index: Store,
+    /// The search shards and the tantivy index, when finished.
+    pub search: Arc<SearchParts>,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -58,7 +64,7 @@ pub struct Build {
 impl Build {
     /// Wraps the rendered `files` of `compilation`, sharing the buffers of
     /// files that did not change since `previous`.
-    pub fn new(number: u64, compilation: &Compilation, files: Files, index: Store, previous: Option<&Build>) -> Build {
+    pub fn new(number: u64, compilation: &Compilation, files: Files, previous: Option<&Build>) -> Build {
         let files: HashMap<String, File> = files
             .into_par_iter()
             .map(|(path, bytes)| {
@@ -79,7 +85,7 @@ impl Build {
             number,
             files,
             entities,
-            index,
+            search: Arc::default(),
             errors: counts.errors,
             warnings: counts.warnings,
         }
@@ -92,7 +98,6 @@ impl Build {
         compilation: &Compilation,
         rendered: Files,
         removed: &[String],
-        index: Store,
         previous: &Build,
     ) -> Build {
         let mut files = previous.files.clone();
@@ -119,10 +124,77 @@ impl Build {
             number,
             files,
             entities,
-            index,
+            search: Arc::default(),
             errors: counts.errors,
             warnings: counts.warnings,
         }
+    }
+}
+
+impl Build {
+    /// The file at `path`: one of `files`, or for `search/…` one of the
+    /// search shards (waiting for them).
+    pub fn file(&self, path: &str) -> Option<File> {
+        if path.starts_with(SEARCH_DIR) {
+            return self.search.wait().ok()?.files.get(path).cloned();
+        }
+        self.files.get(path).cloned()
+    }
+}
+
+/// Where the static search shards live in a build.
+pub const SEARCH_DIR: &str = "search/";
+
+/// A build's search parts, finished after the build is served.
+#[derive(Default)]
+pub struct SearchParts {
+    state: Mutex<Option<Result<Arc<Searchable>, String>>>,
+    finished: Condvar,
+}
+
+/// The finished search parts.
+pub struct Searchable {
+    /// The static shards, by path (`search/…`).
+    pub files: HashMap<String, File>,
+    /// The tantivy index `/api/v1/search` queries, in memory.
+    pub index: Store,
+}
+
+impl SearchParts {
+    /// The search parts, once finished (or why they could not be made).
+    pub fn wait(&self) -> Result<Arc<Searchable>, String> {
+        let mut state = self.state.lock().expect("no thread panics holding the search parts");
+        loop {
+            if let Some(result) = &*state {
+                return result.clone();
+            }
+            state = self
+                .finished
+                .wait(state)
+                .expect("no thread panics holding the search parts");
+        }
+    }
+
+    /// Makes the shards `shards` and the index `index` the build's search
+    /// parts and wakes every request waiting for them.
+    pub fn finish(&self, shards: Files, index: anyhow::Result<Store>) {
+        let result = index
+            .map(|index| {
+                let files = shards
+                    .into_iter()
+                    .map(|(path, bytes)| {
+                        let file = File {
+                            etag: etag(&bytes).into(),
+                            bytes: bytes.into(),
+                        };
+                        (path, file)
+                    })
+                    .collect();
+                Arc::new(Searchable { files, index })
+            })
+            .map_err(|error| format!("{error:#}"));
+        *self.state.lock().expect("no thread panics holding the search parts") = Some(result);
+        self.finished.notify_all();
     }
 }
 

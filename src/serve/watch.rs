@@ -17,9 +17,10 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use serde_json::json;
 
 use super::events::Event;
-use super::snapshot::{diff, Build, Change, Changes, EntityInfo};
+use super::snapshot::{diff, Build, Change, Changes, EntityInfo, SearchParts};
 use super::{Failure, Snapshot, State};
 use crate::diagnostics::{Code, Counts, Diagnostic, Location};
+use crate::emit::Selection;
 use crate::pipeline::{compile_cached, Cache, Compilation};
 use crate::search::documents;
 use crate::search::store::Store;
@@ -125,7 +126,7 @@ struct Rebuilder {
     attempts: u64,
     /// The compilation of the build being served, which the next rebuild
     /// compares with to render only what changed.
-    last_good: Option<Compilation>,
+    last_good: Option<Arc<Compilation>>,
     /// What the last compile read and checked, reused for unchanged files.
     cache: Cache,
 }
@@ -184,49 +185,40 @@ impl Rebuilder {
         let compiled = started.elapsed();
         let served = self.state.snapshot();
         let previous = match (everything, &self.last_good, served.build.as_deref()) {
-            (false, Some(old), Some(build)) => Some((old, build)),
+            (false, Some(old), Some(build)) => Some((old.as_ref(), build)),
             _ => None,
         };
-        let rendered = render(previous, &compilation);
-        // The search index is built while the site renders.
-        let (rendered, index) = rayon::join(rendered, || Store::in_memory(&documents(&compilation.catalog)));
-        match (rendered, index) {
-            (Ok(rendered), Ok(index)) => {
-                self.succeed(
+        match render(previous, &compilation) {
+            Ok(rendered) => {
+                let compilation = Arc::new(compilation);
+                let search = self.succeed(
                     started,
                     [compiled, started.elapsed() - compiled],
                     &compilation,
                     rendered,
-                    index,
                 );
+                finish_search(search, compilation.clone());
                 self.last_good = Some(compilation);
             }
-            (Err(error), _) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
-            (_, Err(error)) => self.fail(started, vec![problem("", &format!("search index: {error:#}"))]),
+            Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
         }
     }
 
     /// Swaps in the build of `compilation`; `stages` is how long compiling
-    /// and rendering took.
+    /// and rendering took. Returns the build's search parts, to finish.
     fn succeed(
         &mut self,
         started: Instant,
         stages: [Duration; 2],
         compilation: &Compilation,
         rendered: Rendered,
-        index: Store,
-    ) {
+    ) -> Arc<SearchParts> {
         let previous = self.state.snapshot();
         let build = match (rendered.removed, previous.build.as_deref()) {
-            (Some(removed), Some(old)) => Build::next(self.attempts, compilation, rendered.files, &removed, index, old),
-            _ => Build::new(
-                self.attempts,
-                compilation,
-                rendered.files,
-                index,
-                previous.build.as_deref(),
-            ),
+            (Some(removed), Some(old)) => Build::next(self.attempts, compilation, rendered.files, &removed, old),
+            _ => Build::new(self.attempts, compilation, rendered.files, previous.build.as_deref()),
         };
+        let search = build.search.clone();
         let changes = previous.build.as_deref().map(|old| diff(old, &build));
         let number = build.number;
         self.state.swap(Snapshot {
@@ -268,6 +260,7 @@ impl Rebuilder {
                 changes.entities.len()
             ),
         }
+        search
     }
 
     fn fail(&mut self, started: Instant, diagnostics: Vec<Diagnostic>) {
@@ -308,24 +301,38 @@ struct Rendered {
     removed: Option<Vec<String>>,
 }
 
-/// Renders `compilation`: everything when there is no `previous`
-/// compilation to compare with, else only the outputs the change affected.
-fn render<'a>(
-    previous: Option<(&'a Compilation, &'a Build)>,
-    compilation: &'a Compilation,
-) -> impl FnOnce() -> anyhow::Result<Rendered> + Send + 'a {
-    move || match previous {
+/// Renders `compilation` but its search parts: everything when there is
+/// no `previous` compilation to compare with, else only the outputs the
+/// change affected.
+fn render(previous: Option<(&Compilation, &Build)>, compilation: &Compilation) -> anyhow::Result<Rendered> {
+    match previous {
         None => Ok(Rendered {
-            files: crate::emit::render(compilation)?,
+            files: crate::emit::render_selected(compilation, &Selection::all(&compilation.catalog))?,
             removed: None,
         }),
-        Some((old, served)) => {
-            let changed = crate::emit::rerender(old, compilation, served.files.keys().map(String::as_str))?;
+        Some((old, _)) => {
+            let changed = crate::emit::rerender(old, compilation)?;
             Ok(Rendered {
                 files: changed.files,
                 removed: Some(changed.removed),
             })
         }
+    }
+}
+
+/// Makes the search shards and the tantivy index of `compilation` on a
+/// thread of their own and hands them to `search`, which requests for them
+/// wait on.
+fn finish_search(search: Arc<SearchParts>, compilation: Arc<Compilation>) {
+    let spawned = std::thread::Builder::new().name("cairn-search".into()).spawn(move || {
+        let (shards, index) = rayon::join(
+            || crate::emit::search_shards(&compilation),
+            || Store::in_memory(&documents(&compilation.catalog)),
+        );
+        search.finish(shards, index);
+    });
+    if let Err(error) = spawned {
+        eprintln!("warning: cannot start the search thread: {error}");
     }
 }
 
