@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 
 use crate::config::{load_config, Config, CONFIG_FILE};
 use crate::diagnostics::render::{SourceLines, Summary};
@@ -188,8 +189,7 @@ impl Cache {
                 .push(diagnostic.clone());
         }
         let mut kept = HashMap::with_capacity(files.len());
-        let mut reused_entities = Vec::new();
-        let mut reused_diagnostics = Vec::new();
+        let mut reused = Vec::new();
         for file in files {
             let cached = if file.reused {
                 let Some(mut cached) = self.files.remove(&file.display) else {
@@ -198,8 +198,7 @@ impl Cache {
                 for entity in &mut cached.entities {
                     entity.registered = file.registered;
                 }
-                reused_entities.extend(cached.entities.iter().cloned());
-                reused_diagnostics.extend(cached.diagnostics.iter().cloned());
+                reused.push(file.display.as_str());
                 cached
             } else {
                 let Some(stamp) = file.stamp else { continue };
@@ -217,8 +216,9 @@ impl Cache {
             kept.insert(file.display.clone(), cached);
         }
         self.files = kept;
-        entities.append(&mut reused_entities);
-        diagnostics.append(&mut reused_diagnostics);
+        let cached: Vec<&CachedFile> = reused.iter().map(|display| &self.files[*display]).collect();
+        entities.par_extend(cached.par_iter().flat_map_iter(|file| file.entities.iter().cloned()));
+        diagnostics.extend(cached.iter().flat_map(|file| file.diagnostics.iter().cloned()));
     }
 }
 

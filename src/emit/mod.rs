@@ -126,9 +126,15 @@ pub struct Rerendered {
 /// previous output gives exactly [`render`] of `new` outside `search/`.
 pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerendered> {
     let selection = Selection::affected(&old.catalog, &new.catalog);
-    let departed = selection.departed(&old.catalog, &new.catalog);
-    let (files, gone) = rayon::join(|| render_selected(new, &selection), || render_selected(old, &departed));
+    let departed = selection.departed(&old.catalog);
+    // Nothing departed: the new build has every path the old one had.
+    let departed = (!departed.is_empty()).then_some(departed);
+    let (files, gone) = rayon::join(
+        || render_selected(new, &selection),
+        || departed.map(|departed| render_selected(old, &departed)).transpose(),
+    );
     let files = files?;
+    let gone = gone.map(Option::unwrap_or_default);
     let removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
     Ok(Rerendered { files, removed })
 }

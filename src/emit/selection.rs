@@ -5,28 +5,30 @@
 //! An entity's outputs — its page and its API files — are a function of the
 //! entity, its service record, its relations and what other outputs show of
 //! its neighbours: their identity, title and profile (links, graph labels,
-//! routing), and for the dependency and team hierarchies their transitive
-//! closures (impact counts, transitive dependency lists, escalation
-//! chains). `affected` compares the previous catalog with the new one by
-//! identity (indices shift when entities come and go) and selects:
+//! routing), and through chains of relations more than that (impact counts
+//! and transitive dependency lists, escalation chains, a system's domain).
+//! `affected` compares the previous catalog with the new one by identity
+//! (indices shift when entities come and go) and selects:
 //!
 //! * every entity created, or changed in its document, relations or service
-//!   record, and its direct neighbours in both catalogs;
-//! * when what others show of it changed (identity, title, profile,
-//!   relations): the dependency closures through it, and for a Group its
-//!   descendant groups with their services and the services whose discovery
-//!   names it as a candidate;
+//!   record, and its owner (which lists its services' fields);
+//! * when what others show of it changed (or it is new or gone): its
+//!   direct neighbours in both catalogs and every chain through it — the
+//!   dependency closures both ways, the `hasPart` closure, and for a Group
+//!   its descendants' services and the services whose discovery names it;
+//! * when only a chain relation changed: that chain's closure ([`CHAINS`]);
 //! * every version of a ResourceDefinition one of whose versions changed;
 //! * the list chunks holding a selected entity, and every chunk of a kind
 //!   that gained or lost an entity.
 //!
 //! Outputs that summarise the whole catalog (home, dashboard, status, AWS
-//! lookup) are always rendered. Architecture Invariant: rendering
-//! [`Selection::affected`] over the previous build gives byte-identical
-//! output to rendering everything (`tests/it/serve_incremental.rs` checks it
-//! edit by edit).
+//! lookup) are always rendered. **Architecture Invariant:** applying what
+//! `emit::rerender` renders and removes to the previous output gives the
+//! output of a full render, byte for byte (`tests/it/incremental.rs`
+//! checks it edit by edit).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -70,6 +72,9 @@ pub struct Selection {
     /// rendered. `None` stands for the ResourceDefinition list.
     recount: HashSet<Option<Kind>>,
     everything: bool,
+    /// For [`Selection::affected`]: the previous catalog's entities that
+    /// are gone (indices into it).
+    deleted: Vec<usize>,
 }
 
 impl Selection {
@@ -80,6 +85,7 @@ impl Selection {
             definitions: catalog.resources.keys().cloned().collect(),
             recount: HashSet::new(),
             everything: true,
+            deleted: Vec::new(),
         }
     }
 
@@ -90,12 +96,13 @@ impl Selection {
             definitions: HashSet::new(),
             recount: HashSet::new(),
             everything: false,
+            deleted: Vec::new(),
         }
     }
 
-    /// Whether every output is selected.
-    pub fn is_everything(&self) -> bool {
-        self.everything
+    /// Whether nothing but the whole-catalog outputs is selected.
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.definitions.is_empty() && self.recount.is_empty() && !self.entities.contains(&true)
     }
 
     pub fn entity(&self, index: usize) -> bool {
@@ -104,11 +111,6 @@ impl Selection {
 
     pub fn definition(&self, name: &str) -> bool {
         self.everything || self.definitions.contains(name)
-    }
-
-    /// How many entities are selected.
-    pub fn entity_count(&self) -> usize {
-        self.entities.iter().filter(|&&s| s).count()
     }
 
     /// Whether the list chunk of `kind` (`None`: ResourceDefinitions) that
@@ -133,6 +135,7 @@ impl Selection {
             new_ids: &new_ids,
             old_services: &old_services,
             new_services: &new_services,
+            same_order: old_ids == new_ids,
         };
         // (new index, old counterpart, how it changed)
         let changed: Vec<(usize, Option<usize>, Changed)> = (0..new.entities.len())
@@ -197,18 +200,19 @@ impl Selection {
             }
             selection.definitions.insert(name);
         }
+        selection.deleted = deleted;
         selection
     }
 
-    /// The outputs of `old` that a rebuild to `new` with `selection` may no
-    /// longer produce: those of deleted entities and of the selected
-    /// definitions and recounted lists. Rendered over `old`, the paths that
-    /// the new build did not render are the files to remove.
-    pub fn departed(&self, old: &Catalog, new: &Catalog) -> Selection {
-        let new_ids: HashSet<Identity> = new.entities.par_iter().map(Identity::of).collect();
+    /// For a selection made by [`Selection::affected`], the outputs of the
+    /// previous catalog `old` that the new one may no longer have: those of
+    /// deleted entities, of the selected definitions and of the recounted
+    /// lists. Rendered over `old`, the paths that the new build did not
+    /// render are the files to remove.
+    pub fn departed(&self, old: &Catalog) -> Selection {
         let mut departed = Selection::none(old);
-        for (o, entity) in old.entities.iter().enumerate() {
-            departed.entities[o] = !new_ids.contains(&Identity::of(entity));
+        for &o in &self.deleted {
+            departed.entities[o] = true;
         }
         departed.definitions = self.definitions.clone();
         departed.recount = self.recount.clone();
@@ -228,6 +232,8 @@ struct Pair<'a> {
     new_ids: &'a [Identity],
     old_services: &'a HashMap<usize, &'a Service>,
     new_services: &'a HashMap<usize, &'a Service>,
+    /// Both catalogs have the same identities in the same order.
+    same_order: bool,
 }
 
 impl Pair<'_> {
@@ -235,6 +241,15 @@ impl Pair<'_> {
     /// when they do not.
     fn change(&self, o: usize, i: usize) -> Option<Changed> {
         let (before, after) = (&self.old.entities[o], &self.new.entities[i]);
+        // The common case, cheaply: no entity came or went (indices are
+        // comparable) and nothing about this one changed.
+        if self.same_order
+            && self.old.relations[o] == self.new.relations[i]
+            && same_entity(before, after)
+            && self.old_services.get(&o) == self.new_services.get(&i)
+        {
+            return None;
+        }
         let (old_relations, new_relations) = (
             relations(self.old, self.old_ids, o),
             relations(self.new, self.new_ids, i),
@@ -255,7 +270,7 @@ impl Pair<'_> {
             .collect();
         let changed = !chains.is_empty()
             || old_relations != new_relations
-            || before != after
+            || !same_entity(before, after)
             || !self.same_service(self.old_services.get(&o), self.new_services.get(&i));
         changed.then_some(Changed { shown: false, chains })
     }
@@ -379,6 +394,44 @@ fn relations<'a>(catalog: &Catalog, ids: &'a [Identity], index: usize) -> Vec<(&
         .collect();
     relations.sort_unstable_by(|a, b| (a.0, a.1.sort_key()).cmp(&(b.0, b.1.sort_key())));
     relations
+}
+
+/// Whether two definitions of one identity are the same: `==`, but a
+/// document shared with the previous compile (the cache hands out the same
+/// `Arc`) is not compared node by node.
+fn same_entity(before: &Entity, after: &Entity) -> bool {
+    let Entity {
+        kind,
+        api_version,
+        metadata,
+        spec_type,
+        lifecycle,
+        profile,
+        definition,
+        refs,
+        resource_definition,
+        file,
+        document,
+        registered,
+        discovered,
+        origin,
+        node,
+    } = before;
+    (Arc::ptr_eq(node, &after.node) || **node == *after.node)
+        && *kind == after.kind
+        && *api_version == after.api_version
+        && *metadata == after.metadata
+        && *spec_type == after.spec_type
+        && *lifecycle == after.lifecycle
+        && *profile == after.profile
+        && *definition == after.definition
+        && *refs == after.refs
+        && *resource_definition == after.resource_definition
+        && *file == after.file
+        && *document == after.document
+        && *registered == after.registered
+        && *discovered == after.discovered
+        && *origin == after.origin
 }
 
 /// What other outputs show of an entity: identity, title, profile.

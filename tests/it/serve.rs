@@ -297,6 +297,13 @@ fn edits_additions_deletions_and_renames_reach_event_streams_and_pages() {
         "{completed}"
     );
     assert!(server.get(page).body.contains("Freshly edited."));
+    // The search parts, finished after the swap, are the new build's: a
+    // request waits for them rather than answering from the old catalog.
+    let found: Json = serde_json::from_str(&server.get("/api/v1/search?q=freshly&limit=3").body).unwrap();
+    assert!(found.to_string().contains("checkout-service"), "{found}");
+    let manifest = server.get("/search/manifest.json");
+    assert_eq!(manifest.status, 200, "{}", manifest.body);
+    assert!(manifest.body.contains("\"docs\""), "{}", manifest.body);
     let (_, before) = apis.until("build.completed");
     assert!(
         refs(&before, "entity.updated").is_empty(),
