@@ -2,7 +2,7 @@
 //! resolve → validate. Emitting is left to the commands, which decide what
 //! to write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use crate::diagnostics::render::{SourceLines, Summary};
 use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
 use crate::load::facts::load_snapshots;
 use crate::load::published::published_set;
-use crate::load::{load, load_reusing, SourceFile, Stamp};
+use crate::load::{load, load_reusing, Reuse, SourceFile, Stamp, Walked};
 use crate::model::{Entity, Kind};
 use crate::resolve::{resolve, Catalog};
 use crate::{model, validate};
@@ -75,6 +75,12 @@ pub fn compile(root: &Path, out_dir: Option<&Path>, base: Option<&str>) -> anyho
 pub struct Cache {
     files: HashMap<String, CachedFile>,
     checked: validate::Checked,
+    /// What the last walk found.
+    walked: Option<Walked>,
+    /// For the next compile only: the files that changed, when nothing else
+    /// did (no file or directory added, removed or renamed) — the walk and
+    /// the stamps are skipped.
+    only_changed: Option<HashSet<String>>,
 }
 
 struct CachedFile {
@@ -111,14 +117,25 @@ fn compile_inner(
     let config = loaded_config.config;
     let mut diagnostics = loaded_config.diagnostics;
 
-    let mut loaded = match &cache {
+    let mut loaded = match cache.as_deref_mut() {
         None => load(root, &config, out_dir),
         Some(cache) => {
-            let reuse = |display: &str, stamp: Stamp| {
-                let cached = cache.files.get(display).filter(|cached| cached.stamp == stamp)?;
-                Some(cached.text.clone())
+            let only_changed = cache.only_changed.take();
+            let cache = &*cache;
+            let text = |display: &str, stamp: Option<Stamp>| {
+                let cached = cache.files.get(display)?;
+                let unchanged = match (stamp, &only_changed) {
+                    (Some(stamp), _) => cached.stamp == stamp,
+                    (None, Some(changed)) => !changed.contains(display),
+                    (None, None) => false,
+                };
+                unchanged.then(|| cached.text.clone())
             };
-            load_reusing(root, &config, out_dir, Some(&reuse))
+            let reuse = Reuse {
+                walked: cache.walked.as_ref().filter(|_| only_changed.is_some()),
+                text: &text,
+            };
+            load_reusing(root, &config, out_dir, Some(reuse))
         }
     };
     timer.lap("load + parse");
@@ -127,6 +144,7 @@ fn compile_inner(
     read_diagnostics.extend(lower_diagnostics);
     if let Some(cache) = cache.as_deref_mut() {
         cache.update(&loaded.files, &mut entities, &mut read_diagnostics);
+        cache.walked = Some(std::mem::take(&mut loaded.walked));
     }
     diagnostics.extend(read_diagnostics);
     timer.lap("model");
@@ -167,6 +185,17 @@ fn compile_inner(
 }
 
 impl Cache {
+    /// Tells the next compile that of the files it read before only
+    /// `changed` (display paths) may differ, and that no file or directory
+    /// was added, removed or renamed (what a file watcher's events say):
+    /// it then neither walks the catalog nor stamps the other files. A
+    /// file it does not know makes it walk as usual.
+    pub fn expect_only(&mut self, changed: HashSet<String>) {
+        if changed.iter().all(|display| self.files.contains_key(display)) {
+            self.only_changed = Some(changed);
+        }
+    }
+
     /// Forgets the file `display` (a path relative to the root, `/`
     /// separated): the next compile reads it whatever its stamp says, for
     /// an edit that kept both its size and its modification time.

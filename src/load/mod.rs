@@ -61,10 +61,25 @@ pub struct SourceFile {
 /// file it parsed before is unchanged.
 pub type Stamp = (u64, std::time::SystemTime);
 
-/// Given a file's display path and stamp, its text when the caller already
-/// holds the file's parsed entities: such a file is not read or parsed
-/// again.
-pub type Reuse<'a> = &'a (dyn Fn(&str, Stamp) -> Option<String> + Sync);
+/// What a load may take from the previous one (`cairn serve`'s rebuilds).
+#[derive(Clone, Copy)]
+pub struct Reuse<'a> {
+    /// What the previous walk found, when the caller knows that no file or
+    /// directory was added, removed or renamed since: the walk is skipped,
+    /// and so is stamping the files.
+    pub walked: Option<&'a Walked>,
+    /// Given a file's display path and stamp (`None` when not stamped),
+    /// its text when the caller holds the file's entities: such a file is
+    /// not read or parsed again.
+    pub text: &'a (dyn Fn(&str, Option<Stamp>) -> Option<String> + Sync),
+}
+
+/// The paths a walk found, and what it reported.
+#[derive(Debug, Clone, Default)]
+pub struct Walked {
+    paths: Vec<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+}
 
 impl SourceFile {
     /// Parses `text` into a file named `display`; every file cairn reads —
@@ -120,6 +135,8 @@ impl SourceFile {
 pub struct Loaded {
     pub files: Vec<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What the walk found (or what the previous one did, when reused).
+    pub walked: Walked,
 }
 
 /// Loads the catalog under `root` as `config` describes. `out_dir` is
@@ -133,19 +150,28 @@ pub fn load(root: &Path, config: &Config, out_dir: Option<&Path>) -> Loaded {
 pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse: Option<Reuse>) -> Loaded {
     let mut loaded = Loaded::default();
     let skip = out_dir.map(|p| absolute(root, p));
-    let mut paths = Vec::new();
+    let previous_walk = reuse.and_then(|r| r.walked);
+    let mut walked = previous_walk.cloned().unwrap_or_default();
+    let walking = previous_walk.is_none();
     let mut git_files = Vec::new();
-    if config.sources.is_empty() {
-        walk(root, root, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
+    if config.sources.is_empty() && walking {
+        walk(root, root, skip.as_deref(), &mut walked.paths, &mut walked.diagnostics);
     }
     for source in &config.sources {
         match source {
+            Source::Path(_) if !walking => {}
             Source::Path(dir) => {
                 let start = root.join(dir);
                 if start.exists() {
-                    walk(root, &start, skip.as_deref(), &mut paths, &mut loaded.diagnostics);
+                    walk(
+                        root,
+                        &start,
+                        skip.as_deref(),
+                        &mut walked.paths,
+                        &mut walked.diagnostics,
+                    );
                 } else {
-                    loaded.diagnostics.push(
+                    walked.diagnostics.push(
                         Diagnostic::new(
                             Code::IoError,
                             Location::file_only(CONFIG_FILE),
@@ -163,10 +189,16 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         }
     }
 
+    loaded.diagnostics.extend(walked.diagnostics.iter().cloned());
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut registered: HashSet<PathBuf> = HashSet::new();
     let mut loaded_files = Vec::new();
-    let mut pending: Vec<PathBuf> = paths.into_iter().filter(|p| seen.insert(canonical(p))).collect();
+    let mut pending: Vec<PathBuf> = walked
+        .paths
+        .iter()
+        .filter(|p| seen.insert(canonical(p)))
+        .cloned()
+        .collect();
     // Each round reads a batch in parallel, then queues the Location targets
     // that were not read yet.
     while !pending.is_empty() {
@@ -205,6 +237,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
     Loaded {
         files,
         diagnostics: loaded.diagnostics,
+        walked,
     }
 }
 
@@ -314,19 +347,27 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     .with_help("check the permissions of this path")
 }
 
-/// The file at `path`, stamped: left unread when `reuse` holds it, else
-/// read and parsed.
+/// The file at `path`: left unread when `reuse` holds it (unstamped when
+/// the walk was reused, else by its stamp), else stamped, read and parsed.
 fn read_or_reuse(root: &Path, path: &Path, reuse: Reuse) -> (SourceFile, Vec<Diagnostic>) {
-    let stamp = std::fs::metadata(path)
-        .and_then(|meta| Ok((meta.len(), meta.modified()?)))
-        .ok();
     let display = display_path(root, path);
-    if let Some(text) = stamp.and_then(|stamp| reuse(&display, stamp)) {
+    let reused = |text: String, stamp: Option<Stamp>| {
         let mut file = SourceFile::unreadable(&display);
         file.text = text;
         file.stamp = stamp;
         file.reused = true;
-        return (file, Vec::new());
+        (file, Vec::new())
+    };
+    if reuse.walked.is_some() {
+        if let Some(text) = (reuse.text)(&display, None) {
+            return reused(text, None);
+        }
+    }
+    let stamp = std::fs::metadata(path)
+        .and_then(|meta| Ok((meta.len(), meta.modified()?)))
+        .ok();
+    if let Some(text) = stamp.and_then(|stamp| (reuse.text)(&display, Some(stamp))) {
+        return reused(text, stamp);
     }
     let (mut file, diagnostics) = read_file(root, path);
     file.stamp = stamp;

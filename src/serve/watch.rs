@@ -7,6 +7,7 @@
 //! in and publishes the events. A catalog with errors (or a template that does not render)
 //! keeps the last good build and publishes `build.failed`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
@@ -144,6 +145,9 @@ impl Rebuilder {
                 return;
             }
             let everything = wakes.iter().any(|w| self.changes_everything(w));
+            if let Some(changed) = self.changed_files(&wakes) {
+                self.cache.expect_only(changed);
+            }
             for woken in &wakes {
                 if let Woken::Paths(paths) = woken {
                     for path in paths {
@@ -154,6 +158,24 @@ impl Rebuilder {
             }
             self.rebuild(everything);
         }
+    }
+
+    /// The YAML files the events name, when that is all they name and each
+    /// still exists: then nothing was added, removed or renamed, and the
+    /// next compile need not walk the catalog.
+    fn changed_files(&self, wakes: &[Woken]) -> Option<HashSet<String>> {
+        let mut changed = HashSet::new();
+        for woken in wakes {
+            let Woken::Paths(paths) = woken else { return None };
+            for path in paths {
+                let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+                if !yaml || !path.is_file() {
+                    return None;
+                }
+                changed.insert(crate::load::display_path(&self.watched, path));
+            }
+        }
+        Some(changed)
     }
 
     /// Whether a change can alter every page: `cairn.yaml` (titles, field
