@@ -203,9 +203,8 @@ pub fn paginate<T>(
             format!("{PREFIX}/pages/{list}/{page}.json")
         }
     };
-    (1..=pages)
-        .filter_map(|page| {
-            let chunk = &items[((page - 1) * page_size).min(total)..(page * page_size).min(total)];
+    super::pages_of(items, page_size)
+        .filter_map(|(page, chunk)| {
             if !selected(chunk) {
                 return None;
             }

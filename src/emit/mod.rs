@@ -158,6 +158,18 @@ fn render_timed(compilation: &Compilation) -> anyhow::Result<(Files, Vec<(&'stat
     Ok((files, vec![("api", api), ("search", search), ("pages", pages)]))
 }
 
+/// `items` in pages of `size`, numbered from 1; no items are one empty
+/// page. (`chunks` gives none.)
+pub fn pages_of<T>(items: &[T], size: usize) -> impl Iterator<Item = (usize, &[T])> {
+    let count = items.len().div_ceil(size).max(1);
+    (1..=count).map(move |n| {
+        (
+            n,
+            &items[((n - 1) * size).min(items.len())..(n * size).min(items.len())],
+        )
+    })
+}
+
 /// What `f` returned, and how long it took.
 pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();

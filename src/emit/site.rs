@@ -618,9 +618,8 @@ fn paged<T>(
             format!("all/{slug}/{n}/index.html")
         }
     };
-    (1..=count)
-        .filter_map(|n| {
-            let chunk = &items[((n - 1) * LIST_PAGE_SIZE).min(total)..(n * LIST_PAGE_SIZE).min(total)];
+    super::pages_of(items, LIST_PAGE_SIZE)
+        .filter_map(|(n, chunk)| {
             if !selected(chunk) {
                 return None;
             }

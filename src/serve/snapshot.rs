@@ -32,6 +32,15 @@ pub struct File {
     pub etag: Arc<str>,
 }
 
+impl File {
+    fn new(bytes: Vec<u8>) -> File {
+        File {
+            etag: etag(&bytes).into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
 /// One entity as the events describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityInfo {
@@ -72,23 +81,10 @@ impl Build {
                     .and_then(|p| p.files.get(&path))
                     .filter(|old| *old.bytes == bytes[..])
                     .cloned();
-                let file = unchanged.unwrap_or_else(|| File {
-                    etag: etag(&bytes).into(),
-                    bytes: bytes.into(),
-                });
-                (path, file)
+                (path, unchanged.unwrap_or_else(|| File::new(bytes)))
             })
             .collect();
-        let entities = entities(compilation, &files);
-        let counts = compilation.counts();
-        Build {
-            number,
-            files,
-            entities,
-            search: Arc::default(),
-            errors: counts.errors,
-            warnings: counts.warnings,
-        }
+        Build::assemble(number, compilation, files)
     }
 
     /// The build after `previous` when only `rendered` was rendered again
@@ -108,16 +104,15 @@ impl Build {
             .into_par_iter()
             .filter_map(|(path, bytes)| match previous.files.get(&path) {
                 Some(old) if *old.bytes == bytes[..] => None,
-                _ => Some((
-                    path,
-                    File {
-                        etag: etag(&bytes).into(),
-                        bytes: bytes.into(),
-                    },
-                )),
+                _ => Some((path, File::new(bytes))),
             })
             .collect();
         files.extend(fresh);
+        Build::assemble(number, compilation, files)
+    }
+
+    /// The build of `compilation` serving `files`, its search parts to come.
+    fn assemble(number: u64, compilation: &Compilation, files: HashMap<String, File>) -> Build {
         let entities = entities(compilation, &files);
         let counts = compilation.counts();
         Build {
@@ -129,9 +124,7 @@ impl Build {
             warnings: counts.warnings,
         }
     }
-}
 
-impl Build {
     /// The file at `path`: one of `files`, or for `search/…` one of the
     /// search shards (waiting for them).
     pub fn file(&self, path: &str) -> Option<File> {
@@ -182,13 +175,7 @@ impl SearchParts {
             .map(|index| {
                 let files = shards
                     .into_iter()
-                    .map(|(path, bytes)| {
-                        let file = File {
-                            etag: etag(&bytes).into(),
-                            bytes: bytes.into(),
-                        };
-                        (path, file)
-                    })
+                    .map(|(path, bytes)| (path, File::new(bytes)))
                     .collect();
                 Arc::new(Searchable { files, index })
             })
