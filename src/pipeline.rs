@@ -196,6 +196,20 @@ impl Cache {
         }
     }
 
+    /// Whether the last compile read the file `display`.
+    pub fn knows(&self, display: &str) -> bool {
+        self.files.contains_key(display)
+    }
+
+    /// Whether the last compile read `display` or a file under it.
+    pub fn knows_within(&self, display: &str) -> bool {
+        self.knows(display)
+            || self
+                .files
+                .keys()
+                .any(|file| file.strip_prefix(display).is_some_and(|rest| rest.starts_with('/')))
+    }
+
     /// Forgets the file `display` (a path relative to the root, `/`
     /// separated): the next compile reads it whatever its stamp says, for
     /// an edit that kept both its size and its modification time.

@@ -160,19 +160,23 @@ impl Rebuilder {
         }
     }
 
-    /// The YAML files the events name, when that is all they name and each
-    /// still exists: then nothing was added, removed or renamed, and the
-    /// next compile need not walk the catalog.
+    /// The catalog files the events name, when nothing else changed: every
+    /// path is a YAML file the last compile read and that still exists, or
+    /// is gone and held none of the files read (an editor's temporary file,
+    /// saved over the real one by a rename). Then nothing was added,
+    /// removed or renamed, and the next compile need not walk the catalog.
     fn changed_files(&self, wakes: &[Woken]) -> Option<HashSet<String>> {
         let mut changed = HashSet::new();
         for woken in wakes {
             let Woken::Paths(paths) = woken else { return None };
             for path in paths {
+                let display = crate::load::display_path(&self.watched, path);
                 let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-                if !yaml || !path.is_file() {
+                if yaml && path.is_file() && self.cache.knows(&display) {
+                    changed.insert(display);
+                } else if path.exists() || self.cache.knows_within(&display) {
                     return None;
                 }
-                changed.insert(crate::load::display_path(&self.watched, path));
             }
         }
         Some(changed)

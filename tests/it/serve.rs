@@ -312,6 +312,18 @@ fn edits_additions_deletions_and_renames_reach_event_streams_and_pages() {
     let (_, before) = checkout.until("build.completed");
     assert_eq!(refs(&before, "entity.updated"), ["component:default/checkout-service"]);
 
+    // A save as many editors do it: a temporary file renamed over the
+    // original (the rebuild trusts the events and skips the walk).
+    let text = std::fs::read_to_string(&service).unwrap();
+    let temporary = service.with_file_name(".checkout-service.yaml.tmp");
+    std::fs::write(&temporary, text.replace("Freshly edited.", "Saved by rename.")).unwrap();
+    std::fs::rename(&temporary, &service).unwrap();
+    let (_, before) = all.until("build.completed");
+    assert_eq!(refs(&before, "entity.updated"), ["component:default/checkout-service"]);
+    assert!(server.get(page).body.contains("Saved by rename."));
+    let found = server.get("/api/v1/search?q=saved+rename&limit=3").body;
+    assert!(found.contains("checkout-service"), "{found}");
+
     // Add.
     catalog.write("catalog/services/gift-cards.yaml", NEW_SERVICE);
     let (_, before) = all.until("build.completed");
