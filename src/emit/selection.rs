@@ -113,9 +113,9 @@ impl Selection {
         self.everything || self.definitions.contains(name)
     }
 
-    /// Whether the list chunk of `kind` (`None`: ResourceDefinitions) that
-    /// holds the rows `rows` (indices of the listed entities, or of the
-    /// definitions' latest versions) is selected.
+    /// Whether the list chunk of `kind` (`None`: ResourceDefinitions, whose
+    /// callers also ask [`Selection::definition`] per row) that holds the
+    /// entities `rows` is selected.
     pub fn chunk(&self, kind: Option<Kind>, mut rows: impl Iterator<Item = usize>) -> bool {
         self.everything || self.recount.contains(&kind) || rows.any(|i| self.entity(i))
     }
