@@ -117,6 +117,11 @@ pub fn render_selected(compilation: &Compilation, selection: &Selection) -> anyh
 pub struct Rerendered {
     pub files: Files,
     pub removed: Vec<String>,
+    /// The entities of `new` whose outputs were rendered (indices): every
+    /// entity whose page can have changed is among them.
+    pub entities: Vec<usize>,
+    /// The entities of `old` that `new` no longer has (indices).
+    pub deleted: Vec<usize>,
 }
 
 /// What changed in the output between the compilations `old` and `new`,
@@ -136,7 +141,12 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
     let files = files?;
     let gone = gone.map(Option::unwrap_or_default);
     let removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
-    Ok(Rerendered { files, removed })
+    Ok(Rerendered {
+        files,
+        removed,
+        entities: selection.entities().collect(),
+        deleted: selection.deleted().to_vec(),
+    })
 }
 
 /// [`render`], with how long each part took. The JSON API, the search

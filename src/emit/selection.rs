@@ -109,6 +109,17 @@ impl Selection {
         self.entities.get(index).copied().unwrap_or(false)
     }
 
+    /// The selected entities (indices into the catalog), in order.
+    pub fn entities(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entities.iter().enumerate().filter(|(_, &on)| on).map(|(i, _)| i)
+    }
+
+    /// For [`Selection::affected`]: the previous catalog's entities that
+    /// are gone (indices into it).
+    pub fn deleted(&self) -> &[usize] {
+        &self.deleted
+    }
+
     pub fn definition(&self, name: &str) -> bool {
         self.everything || self.definitions.contains(name)
     }

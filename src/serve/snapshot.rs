@@ -13,15 +13,16 @@
 //! build's buffer and ETag, so only changed files are hashed, and "changed"
 //! is a pointer comparison afterwards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 
-use crate::emit::Files;
-use crate::model::Kind;
+use crate::emit::{Files, Rerendered};
+use crate::model::{Entity, Kind};
 use crate::pipeline::Compilation;
+use crate::resolve::Catalog;
 use crate::search::store::Store;
 
 /// One served file.
@@ -58,12 +59,14 @@ pub struct EntityInfo {
     pub path: String,
 }
 
-/// A complete build, ready to serve.
+/// A complete build, ready to serve. Its maps are persistent (`imbl`):
+/// the next build shares every entry it does not change, so an edit costs
+/// what it changed, not the size of the catalog.
 pub struct Build {
     pub number: u64,
-    pub files: HashMap<String, File>,
+    pub files: imbl::HashMap<String, File>,
     /// Keyed by ref (and `@version` for ResourceDefinitions).
-    pub entities: BTreeMap<String, EntityInfo>,
+    pub entities: imbl::OrdMap<String, EntityInfo>,
     /// The search shards and the tantivy index, when finished.
     pub search: Arc<SearchParts>,
     pub errors: usize,
@@ -74,7 +77,7 @@ impl Build {
     /// Wraps the rendered `files` of `compilation`, sharing the buffers of
     /// files that did not change since `previous`.
     pub fn new(number: u64, compilation: &Compilation, files: Files, previous: Option<&Build>) -> Build {
-        let files: HashMap<String, File> = files
+        let files: Vec<(String, File)> = files
             .into_par_iter()
             .map(|(path, bytes)| {
                 let unchanged = previous
@@ -84,36 +87,77 @@ impl Build {
                 (path, unchanged.unwrap_or_else(|| File::new(bytes)))
             })
             .collect();
-        Build::assemble(number, compilation, files)
+        let files: imbl::HashMap<String, File> = files.into_iter().collect();
+        let catalog = &compilation.catalog;
+        let entities = (0..catalog.entities.len())
+            .filter_map(|i| entity_info(catalog, i, &files))
+            .collect();
+        Build::assemble(number, compilation, files, entities)
     }
 
-    /// The build after `previous` when only `rendered` was rendered again
-    /// and `removed` is gone: every other file is the previous build's.
+    /// The build after `previous` (of the compilation `old`) when only
+    /// `rendered` was rendered again, with what changed: every file and
+    /// entity it does not name is the previous build's.
     pub fn next(
         number: u64,
         compilation: &Compilation,
-        rendered: Files,
-        removed: &[String],
+        rendered: Rerendered,
+        old: &Compilation,
         previous: &Build,
-    ) -> Build {
+    ) -> (Build, Changes) {
         let mut files = previous.files.clone();
-        for path in removed {
-            files.remove(path);
+        let mut changed_files = 0;
+        for path in &rendered.removed {
+            changed_files += usize::from(files.remove(path).is_some());
         }
-        let fresh: Vec<(String, File)> = rendered
+        let mut fresh: Vec<(String, File)> = rendered
+            .files
             .into_par_iter()
             .filter_map(|(path, bytes)| match previous.files.get(&path) {
                 Some(old) if *old.bytes == bytes[..] => None,
                 _ => Some((path, File::new(bytes))),
             })
             .collect();
+        fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        changed_files += fresh.len();
+        let pages = fresh
+            .iter()
+            .filter(|(path, _)| path.ends_with(".html"))
+            .map(|(path, _)| path.clone())
+            .collect();
         files.extend(fresh);
-        Build::assemble(number, compilation, files)
+
+        let mut entities = previous.entities.clone();
+        let mut changed_entities = Vec::new();
+        for &o in &rendered.deleted {
+            if let Some(info) = entity_key(&old.catalog, o).and_then(|key| entities.remove(&key)) {
+                changed_entities.push((Change::Deleted, info));
+            }
+        }
+        let catalog = &compilation.catalog;
+        for &i in &rendered.entities {
+            let Some((key, info)) = entity_info(catalog, i, &files) else { continue };
+            match entities.insert(key, info.clone()) {
+                None => changed_entities.push((Change::Created, info)),
+                Some(before) if before.version != info.version => changed_entities.push((Change::Updated, info)),
+                Some(_) => {}
+            }
+        }
+        let changes = Changes {
+            files: changed_files,
+            pages,
+            entities: changed_entities,
+        };
+        (Build::assemble(number, compilation, files, entities), changes)
     }
 
     /// The build of `compilation` serving `files`, its search parts to come.
-    fn assemble(number: u64, compilation: &Compilation, files: HashMap<String, File>) -> Build {
-        let entities = entities(compilation, &files);
+    fn assemble(
+        number: u64,
+        compilation: &Compilation,
+        files: imbl::HashMap<String, File>,
+        entities: imbl::OrdMap<String, EntityInfo>,
+    ) -> Build {
         let counts = compilation.counts();
         Build {
             number,
@@ -194,45 +238,52 @@ fn etag(bytes: &[u8]) -> String {
     format!("\"{:016x}\"", hasher.finish())
 }
 
-/// Every entity that has a page, with its version.
-fn entities(compilation: &Compilation, files: &HashMap<String, File>) -> BTreeMap<String, EntityInfo> {
-    let catalog = &compilation.catalog;
-    catalog
-        .entities
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind != Kind::Location)
-        .filter_map(|(i, entity)| {
-            let path = crate::emit::site::page_path(entity);
-            let version = files.get(&path)?.etag.trim_matches('"').to_string();
-            let entity_ref = format!(
-                "{}:{}/{}",
-                entity.kind.slug(),
-                entity.metadata.namespace.to_lowercase(),
-                entity.metadata.name.to_lowercase()
-            );
-            let definition_version = entity.resource_definition.as_ref().and_then(|d| d.version.clone());
-            let key = match &definition_version {
-                Some(v) => format!("{entity_ref}@{v}"),
-                None => entity_ref.clone(),
-            };
-            let owner = catalog
-                .related(i, "ownedBy")
-                .next()
-                .map(|o| catalog.entities[o].metadata.name.clone())
-                .unwrap_or_default();
-            let info = EntityInfo {
-                entity_ref,
-                kind: entity.kind.slug(),
-                name: entity.metadata.name.clone(),
-                owner,
-                version,
-                definition_version,
-                path,
-            };
-            Some((key, info))
-        })
-        .collect()
+/// The events' key of the entity `i`: its ref, and `@version` for a
+/// ResourceDefinition. `None` for a Location, which has no page.
+fn entity_key(catalog: &Catalog, i: usize) -> Option<String> {
+    let entity = &catalog.entities[i];
+    if entity.kind == Kind::Location {
+        return None;
+    }
+    let entity_ref = entity_ref(entity);
+    Some(match entity.resource_definition.as_ref().and_then(|d| d.version.as_ref()) {
+        Some(version) => format!("{entity_ref}@{version}"),
+        None => entity_ref,
+    })
+}
+
+/// `component:default/checkout`, lowercase.
+fn entity_ref(entity: &Entity) -> String {
+    format!(
+        "{}:{}/{}",
+        entity.kind.slug(),
+        entity.metadata.namespace.to_lowercase(),
+        entity.metadata.name.to_lowercase()
+    )
+}
+
+/// The entity `i` as the events describe it, with its key, when it has a
+/// page among `files`.
+fn entity_info(catalog: &Catalog, i: usize, files: &imbl::HashMap<String, File>) -> Option<(String, EntityInfo)> {
+    let entity = &catalog.entities[i];
+    let key = entity_key(catalog, i)?;
+    let path = crate::emit::site::page_path(entity);
+    let version = files.get(&path)?.etag.trim_matches('"').to_string();
+    let owner = catalog
+        .related(i, "ownedBy")
+        .next()
+        .map(|o| catalog.entities[o].metadata.name.clone())
+        .unwrap_or_default();
+    let info = EntityInfo {
+        entity_ref: entity_ref(entity),
+        kind: entity.kind.slug(),
+        name: entity.metadata.name.clone(),
+        owner,
+        version,
+        definition_version: entity.resource_definition.as_ref().and_then(|d| d.version.clone()),
+        path,
+    };
+    Some((key, info))
 }
 
 /// What happened to an entity between two builds.

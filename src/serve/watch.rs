@@ -27,7 +27,7 @@ use crate::search::documents;
 use crate::search::store::Store;
 
 /// Quiet time before a burst of file events counts as one change.
-const DEBOUNCE: Duration = Duration::from_millis(30);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Past this many changed pages, `build.completed` says `"all": true`
 /// instead of listing them.
@@ -211,17 +211,18 @@ impl Rebuilder {
         let compiled = started.elapsed();
         let served = self.state.snapshot();
         let previous = match (everything, &self.last_good, served.build.as_deref()) {
-            (false, Some(old), Some(build)) => Some((old.as_ref(), build)),
-            _ => None,
+            (false, Some(old), Some(build)) => Previous::Changed(old.as_ref(), build),
+            _ => Previous::Replaced(served.build.as_deref()),
         };
-        match render(previous, &compilation) {
-            Ok(rendered) => {
+        match render(self.attempts, previous, &compilation) {
+            Ok((build, changes)) => {
                 let compilation = Arc::new(compilation);
                 let search = self.succeed(
                     started,
                     [compiled, started.elapsed() - compiled],
                     &compilation,
-                    rendered,
+                    build,
+                    changes,
                 );
                 finish_search(search, compilation.clone());
                 self.last_good = Some(compilation);
@@ -230,22 +231,19 @@ impl Rebuilder {
         }
     }
 
-    /// Swaps in the build of `compilation`; `stages` is how long compiling
-    /// and rendering took. Returns the build's search parts, to finish.
+    /// Swaps in `build`, the build of `compilation`, and publishes
+    /// `changes`; `stages` is how long compiling and rendering took.
+    /// Returns the build's search parts, to finish.
     fn succeed(
         &mut self,
         started: Instant,
         stages: [Duration; 2],
         compilation: &Compilation,
-        rendered: Rendered,
+        build: Build,
+        changes: Option<Changes>,
     ) -> Arc<SearchParts> {
         let previous = self.state.snapshot();
-        let build = match (rendered.removed, previous.build.as_deref()) {
-            (Some(removed), Some(old)) => Build::next(self.attempts, compilation, rendered.files, &removed, old),
-            _ => Build::new(self.attempts, compilation, rendered.files, previous.build.as_deref()),
-        };
         let search = build.search.clone();
-        let changes = previous.build.as_deref().map(|old| diff(old, &build));
         let number = build.number;
         self.state.swap(Snapshot {
             build: Some(Arc::new(build)),
@@ -319,29 +317,32 @@ impl Rebuilder {
     }
 }
 
-/// The files a rebuild rendered, and for an incremental one the files of
-/// the served build it no longer has.
-struct Rendered {
-    files: crate::emit::Files,
-    /// `None` for a full render, which replaces every file.
-    removed: Option<Vec<String>>,
+/// What a rebuild renders over.
+enum Previous<'a> {
+    /// The served build, with the compilation it came from: only what
+    /// changed since is rendered.
+    Changed(&'a Compilation, &'a Build),
+    /// Everything is rendered; the served build, if any, only lends the
+    /// buffers of unchanged files and is diffed against.
+    Replaced(Option<&'a Build>),
 }
 
-/// Renders `compilation` but its search parts: everything when there is
-/// no `previous` compilation to compare with, else only the outputs the
-/// change affected.
-fn render(previous: Option<(&Compilation, &Build)>, compilation: &Compilation) -> anyhow::Result<Rendered> {
+/// Renders `compilation` but its search parts into build `number`: only
+/// the outputs the change affected when there is a previous compilation
+/// to compare with, else everything. With what changed since the served
+/// build, when there is one.
+fn render(number: u64, previous: Previous, compilation: &Compilation) -> anyhow::Result<(Build, Option<Changes>)> {
     match previous {
-        None => Ok(Rendered {
-            files: crate::emit::render_selected(compilation, &Selection::all(&compilation.catalog))?,
-            removed: None,
-        }),
-        Some((old, _)) => {
-            let changed = crate::emit::rerender(old, compilation)?;
-            Ok(Rendered {
-                files: changed.files,
-                removed: Some(changed.removed),
-            })
+        Previous::Replaced(served) => {
+            let files = crate::emit::render_selected(compilation, &Selection::all(&compilation.catalog))?;
+            let build = Build::new(number, compilation, files, served);
+            let changes = served.map(|old| diff(old, &build));
+            Ok((build, changes))
+        }
+        Previous::Changed(old, served) => {
+            let rendered = crate::emit::rerender(old, compilation)?;
+            let (build, changes) = Build::next(number, compilation, rendered, old, served);
+            Ok((build, Some(changes)))
         }
     }
 }
