@@ -11,7 +11,9 @@ target/bench/serve-N/ (once), starts `cairn serve --port 0` on it and:
   the time from the file being saved (written and closed) to the rebuilt
   page being served with the new text (the page is polled every 2 ms), and
   to the `build.completed` event arriving on an SSE stream; median and best
-  of --edits edits, with the server's own "rebuilt in N ms";
+  of --edits edits, with the server's own "rebuilt in N ms". Between
+  edits it waits for the previous build's search index (built in the
+  background after the pages are served);
 * throughput: `wrk` (Debian's package) with 100 connections on two threads
   for --seconds against a cached service page (HTML, with the live-reload
   script injected per request) and a JSON API file: requests per second and
@@ -143,7 +145,10 @@ def main():
                         announced.append(events.completed[seen] - saved)
                         break
                 time.sleep(0.002)
-            time.sleep(0.5)  # let the watcher settle before the next edit
+            # Let the build finish its background work (the search index,
+            # which a search request waits for) before the next edit.
+            get(f"{url}api/v1/search?q={marker}&limit=1")
+            time.sleep(0.2)
         with open(path, "w") as f:
             f.write(original)
         log.flush()

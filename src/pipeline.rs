@@ -4,14 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use rayon::prelude::*;
 
 use crate::config::{load_config, Config, CONFIG_FILE};
 use crate::diagnostics::render::{SourceLines, Summary};
-use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
+use crate::diagnostics::{sort_and_dedup, Code, Counts, Diagnostic};
 use crate::load::facts::load_snapshots;
 use crate::load::published::published_set;
 use crate::load::{load, load_reusing, Reuse, SourceFile, Stamp, Walked};
@@ -23,14 +23,16 @@ use crate::{model, validate};
 pub struct Compilation {
     pub root: PathBuf,
     pub config: Config,
-    pub files: Vec<SourceFile>,
+    /// What was read, in display order (texts and documents moved out).
+    pub files: Arc<[SourceFile]>,
     pub catalog: Catalog,
     /// Every diagnostic of the run, severities as configured, sorted.
     pub diagnostics: Vec<Diagnostic>,
     /// How long each stage took, for `-v`.
     pub timings: Vec<(&'static str, Duration)>,
-    /// Line starts of every source (and cairn.yaml) for quoting lines.
-    texts: HashMap<String, String>,
+    /// The text of every source (and cairn.yaml) for quoting lines;
+    /// persistent, so that a patched compilation shares it.
+    texts: imbl::HashMap<String, Arc<str>>,
 }
 
 impl Compilation {
@@ -81,12 +83,17 @@ pub struct Cache {
     /// did (no file or directory added, removed or renamed) — the walk and
     /// the stamps are skipped.
     only_changed: Option<HashSet<String>>,
+    /// What the last compile's reading and lowering reported (including
+    /// the walk and Locations, which no cached file holds), and its
+    /// resolving: what [`patch`] keeps of files it does not read again.
+    read_diagnostics: Vec<Diagnostic>,
+    resolve_diagnostics: Vec<Diagnostic>,
 }
 
 struct CachedFile {
     stamp: Stamp,
     text: String,
-    entities: Vec<Entity>,
+    entities: Vec<Arc<Entity>>,
     /// What reading, parsing and lowering it reported.
     diagnostics: Vec<Diagnostic>,
 }
@@ -139,12 +146,14 @@ fn compile_inner(
         }
     };
     timer.lap("load + parse");
-    let (mut entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
+    let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
+    let mut entities: Vec<Arc<Entity>> = entities.into_iter().map(Arc::new).collect();
     let mut read_diagnostics = std::mem::take(&mut loaded.diagnostics);
     read_diagnostics.extend(lower_diagnostics);
     if let Some(cache) = cache.as_deref_mut() {
         cache.update(&loaded.files, &mut entities, &mut read_diagnostics);
         cache.walked = Some(std::mem::take(&mut loaded.walked));
+        cache.read_diagnostics = read_diagnostics.clone();
     }
     diagnostics.extend(read_diagnostics);
     timer.lap("model");
@@ -152,6 +161,9 @@ fn compile_inner(
     diagnostics.extend(facts_diagnostics);
     timer.lap("facts");
     let (catalog, resolve_diagnostics) = resolve(entities, &snapshots, &config);
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.resolve_diagnostics = resolve_diagnostics.clone();
+    }
     diagnostics.extend(resolve_diagnostics);
     timer.lap("resolve");
     let published = published_set(root, base)?;
@@ -165,18 +177,131 @@ fn compile_inner(
     apply_policies(&config, &mut diagnostics);
     sort_and_dedup(&mut diagnostics);
 
-    let mut texts: HashMap<String, String> = HashMap::new();
+    let mut texts = imbl::HashMap::new();
     if let Some(text) = loaded_config.text {
-        texts.insert(CONFIG_FILE.to_string(), text);
+        texts.insert(CONFIG_FILE.to_string(), text.into());
     }
     let mut files = loaded.files;
     for file in &mut files {
-        texts.insert(file.display.clone(), std::mem::take(&mut file.text));
+        texts.insert(file.display.clone(), std::mem::take(&mut file.text).into());
     }
     Ok(Compilation {
         root: root.to_path_buf(),
         config,
-        files,
+        files: files.into(),
+        catalog,
+        diagnostics,
+        timings: timer.laps,
+        texts,
+    })
+}
+
+/// [`compile_cached`] for the commonest edit, in time proportional to the
+/// edit rather than to the catalog: `previous` is the last compilation
+/// `cache` made, and the files [`Cache::expect_only`] named changed
+/// without changing what their entities are called or refer to (see
+/// [`crate::resolve::replace`]). Only those files are read, the catalog
+/// is `previous`'s with their entities replaced, and the whole catalog is
+/// validated again (cheap: unchanged entities' checks are remembered).
+/// `None` when the edit is not of that kind (nothing is changed then:
+/// compile instead).
+pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mut Cache) -> Option<Compilation> {
+    let changed = cache.only_changed.as_ref()?;
+    let mut timer = Timer::default();
+    let loaded_config = load_config(root).ok()?;
+    let same_config = loaded_config.text.as_deref() == previous.texts.get(CONFIG_FILE).map(|t| &**t);
+    if !same_config || !previous.config.sources.is_empty() {
+        return None;
+    }
+    let config = loaded_config.config;
+    let mut read = Vec::new();
+    let mut pairs = Vec::new();
+    for display in changed {
+        let cached = cache.files.get(display)?;
+        let source = previous
+            .files
+            .binary_search_by(|f| f.display.as_str().cmp(display))
+            .ok()
+            .map(|i| &previous.files[i])?;
+        let path = root.join(display);
+        let stamp = std::fs::metadata(&path)
+            .and_then(|m| Ok((m.len(), m.modified()?)))
+            .ok()?;
+        let (mut file, mut diagnostics) = crate::load::read_file(root, &path);
+        file.registered = source.registered;
+        let (entities, lower_diagnostics) = model::lower_files(std::slice::from_mut(&mut file));
+        let entities: Vec<Arc<Entity>> = entities.into_iter().map(Arc::new).collect();
+        diagnostics.extend(lower_diagnostics);
+        if entities.len() != cached.entities.len() {
+            return None;
+        }
+        pairs.extend(cached.entities.iter().cloned().zip(entities.iter().cloned()));
+        read.push((file, stamp, entities, diagnostics));
+    }
+    timer.lap("load + parse");
+    let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
+    let reconciled = !snapshots.files.is_empty();
+    let changed_here = |d: &Diagnostic| {
+        changed.contains(&d.location.file) || d.related.iter().any(|r| changed.contains(&r.location.file))
+    };
+    let only_refs = |d: &Diagnostic| matches!(d.code, Code::InvalidRef | Code::RefWrongKind | Code::UnresolvedRef);
+    if cache
+        .resolve_diagnostics
+        .iter()
+        .any(|d| changed_here(d) && !only_refs(d))
+    {
+        return None;
+    }
+    let (catalog, ref_diagnostics) = crate::resolve::replace(&previous.catalog, pairs, reconciled, &config)?;
+    timer.lap("resolve");
+    let published = published_set(root, base).ok()?;
+
+    // Committed: the cache now describes this compilation.
+    let changed = cache.only_changed.take().unwrap_or_default();
+    let mut texts = previous.texts.clone();
+    let mut read_diagnostics: Vec<Diagnostic> = cache
+        .read_diagnostics
+        .iter()
+        .filter(|d| !changed.contains(&d.location.file))
+        .cloned()
+        .collect();
+    for (mut file, stamp, entities, diagnostics) in read {
+        let text = std::mem::take(&mut file.text);
+        texts.insert(file.display.clone(), Arc::from(text.as_str()));
+        read_diagnostics.extend(diagnostics.iter().cloned());
+        cache.files.insert(
+            file.display,
+            CachedFile {
+                stamp,
+                text,
+                entities,
+                diagnostics,
+            },
+        );
+    }
+    cache.read_diagnostics = read_diagnostics.clone();
+    cache
+        .resolve_diagnostics
+        .retain(|d| !changed.contains(&d.location.file));
+    cache.resolve_diagnostics.extend(ref_diagnostics);
+
+    let mut diagnostics = loaded_config.diagnostics;
+    diagnostics.extend(read_diagnostics);
+    diagnostics.extend(facts_diagnostics);
+    diagnostics.extend(cache.resolve_diagnostics.iter().cloned());
+    diagnostics.extend(validate::validate_reusing(
+        &catalog,
+        &config,
+        &published,
+        &mut cache.checked,
+    ));
+    timer.lap("validate");
+    apply_policies(&config, &mut diagnostics);
+    sort_and_dedup(&mut diagnostics);
+    Some(Compilation {
+        root: root.to_path_buf(),
+        config,
+        files: previous.files.clone(),
         catalog,
         diagnostics,
         timings: timer.laps,
@@ -220,8 +345,8 @@ impl Cache {
     /// Adds the entities and diagnostics of the files `files` reused to
     /// `entities` and `diagnostics` (which hold those of the files read
     /// this time), and remembers the files read this time.
-    fn update(&mut self, files: &[SourceFile], entities: &mut Vec<Entity>, diagnostics: &mut Vec<Diagnostic>) {
-        let mut read: HashMap<&str, (Vec<Entity>, Vec<Diagnostic>)> = HashMap::new();
+    fn update(&mut self, files: &[SourceFile], entities: &mut Vec<Arc<Entity>>, diagnostics: &mut Vec<Diagnostic>) {
+        let mut read: HashMap<&str, (Vec<Arc<Entity>>, Vec<Diagnostic>)> = HashMap::new();
         for entity in entities.iter() {
             read.entry(entity.file.as_str()).or_default().0.push(entity.clone());
         }
@@ -239,7 +364,9 @@ impl Cache {
                     continue;
                 };
                 for entity in &mut cached.entities {
-                    entity.registered = file.registered;
+                    if entity.registered != file.registered {
+                        Arc::make_mut(entity).registered = file.registered;
+                    }
                 }
                 reused.push(file.display.as_str());
                 cached
@@ -260,7 +387,7 @@ impl Cache {
         }
         self.files = kept;
         let cached: Vec<&CachedFile> = reused.iter().map(|display| &self.files[*display]).collect();
-        entities.par_extend(cached.par_iter().flat_map_iter(|file| file.entities.iter().cloned()));
+        entities.extend(cached.iter().flat_map(|file| file.entities.iter().cloned()));
         diagnostics.extend(cached.iter().flat_map(|file| file.diagnostics.iter().cloned()));
     }
 }
@@ -314,5 +441,6 @@ pub fn catalog_at(root: &Path, rev: &str) -> anyhow::Result<Catalog> {
         .config;
     let mut loaded = crate::load::revision::load_revision(root, rev)?;
     let (entities, _) = model::lower_files(&mut loaded.files);
+    let entities = entities.into_iter().map(Arc::new).collect();
     Ok(resolve(entities, &Default::default(), &config).0)
 }

@@ -8,6 +8,8 @@
 //! a service named `N` in namespace `page` would own). Every `url` and
 //! `next` is relative to the output root, so it works under any base URL.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
@@ -37,8 +39,9 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
     put(format!("{PREFIX}/lookup/aws.json"), aws_lookup(catalog));
 
-    let services_chunk = |chunk: &[Service]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));
-    let service_rows = |s: &Service| service_row(catalog, s);
+    let services_chunk =
+        |chunk: &[Arc<Service>]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));
+    let service_rows = |s: &Arc<Service>| service_row(catalog, s);
     for (path, page) in paginate("services", &catalog.services, PAGE_SIZE, services_chunk, service_rows) {
         put(path, page);
     }
@@ -510,7 +513,7 @@ pub fn latest_version(catalog: &Catalog, versions: &[usize]) -> Option<usize> {
 
 fn resource_row(catalog: &Catalog, name: &str) -> Json {
     let versions = &catalog.resources[name];
-    let latest = latest_version(catalog, versions).map(|v| &catalog.entities[v]);
+    let latest = latest_version(catalog, versions).map(|v| &*catalog.entities[v]);
     let rd = latest.and_then(|e| e.resource_definition.as_ref());
     json!({
         "name": name,

@@ -27,6 +27,7 @@
 //! output of a full render, byte for byte (`tests/it/incremental.rs`
 //! checks it edit by edit).
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -36,27 +37,37 @@ use crate::model::{Entity, Kind};
 use crate::resolve::{Catalog, Relation, Service};
 
 /// An entity's identity across builds: its key, and its version for a
-/// ResourceDefinition.
+/// ResourceDefinition. Borrowed from the entity where it is already
+/// lowercase, as nearly every name is: computing the identities of a
+/// whole catalog then allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Identity {
+struct Identity<'a> {
     kind: Kind,
-    namespace: String,
-    name: String,
-    version: Option<String>,
+    namespace: Cow<'a, str>,
+    name: Cow<'a, str>,
+    version: Option<&'a str>,
 }
 
-impl Identity {
+impl<'a> Identity<'a> {
     fn sort_key(&self) -> (Kind, &str, &str, Option<&str>) {
-        (self.kind, &self.namespace, &self.name, self.version.as_deref())
+        (self.kind, &self.namespace, &self.name, self.version)
     }
 
-    fn of(entity: &Entity) -> Identity {
+    fn of(entity: &'a Entity) -> Identity<'a> {
         Identity {
             kind: entity.kind,
-            namespace: entity.metadata.namespace.to_ascii_lowercase(),
-            name: entity.metadata.name.to_ascii_lowercase(),
-            version: entity.resource_definition.as_ref().and_then(|d| d.version.clone()),
+            namespace: lowercase(&entity.metadata.namespace),
+            name: lowercase(&entity.metadata.name),
+            version: entity.resource_definition.as_ref().and_then(|d| d.version.as_deref()),
         }
+    }
+}
+
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -133,8 +144,8 @@ impl Selection {
 
     /// The outputs of `new` that can differ from those of `old`.
     pub fn affected(old: &Catalog, new: &Catalog) -> Selection {
-        let old_ids: Vec<Identity> = old.entities.par_iter().map(Identity::of).collect();
-        let new_ids: Vec<Identity> = new.entities.par_iter().map(Identity::of).collect();
+        let old_ids: Vec<Identity> = old.entities.par_iter().map(|e| Identity::of(e)).collect();
+        let new_ids: Vec<Identity> = new.entities.par_iter().map(|e| Identity::of(e)).collect();
         let old_index: HashMap<&Identity, usize> = old_ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
         let new_index: HashMap<&Identity, usize> = new_ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
         let old_services = services_by_entity(old);
@@ -232,15 +243,15 @@ impl Selection {
 }
 
 fn services_by_entity(catalog: &Catalog) -> HashMap<usize, &Service> {
-    catalog.services.iter().map(|s| (s.entity, s)).collect()
+    catalog.services.iter().map(|s| (s.entity, &**s)).collect()
 }
 
 /// The previous catalog and the new one, with identities by index.
 struct Pair<'a> {
     old: &'a Catalog,
     new: &'a Catalog,
-    old_ids: &'a [Identity],
-    new_ids: &'a [Identity],
+    old_ids: &'a [Identity<'a>],
+    new_ids: &'a [Identity<'a>],
     old_services: &'a HashMap<usize, &'a Service>,
     new_services: &'a HashMap<usize, &'a Service>,
     /// Both catalogs have the same identities in the same order.
@@ -256,7 +267,7 @@ impl Pair<'_> {
         // comparable) and nothing about this one changed.
         if self.same_order
             && self.old.relations[o] == self.new.relations[i]
-            && same_entity(before, after)
+            && (Arc::ptr_eq(before, after) || same_entity(before, after))
             && self.old_services.get(&o) == self.new_services.get(&i)
         {
             return None;
@@ -344,7 +355,7 @@ impl Pair<'_> {
             for g in groups {
                 out.extend(self.new.related(g, "ownerOf"));
             }
-            let key = group.map(Entity::key);
+            let key = group.map(|g| g.key());
             out.extend(
                 self.new
                     .services
@@ -398,7 +409,7 @@ impl Changed {
 }
 
 /// The relations of entity `index` as (kind, target identity), sorted.
-fn relations<'a>(catalog: &Catalog, ids: &'a [Identity], index: usize) -> Vec<(&'static str, &'a Identity)> {
+fn relations<'a>(catalog: &Catalog, ids: &'a [Identity<'a>], index: usize) -> Vec<(&'static str, &'a Identity<'a>)> {
     let mut relations: Vec<(&'static str, &Identity)> = catalog.relations[index]
         .iter()
         .map(|r| (r.kind, &ids[r.target]))

@@ -82,7 +82,7 @@ pub fn pages(
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let catalog = &compilation.catalog;
     let env = environment(&compilation.root)?;
-    let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, s)).collect();
+    let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, &**s)).collect();
     let common = json!({
         "site": { "title": compilation.config.site.title },
         "assets": assets,
@@ -650,16 +650,23 @@ fn dashboard(compilation: &Compilation) -> Json {
             .map(|o| catalog.entities[o].metadata.name.clone())
             .unwrap_or_default()
     };
-    let unowned: Vec<&Service> = catalog.services.iter().filter(|s| s.owner.is_none()).collect();
+    let unowned: Vec<&Service> = catalog
+        .services
+        .iter()
+        .map(|s| &**s)
+        .filter(|s| s.owner.is_none())
+        .collect();
     let status_of = |s: &Service| s.discovery.as_ref().map(|d| d.ownership.status);
     let ambiguous: Vec<&Service> = catalog
         .services
         .iter()
+        .map(|s| &**s)
         .filter(|s| status_of(s) == Some(OwnershipStatus::Ambiguous))
         .collect();
     let discovered: Vec<&Service> = catalog
         .services
         .iter()
+        .map(|s| &**s)
         .filter(|s| s.discovery.as_ref().is_some_and(|d| d.discovered))
         .collect();
     let drift = compilation

@@ -2,11 +2,16 @@
 //! catalog's repository: the home page's "recently changed". Reads the
 //! object database only (git2), newest commits first along first parents,
 //! up to a fixed number of commits; uncommitted edits are not history.
+//!
+//! The answer depends only on HEAD, so the last one is remembered per root
+//! and HEAD commit: `cairn serve` renders the home page on every edit, and
+//! walking 300 commits' diffs each time was a good part of a rebuild.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use git2::{Repository, Sort};
+use git2::{Oid, Repository, Sort};
 
 use super::published::prefix_of;
 
@@ -30,8 +35,32 @@ pub fn last_changes(root: &Path) -> HashMap<String, Change> {
     read(root).unwrap_or_default()
 }
 
+/// The last answer, for a root and HEAD commit.
+struct Remembered {
+    root: PathBuf,
+    head: Oid,
+    changes: HashMap<String, Change>,
+}
+
+static LAST: Mutex<Option<Remembered>> = Mutex::new(None);
+
 fn read(root: &Path) -> Result<HashMap<String, Change>, Box<dyn std::error::Error>> {
     let repo = Repository::discover(root)?;
+    let head = repo.head()?.peel_to_commit()?.id();
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(remembered) = last.as_ref().filter(|l| l.root == root && l.head == head) {
+        return Ok(remembered.changes.clone());
+    }
+    let changes = walk(&repo, root)?;
+    *last = Some(Remembered {
+        root: root.to_path_buf(),
+        head,
+        changes: changes.clone(),
+    });
+    Ok(changes)
+}
+
+fn walk(repo: &Repository, root: &Path) -> Result<HashMap<String, Change>, Box<dyn std::error::Error>> {
     let prefix = prefix_of(repo.workdir().ok_or("bare repository")?, root)?;
     let mut walk = repo.revwalk()?;
     walk.push_head()?;

@@ -375,7 +375,7 @@ fn read_or_reuse(root: &Path, path: &Path, reuse: Reuse) -> (SourceFile, Vec<Dia
 }
 
 /// Reads and parses one file; every failure is a diagnostic.
-fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
+pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic>) {
     let display = display_path(root, path);
     let fail = |code: Code, message: String, help: &str| {
         let file = SourceFile::unreadable(&display);

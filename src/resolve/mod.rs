@@ -27,7 +27,8 @@ mod services;
 pub use refs::{parse_ref, ParsedRef};
 pub use services::{OnCall, Service};
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -44,32 +45,33 @@ pub struct Relation {
 }
 
 /// The resolved catalog every later stage reads.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Catalog {
     /// Every entity, sorted by kind, namespace, name (and version for
-    /// ResourceDefinitions).
-    pub entities: Vec<Entity>,
+    /// ResourceDefinitions). Shared: an entity that did not change is the
+    /// same allocation in the next build's catalog (see `cairn serve`).
+    pub entities: Vec<Arc<Entity>>,
     /// Backstage entities by identity.
-    pub index: HashMap<EntityKey, usize>,
+    pub index: Arc<HashMap<EntityKey, usize>>,
     /// Outgoing relations of each entity, sorted and without repeats.
-    pub relations: Vec<Vec<Relation>>,
+    pub relations: Arc<Vec<Vec<Relation>>>,
     /// ResourceDefinition versions by definition name (lowercase), newest
     /// first.
     pub resources: BTreeMap<String, Vec<usize>>,
     /// One entry per Component, in entity order.
-    pub services: Vec<Service>,
+    pub services: Vec<Arc<Service>>,
     /// Owner entity → its services (indices into `services`, in order): a
     /// team's services without scanning every service per team, which at
     /// 100,000 services and 5,000 teams made emitting quadratic.
-    pub services_by_owner: HashMap<usize, Vec<usize>>,
+    pub services_by_owner: Arc<HashMap<usize, Vec<usize>>>,
     /// Each ResourceDefinition version's change against its baseline, by
     /// entity index (versions without a baseline have none).
-    pub changes: HashMap<usize, VersionChange>,
+    pub changes: Arc<HashMap<usize, VersionChange>>,
     /// AWS ARN → the entity of the service it belongs to (discovery).
     pub aws_lookup: BTreeMap<String, usize>,
     /// Later definitions of an identity that is already in `entities`
     /// (reported as duplicates; still checked on their own by `validate`).
-    pub duplicates: Vec<Entity>,
+    pub duplicates: Vec<Arc<Entity>>,
 }
 
 impl Catalog {
@@ -79,11 +81,11 @@ impl Catalog {
             .get(&owner)
             .into_iter()
             .flatten()
-            .map(|&s| &self.services[s])
+            .map(|&s| &*self.services[s])
     }
 
     pub fn get(&self, key: &EntityKey) -> Option<&Entity> {
-        self.index.get(key).map(|&i| &self.entities[i])
+        self.index.get(key).map(|&i| &*self.entities[i])
     }
 
     /// Targets of the outgoing relations of `entity` of one kind.
@@ -114,13 +116,13 @@ impl Catalog {
 }
 
 /// Builds the catalog from lowered entities and discovered facts.
-pub fn resolve(mut entities: Vec<Entity>, snapshots: &Snapshots, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &Config) -> (Catalog, Vec<Diagnostic>) {
     let reconciled = reconcile::reconcile(&mut entities, snapshots, &config.fields);
-    entities.extend(reconciled.entities);
+    entities.extend(reconciled.entities.into_iter().map(Arc::new));
     let mut diagnostics = reconciled.diagnostics;
     // Stable order: by identity, then by where the entity was defined. Of
     // duplicates, one registered by a Location wins, then the earliest file.
-    let mut keyed: Vec<(Order, Entity)> = entities
+    let mut keyed: Vec<(Order, Arc<Entity>)> = entities
         .into_par_iter()
         .map(|e| ((sort_key(&e), !e.registered, e.file.clone(), e.document), e))
         .collect();
@@ -129,9 +131,10 @@ pub fn resolve(mut entities: Vec<Entity>, snapshots: &Snapshots, config: &Config
 
     let mut catalog = Catalog {
         duplicates,
-        relations: vec![Vec::new(); entities.len()],
+        relations: Arc::new(vec![Vec::new(); entities.len()]),
         ..Catalog::default()
     };
+    let index = Arc::make_mut(&mut catalog.index);
     for (i, entity) in entities.iter().enumerate() {
         if entity.kind == Kind::ResourceDefinition {
             // Names compare case-insensitively, as identities and output
@@ -142,14 +145,14 @@ pub fn resolve(mut entities: Vec<Entity>, snapshots: &Snapshots, config: &Config
                 .or_default()
                 .push(i);
         } else {
-            catalog.index.insert(entity.key(), i);
+            index.insert(entity.key(), i);
         }
     }
     catalog.entities = entities;
     for versions in catalog.resources.values_mut() {
         versions.sort_by(|&a, &b| version_of(&catalog.entities[b]).cmp(&version_of(&catalog.entities[a])));
     }
-    catalog.changes = version_changes(&catalog);
+    catalog.changes = Arc::new(version_changes(&catalog));
     refs::resolve_refs(&mut catalog, &mut diagnostics);
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
@@ -159,12 +162,71 @@ pub fn resolve(mut entities: Vec<Entity>, snapshots: &Snapshots, config: &Config
         .into_iter()
         .filter_map(|(arn, key)| Some((arn, *catalog.index.get(&key)?)))
         .collect();
+    let mut services_by_owner: HashMap<usize, Vec<usize>> = HashMap::new();
     for (s, service) in catalog.services.iter().enumerate() {
         if let Some(owner) = service.owner {
-            catalog.services_by_owner.entry(owner).or_default().push(s);
+            services_by_owner.entry(owner).or_default().push(s);
         }
     }
+    catalog.services_by_owner = Arc::new(services_by_owner);
     (catalog, diagnostics)
+}
+
+/// `previous` with entities replaced by new definitions — each pair is an
+/// entity of `previous` and its new definition — when that is all an edit
+/// changed: the same identities, in the same spelling, from the same
+/// documents, with the same refs, none a ResourceDefinition or a Location,
+/// and no discovered facts to reconcile (`reconciled` false). Identities,
+/// relations and definition versions then stay as they are and only the
+/// services are built again. Returns the catalog and the ref diagnostics
+/// of the new entities (which replace those of the old ones), or `None`
+/// when the edit is not of that kind and the catalog must be resolved
+/// again. Unchanged entities stay shared with `previous`.
+pub fn replace(
+    previous: &Catalog,
+    pairs: Vec<(Arc<Entity>, Arc<Entity>)>,
+    reconciled: bool,
+    config: &Config,
+) -> Option<(Catalog, Vec<Diagnostic>)> {
+    if reconciled {
+        return None;
+    }
+    let mut at = Vec::with_capacity(pairs.len());
+    for (old, new) in &pairs {
+        let index = *previous.index.get(&old.key())?;
+        let same_shape = Arc::ptr_eq(&previous.entities[index], old)
+            && !matches!(new.kind, Kind::ResourceDefinition | Kind::Location)
+            && new.kind == old.kind
+            && new.metadata.name == old.metadata.name
+            && new.metadata.namespace == old.metadata.namespace
+            && new.file == old.file
+            && new.document == old.document
+            && new.registered == old.registered
+            && new.origin == old.origin
+            && new.discovered == old.discovered
+            && new.refs == old.refs;
+        if !same_shape {
+            return None;
+        }
+        at.push(index);
+    }
+    let mut catalog = previous.clone();
+    for (index, (_, new)) in at.iter().zip(pairs) {
+        catalog.entities[*index] = new;
+    }
+    let diagnostics = at.iter().flat_map(|&i| refs::ref_diagnostics(&catalog, i)).collect();
+    // The services of the new entities, and those that fall back on a new
+    // entity as their owner for on-call and Slack.
+    let mut rebuilt: BTreeSet<usize> = BTreeSet::new();
+    for &i in &at {
+        rebuilt.extend(catalog.services.binary_search_by_key(&i, |s| s.entity));
+        rebuilt.extend(catalog.services_by_owner.get(&i).into_iter().flatten());
+    }
+    for s in rebuilt {
+        let entity = catalog.services[s].entity;
+        catalog.services[s] = Arc::new(services::build_one(&catalog, entity, &config.fields));
+    }
+    Some((catalog, diagnostics))
 }
 
 /// A ResourceDefinition version compared with its baseline: the highest
@@ -266,8 +328,11 @@ fn same_identity(a: &Order, b: &Order) -> bool {
 
 /// Keeps the first of each identity; the others are reported and returned
 /// apart.
-fn drop_duplicates(sorted: Vec<(Order, Entity)>, diagnostics: &mut Vec<Diagnostic>) -> (Vec<Entity>, Vec<Entity>) {
-    let mut kept: Vec<(Order, Entity)> = Vec::with_capacity(sorted.len());
+fn drop_duplicates(
+    sorted: Vec<(Order, Arc<Entity>)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<Arc<Entity>>, Vec<Arc<Entity>>) {
+    let mut kept: Vec<(Order, Arc<Entity>)> = Vec::with_capacity(sorted.len());
     let mut duplicates = Vec::new();
     for (order, entity) in sorted {
         match kept.last() {

@@ -31,6 +31,7 @@
 //! `BTreeMap` or sorted first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -162,7 +163,7 @@ pub struct Reconciled {
 
 /// Reconciles `snapshots` with the declared `entities`; fills declared
 /// Components' missing descriptions in place.
-pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldMap) -> Reconciled {
+pub fn reconcile(entities: &mut [Arc<Entity>], snapshots: &Snapshots, fields: &FieldMap) -> Reconciled {
     if snapshots.files.is_empty() {
         return Reconciled::default();
     }
@@ -215,7 +216,9 @@ pub fn reconcile(entities: &mut [Entity], snapshots: &Snapshots, fields: &FieldM
     for ((id, parts), discovery) in services.iter().zip(described) {
         let key = match id {
             ServiceId::Declared(i) => {
-                let entity = &mut entities[*i];
+                // Cached entities are shared with the previous compile:
+                // filling one in copies it.
+                let entity = Arc::make_mut(&mut entities[*i]);
                 let mut discovery = discovery;
                 fill_declared(entity, &mut discovery, parts, &world, fields);
                 drift(entity, &discovery, &people, &mut out.diagnostics);
@@ -393,7 +396,7 @@ struct People {
 }
 
 impl People {
-    fn index(entities: &[Entity]) -> People {
+    fn index(entities: &[Arc<Entity>]) -> People {
         let mut people = People {
             groups_by_name: HashMap::new(),
             groups_by_slug: HashMap::new(),
@@ -507,7 +510,7 @@ struct ComponentIndex {
 }
 
 impl ComponentIndex {
-    fn new(entities: &[Entity], fields: &FieldMap) -> ComponentIndex {
+    fn new(entities: &[Arc<Entity>], fields: &FieldMap) -> ComponentIndex {
         let mut index = ComponentIndex {
             by_repo: HashMap::new(),
             by_name: HashMap::new(),

@@ -1,6 +1,7 @@
 //! Entity references: parsing `[kind:][namespace/]name`, lookup, relations.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -80,9 +81,21 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
         all_edges.extend(edges);
         diagnostics.extend(found);
     }
+    let relations = Arc::make_mut(&mut catalog.relations);
     for (source, kind, target) in all_edges {
-        catalog.relations[source].push(Relation { kind, target });
+        relations[source].push(Relation { kind, target });
     }
+}
+
+/// What looking up the refs of entity `i` reports (the diagnostics
+/// [`resolve_refs`] gives for it).
+pub(super) fn ref_diagnostics(catalog: &Catalog, i: usize) -> Vec<Diagnostic> {
+    let entity = &catalog.entities[i];
+    entity
+        .refs
+        .iter()
+        .filter_map(|spec_ref| lookup(catalog, entity, spec_ref).err().map(|d| *d))
+        .collect()
 }
 
 fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usize, Box<Diagnostic>> {

@@ -12,7 +12,7 @@ use super::Catalog;
 use crate::config::FieldMap;
 use std::collections::HashMap;
 
-use crate::model::{EntityKey, Kind, Link};
+use crate::model::{Entity, EntityKey, Kind, Link};
 
 /// Who to page for a service: an annotation and where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,66 +44,63 @@ pub struct Service {
     pub discovery: Option<Arc<Discovery>>,
 }
 
-pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Service> {
+pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Arc<Service>> {
     catalog
         .entities
         .par_iter()
         .enumerate()
         .filter(|(_, entity)| entity.kind == Kind::Component)
-        .map(|(i, entity)| {
-            let owner = catalog.related(i, "ownedBy").next();
-            let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
-            let mut on_call: Vec<OnCall> = fields
-                .on_call
-                .iter()
-                .filter_map(|key| {
-                    Some(OnCall {
-                        annotation: key.clone(),
-                        value: entity.annotation(key)?.to_string(),
-                        from_owner: false,
-                    })
-                })
-                .collect();
-            if on_call.is_empty() {
-                if let Some(group) = owner_entity {
-                    on_call = fields
-                        .on_call
-                        .iter()
-                        .filter_map(|key| {
-                            Some(OnCall {
-                                annotation: key.clone(),
-                                value: group.annotation(key)?.to_string(),
-                                from_owner: true,
-                            })
-                        })
-                        .collect();
-                }
-            }
-            let slack = entity
-                .annotation(&fields.slack)
-                .or_else(|| owner_entity.and_then(|g| g.annotation(&fields.slack)));
-            Service {
-                entity: i,
-                owner,
-                system: catalog
-                    .related(i, "partOf")
-                    .find(|&t| catalog.entities[t].kind == Kind::System),
-                tier: entity.annotation(&fields.tier).map(str::to_string),
-                repo: entity.annotation(&fields.repo).map(str::to_string),
-                on_call,
-                slack: slack.map(str::to_string),
-                runbooks: entity
-                    .metadata
-                    .links
-                    .iter()
-                    .filter(|l| l.kind.as_deref() == Some("runbook"))
-                    .cloned()
-                    .collect(),
-                tech: entity.metadata.tags.clone(),
-                discovery: None,
-            }
-        })
+        .map(|(i, _)| Arc::new(build_one(catalog, i, fields)))
         .collect()
+}
+
+/// The service of the Component `i`, before discovery is attached.
+pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Service {
+    let entity = &catalog.entities[i];
+    let owner = catalog.related(i, "ownedBy").next();
+    let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
+    let on_call_from = |source: &Entity, from_owner: bool| -> Vec<OnCall> {
+        fields
+            .on_call
+            .iter()
+            .filter_map(|key| {
+                Some(OnCall {
+                    annotation: key.clone(),
+                    value: source.annotation(key)?.to_string(),
+                    from_owner,
+                })
+            })
+            .collect()
+    };
+    let mut on_call = on_call_from(entity, false);
+    if on_call.is_empty() {
+        if let Some(group) = owner_entity {
+            on_call = on_call_from(group, true);
+        }
+    }
+    let slack = entity
+        .annotation(&fields.slack)
+        .or_else(|| owner_entity.and_then(|g| g.annotation(&fields.slack)));
+    Service {
+        entity: i,
+        owner,
+        system: catalog
+            .related(i, "partOf")
+            .find(|&t| catalog.entities[t].kind == Kind::System),
+        tier: entity.annotation(&fields.tier).map(str::to_string),
+        repo: entity.annotation(&fields.repo).map(str::to_string),
+        on_call,
+        slack: slack.map(str::to_string),
+        runbooks: entity
+            .metadata
+            .links
+            .iter()
+            .filter(|l| l.kind.as_deref() == Some("runbook"))
+            .cloned()
+            .collect(),
+        tech: entity.metadata.tags.clone(),
+        discovery: None,
+    }
 }
 
 /// Attaches what discovery knows to each service; an undeclared owner and
@@ -118,7 +115,7 @@ pub(super) fn attach(catalog: &mut Catalog, mut discoveries: HashMap<EntityKey, 
             .ownership
             .owner()
             .and_then(|c| catalog.index.get(&c.group).copied());
-        let service = &mut catalog.services[s];
+        let service = Arc::make_mut(&mut catalog.services[s]);
         if service.owner.is_none() {
             service.owner = inferred;
         }

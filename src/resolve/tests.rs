@@ -15,6 +15,7 @@ fn catalog(files: &[(&str, &str)]) -> (Catalog, Vec<Diagnostic>) {
                 .filter_map(|d| lower_document(name, d, &mut diagnostics)),
         );
     }
+    let entities = entities.into_iter().map(std::sync::Arc::new).collect();
     let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
     diagnostics.extend(more);
     (catalog, diagnostics)

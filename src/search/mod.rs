@@ -65,7 +65,7 @@ impl SearchDoc {
 /// newest version), in entity order.
 pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
     let services: std::collections::HashMap<usize, &crate::resolve::Service> =
-        catalog.services.iter().map(|s| (s.entity, s)).collect();
+        catalog.services.iter().map(|s| (s.entity, &**s)).collect();
     catalog
         .entities
         .iter()

@@ -136,7 +136,9 @@ impl Build {
         }
         let catalog = &compilation.catalog;
         for &i in &rendered.entities {
-            let Some((key, info)) = entity_info(catalog, i, &files) else { continue };
+            let Some((key, info)) = entity_info(catalog, i, &files) else {
+                continue;
+            };
             match entities.insert(key, info.clone()) {
                 None => changed_entities.push((Change::Created, info)),
                 Some(before) if before.version != info.version => changed_entities.push((Change::Updated, info)),
@@ -246,10 +248,12 @@ fn entity_key(catalog: &Catalog, i: usize) -> Option<String> {
         return None;
     }
     let entity_ref = entity_ref(entity);
-    Some(match entity.resource_definition.as_ref().and_then(|d| d.version.as_ref()) {
-        Some(version) => format!("{entity_ref}@{version}"),
-        None => entity_ref,
-    })
+    Some(
+        match entity.resource_definition.as_ref().and_then(|d| d.version.as_ref()) {
+            Some(version) => format!("{entity_ref}@{version}"),
+            None => entity_ref,
+        },
+    )
 }
 
 /// `component:default/checkout`, lowercase.

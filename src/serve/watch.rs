@@ -22,7 +22,7 @@ use super::snapshot::{diff, Build, Change, Changes, EntityInfo, SearchParts};
 use super::{Failure, Snapshot, State};
 use crate::diagnostics::{Code, Counts, Diagnostic, Location};
 use crate::emit::Selection;
-use crate::pipeline::{compile_cached, Cache, Compilation};
+use crate::pipeline::{compile_cached, patch, Cache, Compilation};
 use crate::search::documents;
 use crate::search::store::Store;
 
@@ -71,6 +71,7 @@ pub fn start(
         attempts: 0,
         last_good: None,
         cache: Cache::default(),
+        patchable: false,
     };
     std::thread::Builder::new()
         .name("cairn-rebuild".into())
@@ -117,6 +118,15 @@ enum Woken {
     Lost,
 }
 
+impl Woken {
+    fn paths(&self) -> &[PathBuf] {
+        match self {
+            Woken::Paths(paths) => paths,
+            Woken::Lost => &[],
+        }
+    }
+}
+
 struct Rebuilder {
     root: PathBuf,
     /// The canonical root, as the watcher reports paths.
@@ -130,6 +140,9 @@ struct Rebuilder {
     last_good: Option<Arc<Compilation>>,
     /// What the last compile read and checked, reused for unchanged files.
     cache: Cache,
+    /// Whether `cache` holds what `last_good` was compiled from (no
+    /// compile failed since), so that an edit can patch `last_good`.
+    patchable: bool,
 }
 
 impl Rebuilder {
@@ -145,14 +158,14 @@ impl Rebuilder {
                 return;
             }
             let everything = wakes.iter().any(|w| self.changes_everything(w));
-            if let Some(changed) = self.changed_files(&wakes) {
-                self.cache.expect_only(changed);
-            }
-            for woken in &wakes {
-                if let Woken::Paths(paths) = woken {
-                    for path in paths {
-                        let display = crate::load::display_path(&self.watched, path);
-                        self.cache.forget(&display);
+            match self.changed_files(&wakes) {
+                Some(changed) => self.cache.expect_only(changed),
+                // Files are told apart by their stamps then: read every
+                // file the events name again, even one whose size and
+                // modification time survived the edit.
+                None => {
+                    for path in wakes.iter().flat_map(Woken::paths) {
+                        self.cache.forget(&crate::load::display_path(&self.watched, path));
                     }
                 }
             }
@@ -200,7 +213,18 @@ impl Rebuilder {
     fn rebuild(&mut self, everything: bool) {
         self.attempts += 1;
         let started = Instant::now();
-        let compilation = match compile_cached(&self.root, None, self.base.as_deref(), &mut self.cache) {
+        let patched = match &self.last_good {
+            Some(previous) if self.patchable && !everything => {
+                patch(&self.root, self.base.as_deref(), previous, &mut self.cache)
+            }
+            _ => None,
+        };
+        self.patchable = false;
+        let compiled = match patched {
+            Some(compilation) => Ok(compilation),
+            None => compile_cached(&self.root, None, self.base.as_deref(), &mut self.cache),
+        };
+        let compilation = match compiled {
             Ok(compilation) => compilation,
             Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
         };
@@ -226,6 +250,7 @@ impl Rebuilder {
                 );
                 finish_search(search, compilation.clone());
                 self.last_good = Some(compilation);
+                self.patchable = true;
             }
             Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
         }

@@ -258,6 +258,7 @@ mod tests {
                     .filter_map(|d| lower_document(&file, d, &mut diagnostics)),
             );
         }
+        let entities = entities.into_iter().map(std::sync::Arc::new).collect();
         let (catalog, _) = crate::resolve::resolve(entities, &Default::default(), &Config::default());
         let mut found = Vec::new();
         check(&catalog, &Published::default(), &mut found);

@@ -7,14 +7,25 @@
 //! whole) — and a local edit must not re-render most pages and API files.
 
 use cairn::emit::{render, rerender, Files};
-use cairn::pipeline::{compile, compile_cached, Cache, Compilation};
+use cairn::pipeline::{compile, compile_cached, patch, Cache, Compilation};
 
 use crate::harness::TestCatalog;
 
-/// The catalog compiled with `cache`, which must give what a compile from
-/// scratch gives.
-fn compiled(catalog: &TestCatalog, cache: &mut Cache, step: &str) -> Compilation {
-    let compilation = compile_cached(catalog.path(), None, None, cache).unwrap();
+/// The catalog compiled with `cache` — patching `previous` when the edit
+/// allows, as `cairn serve` does —, which must give what a compile from
+/// scratch gives; and whether it was patched.
+fn compiled(
+    catalog: &TestCatalog,
+    cache: &mut Cache,
+    previous: Option<&Compilation>,
+    step: &str,
+) -> (Compilation, bool) {
+    let patched = previous.and_then(|previous| patch(catalog.path(), None, previous, cache));
+    let was_patched = patched.is_some();
+    let compilation = match patched {
+        Some(compilation) => compilation,
+        None => compile_cached(catalog.path(), None, None, cache).unwrap(),
+    };
     let fresh = compile(catalog.path(), None, None).unwrap();
     assert_eq!(
         format!("{:?}", compilation.diagnostics),
@@ -46,7 +57,7 @@ fn compiled(catalog: &TestCatalog, cache: &mut Cache, step: &str) -> Compilation
         .map(|d| format!("{}:{} {}", d.location.file, d.location.line, d.message))
         .collect();
     assert!(errors.is_empty(), "{step}: the edited catalog has errors: {errors:#?}");
-    compilation
+    (compilation, was_patched)
 }
 
 /// Every YAML file under `dir` (not `.git`), by path relative to it.
@@ -124,6 +135,10 @@ const EDITS: &[Edit] = &[
             "Checkout & Payments",
             "Checkout and Payments",
         )
+    }),
+    // Services without a channel of their own show their team's.
+    ("a team's Slack channel", true, |c| {
+        replace(c, "catalog/teams/checkout.yaml", "\"#team-checkout\"", "\"#checkout\"")
     }),
     ("the top team's title, in every escalation chain", false, |c| {
         replace(
@@ -217,15 +232,47 @@ const EDITS: &[Edit] = &[
     }),
 ];
 
+/// The edit of a discovered fact (the demo without facts skips it).
+const FACTS_EDIT: &str = "a discovered fact changed";
+
+/// Edits that change neither names nor refs: without discovered facts to
+/// reconcile, each is a patch of the previous compilation.
+const PATCHES: &[&str] = &[
+    "a service's description",
+    "a dependency's title",
+    "a team's profile",
+    "a team's Slack channel",
+    "the top team's title, in every escalation chain",
+    "a domain's title",
+    "an API's title",
+];
+
 #[test]
 fn every_edit_rerenders_exactly_what_a_full_build_changes() {
     let catalog = TestCatalog::demo();
+    let patched = edit_and_compare(&catalog, true);
+    assert!(patched.is_empty(), "patched with facts to reconcile: {patched:?}");
+}
+
+#[test]
+fn without_facts_edits_that_keep_names_and_refs_patch_the_previous_compilation() {
+    let catalog = TestCatalog::demo();
+    std::fs::remove_dir_all(catalog.path().join("discovered")).unwrap();
+    let patched = edit_and_compare(&catalog, false);
+    assert_eq!(patched, PATCHES);
+}
+
+/// Makes every edit of [`EDITS`] in turn (but the facts edit, without
+/// `facts`) and checks each compile and re-render against a build from
+/// scratch. Returns the edits that were patches.
+fn edit_and_compare(catalog: &TestCatalog, facts: bool) -> Vec<&'static str> {
     let mut cache = Cache::default();
-    let mut old = compiled(&catalog, &mut cache, "the demo");
+    let (mut old, _) = compiled(catalog, &mut cache, None, "the demo");
     let mut output = without_search(render(&old).unwrap());
-    for (step, local, edit) in EDITS {
+    let mut patches = Vec::new();
+    for (step, local, edit) in EDITS.iter().filter(|(step, ..)| facts || *step != FACTS_EDIT) {
         let before = yaml_files(catalog.path());
-        edit(&catalog);
+        edit(catalog);
         let after = yaml_files(catalog.path());
         // What a file watcher would say: when only existing files changed,
         // the compile may skip the walk and the stamps.
@@ -233,7 +280,10 @@ fn every_edit_rerenders_exactly_what_a_full_build_changes() {
             let changed = after.iter().filter(|(path, text)| before[*path] != **text);
             cache.expect_only(changed.map(|(path, _)| path.clone()).collect());
         }
-        let new = compiled(&catalog, &mut cache, step);
+        let (new, patched) = compiled(catalog, &mut cache, Some(&old), step);
+        if patched {
+            patches.push(*step);
+        }
         let changed = rerender(&old, &new).unwrap();
         let rendered = changed.files.len();
         for path in &changed.removed {
@@ -255,4 +305,5 @@ fn every_edit_rerenders_exactly_what_a_full_build_changes() {
         }
         old = new;
     }
+    patches
 }

@@ -78,6 +78,7 @@ fn catalog() -> Catalog {
         .documents
         .into_iter()
         .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
+        .map(std::sync::Arc::new)
         .collect();
     let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
     assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
