@@ -177,8 +177,9 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
 /// changed: the same identities, in the same spelling, from the same
 /// documents, with the same refs, none a ResourceDefinition or a Location,
 /// and no discovered facts to reconcile (`reconciled` false). Identities,
-/// relations and definition versions then stay as they are and only the
-/// services are built again. Returns the catalog and the ref diagnostics
+/// relations and definition versions then stay as they are; only the
+/// services of the new entities, and those that fall back on one of them
+/// as their owner, are built again. Returns the catalog and the ref diagnostics
 /// of the new entities (which replace those of the old ones), or `None`
 /// when the edit is not of that kind and the catalog must be resolved
 /// again. Unchanged entities stay shared with `previous`.

@@ -307,3 +307,87 @@ fn edit_and_compare(catalog: &TestCatalog, facts: bool) -> Vec<&'static str> {
     }
     patches
 }
+
+/// A patch reports what a compile reports: an edit that breaks a file
+/// without renaming anything or changing a ref is patched and shows the
+/// same diagnostics, at their new positions (a ref's too); one that
+/// changes a ref or breaks the YAML declines and the compile reports it.
+#[test]
+fn a_patched_compilation_reports_what_a_compile_reports() {
+    let catalog = TestCatalog::demo();
+    std::fs::remove_dir_all(catalog.path().join("discovered")).unwrap();
+    let mut cache = Cache::default();
+    let file = "catalog/services/cart-service.yaml";
+    let mut previous = compile_cached(catalog.path(), None, None, &mut cache).unwrap();
+    // (what, from, to, whether it is patched, whether the file has problems)
+    let steps = [
+        (
+            "an invalid tier",
+            "cairn.dev/tier: tier2",
+            "cairn.dev/tier: tier9",
+            true,
+            true,
+        ),
+        (
+            "a dependency on nothing",
+            "    - component:pricing-service\n",
+            "    - component:pricing-service\n    - component:nowhere-service\n",
+            false,
+            true,
+        ),
+        (
+            "a comment above them: every line moves down",
+            "  title: Cart Service\n",
+            "  title: Cart Service\n  # a comment\n",
+            true,
+            true,
+        ),
+        (
+            "broken YAML",
+            "  lifecycle: production\n",
+            "  lifecycle: [production\n",
+            false,
+            true,
+        ),
+        (
+            "the YAML fixed",
+            "  lifecycle: [production\n",
+            "  lifecycle: production\n",
+            false,
+            true,
+        ),
+        (
+            "the dependency removed",
+            "    - component:nowhere-service\n",
+            "",
+            false,
+            true,
+        ),
+        (
+            "the tier fixed",
+            "cairn.dev/tier: tier9",
+            "cairn.dev/tier: tier2",
+            true,
+            false,
+        ),
+    ];
+    for (step, from, to, patchable, problems) in steps {
+        replace(&catalog, file, from, to);
+        cache.expect_only([file.to_string()].into());
+        let patched = patch(catalog.path(), None, &previous, &mut cache);
+        assert_eq!(patched.is_some(), patchable, "{step}: patched?");
+        let compilation = match patched {
+            Some(compilation) => compilation,
+            None => compile_cached(catalog.path(), None, None, &mut cache).unwrap(),
+        };
+        let scratch = compile(catalog.path(), None, None).unwrap();
+        assert_eq!(
+            format!("{:?}", compilation.diagnostics),
+            format!("{:?}", scratch.diagnostics),
+            "{step}: reported differently"
+        );
+        let in_file = compilation.diagnostics.iter().any(|d| d.location.file == file);
+        assert_eq!(in_file, problems, "{step}: {:#?}", compilation.diagnostics);
+        previous = compilation;
+    }
+}
