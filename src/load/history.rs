@@ -137,6 +137,17 @@ mod tests {
     }
 
     #[test]
+    fn a_new_commit_is_seen_although_the_last_answer_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit(&repo, &[("a.yaml", "a: 1")], "Add a", 1_000);
+        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Add a");
+        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Add a", "remembered");
+        commit(&repo, &[("a.yaml", "a: 2")], "Change a", 2_000);
+        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Change a");
+    }
+
+    #[test]
     fn no_repository_means_no_history() {
         let dir = tempfile::tempdir().unwrap();
         assert!(last_changes(dir.path()).is_empty());
