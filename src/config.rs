@@ -110,8 +110,17 @@ pub struct LoadedConfig {
 /// Reads `cairn.yaml` under `root`.
 pub fn load_config(root: &Path) -> std::io::Result<LoadedConfig> {
     let path = root.join(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    let text = match std::fs::read(&path).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(error)) => {
+            // Reported like any catalog file, in the format asked for; the
+            // run goes on with the defaults.
+            return Ok(LoadedConfig {
+                config: Config::default(),
+                text: None,
+                diagnostics: vec![Diagnostic::non_utf8(CONFIG_FILE, &error)],
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(LoadedConfig {
                 config: Config::default(),

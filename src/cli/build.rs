@@ -32,6 +32,9 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
 /// diagnostics on the way. Returns the exit status of a written build, or
 /// `None` when the catalog has errors and nothing was written.
 pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>) -> anyhow::Result<Option<i32>> {
+    // A build killed mid-swap left the previous output aside: put it back
+    // first, so that it is there even if this build writes nothing.
+    crate::emit::recover(&global.root, out_dir)?;
     let mut compilation = compile(&global.root, Some(out_dir), global.base.as_deref())?;
     global.timings(&compilation);
     if let Some(base_url) = base_url {

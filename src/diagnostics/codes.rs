@@ -46,6 +46,8 @@ codes! {
     NonUtf8 = "non-utf8", Error, "a file is not valid UTF-8";
     FileTooLarge = "file-too-large", Error, "a file is larger than cairn reads";
     SymlinkLoop = "symlink-loop", Error, "a symbolic link points back at one of its own parents";
+    SymlinkOutsideRoot = "symlink-outside-root", Warning, "a symbolic link leads outside the catalog root, so cairn does not follow it";
+    NotRegularFile = "not-regular-file", Warning, "a path named like a catalog file is a pipe, socket or device, so cairn does not read it";
     EmptyFile = "empty-file", Warning, "a YAML file holds no document";
     // YAML.
     YamlSyntax = "yaml-syntax", Error, "the file is not well-formed YAML";
@@ -53,6 +55,7 @@ codes! {
     YamlAliasLimit = "yaml-alias-limit", Error, "YAML aliases expand to too many nodes";
     YamlDepthLimit = "yaml-depth-limit", Error, "YAML is nested too deeply";
     YamlUnsupported = "yaml-unsupported", Error, "a YAML feature cairn does not accept (complex keys, undefined aliases)";
+    NonFiniteNumber = "non-finite-number", Error, "a value is `.nan`, `.inf` or a number too large for JSON";
     // Git sources.
     SourceStale = "source-stale", Warning, "a git source could not be fetched; its last fetched commit was used";
     SourceUnreachable = "source-unreachable", Error, "a git source could not be read at all";
@@ -78,6 +81,7 @@ codes! {
     RefWrongKind = "ref-wrong-kind", Error, "an entity reference points at an entity of the wrong kind";
     GroupCycle = "group-cycle", Error, "groups are their own ancestors through spec.parent";
     LocationTargetMissing = "location-target-missing", Error, "a Location target does not exist";
+    PathOutsideRoot = "path-outside-root", Error, "a Location or placeholder target leads outside the catalog root";
     LocationTargetUnsupported = "location-target-unsupported", Warning, "a Location target cairn does not follow (a URL)";
     // ResourceDefinitions.
     VersionFormat = "version-format", Error, "a ResourceDefinition version is not strict SemVer in a string";

@@ -103,6 +103,30 @@ impl Diagnostic {
         self
     }
 
+    /// `non-utf8` for a file whose bytes are not UTF-8, at the first bad
+    /// byte's line and column.
+    pub fn non_utf8(file: &str, error: &std::string::FromUtf8Error) -> Diagnostic {
+        let offset = error.utf8_error().valid_up_to();
+        let valid = &error.as_bytes()[..offset];
+        let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
+        Diagnostic::new(
+            Code::NonUtf8,
+            Location {
+                file: file.to_string(),
+                line,
+                column,
+                pointer: String::new(),
+            },
+            format!(
+                "file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {offset}",
+                error.as_bytes()[offset]
+            ),
+        )
+        .with_help("save the file as UTF-8")
+    }
+
     /// The order diagnostics are reported in: by file, position, then code,
     /// so output is identical whatever order the stages ran in.
     fn sort_key(&self) -> (&str, u32, u32, &str, &str, &str) {

@@ -2,9 +2,9 @@
 //! OpenAPI description ([`openapi`]), the JSON Schemas, the static search
 //! index (`crate::search::shards`) and the assets are first built in
 //! memory as a map of relative path → bytes, then written by
-//! [`write_atomically`]: into a fresh directory beside the output, swapped in
-//! with renames, so a failed or killed build leaves the previous output
-//! untouched.
+//! [`write_atomically`] ([`write`]): into a fresh directory beside the
+//! output, swapped in with one atomic exchange, so a failed or killed build
+//! leaves the previous output untouched.
 //!
 //! Architecture Invariant: this is the only module that writes files. Every
 //! output path is made of names that validation accepted, and is checked
@@ -15,16 +15,15 @@ pub mod markdown;
 pub mod openapi;
 pub mod selection;
 pub mod site;
+mod write;
 
 pub use selection::Selection;
+use write::replace_dir;
+pub use write::{recover, write_atomically};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-use anyhow::{bail, Context};
-use rayon::prelude::*;
 
 use crate::load::SourceFile;
 use crate::pipeline::Compilation;
@@ -260,33 +259,6 @@ pub fn safe_relative_path(path: &str) -> bool {
             .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
 }
 
-/// Writes `files` into `out_dir`, replacing what was there, atomically: the
-/// files go to a temporary directory next to `out_dir`, which is then
-/// renamed into place; the old output is removed only after the swap. On
-/// error the old output is untouched and the temporary directory removed.
-/// Refuses a path in `files` that is not [`safe_relative_path`], an
-/// `out_dir` that is (or contains) the catalog `root`, and an `out_dir` that
-/// exists but is not a directory.
-pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::Result<()> {
-    if let Some(bad) = files.keys().find(|p| !safe_relative_path(p)) {
-        bail!("refusing to write `{bad}`: not a plain relative path");
-    }
-    replace_dir(root, out_dir, |staging| write_tree(staging, files))
-}
-
-/// Replaces `out_dir` with what `fill` writes into an empty temporary
-/// directory beside it, with the checks and the swap of
-/// [`write_atomically`].
-fn replace_dir(root: &Path, out_dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let (parent, target) = output_target(root, out_dir)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".cairn-build-")
-        .tempdir_in(&parent)
-        .context("cannot create a temporary directory for the build")?;
-    fill(staging.path())?;
-    swap_in(staging, &parent, &target)
-}
-
 /// Where the search index that `cairn search` reads lives, under the
 /// catalog root: outside the public site.
 pub const SEARCH_INDEX_DIR: &str = ".cairn/index";
@@ -299,90 +271,6 @@ pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::R
     replace_dir(root, &root.join(SEARCH_INDEX_DIR), |staging| {
         crate::search::store::write(staging, &docs, &stamp)
     })
-}
-
-/// The canonical parent of `out_dir` (created if missing) and the output
-/// directory's path in it, after the checks that protect the catalog.
-fn output_target(root: &Path, out_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let root = std::fs::canonicalize(root).with_context(|| format!("cannot resolve `{}`", root.display()))?;
-    let parent = out_dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let parent = std::fs::canonicalize(parent).with_context(|| format!("cannot resolve `{}`", parent.display()))?;
-    let name = out_dir
-        .file_name()
-        .with_context(|| format!("`{}` is not a directory name", out_dir.display()))?;
-    let target = parent.join(name);
-    if root.starts_with(&target) {
-        bail!(
-            "refusing to write the output to `{}`: it contains the catalog",
-            out_dir.display()
-        );
-    }
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_dir()) {
-        bail!(
-            "refusing to replace `{}`: it exists and is not a directory",
-            out_dir.display()
-        );
-    }
-    Ok((parent, target))
-}
-
-/// Writes `files` under `dir`: directories first, each once, then the files;
-/// both in parallel (`create_dir_all` tolerates a parent created by another
-/// thread). Which thread writes which file does not change any byte.
-fn write_tree(dir: &Path, files: &Files) -> anyhow::Result<()> {
-    let dirs: BTreeSet<&str> = files
-        .keys()
-        .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
-        .collect();
-    dirs.par_iter().try_for_each(|relative| {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))
-    })?;
-    files.par_iter().try_for_each(|(relative, contents)| {
-        let path = dir.join(relative);
-        std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
-    })
-}
-
-/// Moves the previous output (if any) into a second temporary directory,
-/// renames `staging` to `target`, then deletes the previous output. Until
-/// the second rename succeeds, every failure puts the previous output back.
-fn swap_in(staging: tempfile::TempDir, parent: &Path, target: &Path) -> anyhow::Result<()> {
-    let trash = tempfile::Builder::new()
-        .prefix(".cairn-old-")
-        .tempdir_in(parent)
-        .context("cannot create a temporary directory for the previous build")?;
-    let previous = trash.path().join("previous");
-    let had_old = match std::fs::symlink_metadata(target) {
-        Ok(_) => true,
-        Err(error) if error.kind() == ErrorKind::NotFound => false,
-        Err(error) => return Err(error).with_context(|| format!("cannot read `{}`", target.display())),
-    };
-    if had_old {
-        std::fs::rename(target, &previous)
-            .with_context(|| format!("cannot move the previous `{}` aside", target.display()))?;
-    }
-    if let Err(error) = std::fs::rename(staging.path(), target) {
-        if had_old && std::fs::rename(&previous, target).is_err() {
-            let kept = trash.keep().join("previous");
-            return Err(error).with_context(|| {
-                format!(
-                    "cannot move the new build into `{}`; the previous build is at `{}`",
-                    target.display(),
-                    kept.display()
-                )
-            });
-        }
-        return Err(error).with_context(|| format!("cannot move the new build into `{}`", target.display()));
-    }
-    let _ = staging.keep();
-    trash
-        .close()
-        .with_context(|| format!("cannot remove the previous build of `{}`", target.display()))
 }
 
 #[cfg(test)]

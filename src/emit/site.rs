@@ -48,13 +48,18 @@ pub fn environment(root: &Path) -> anyhow::Result<Environment<'static>> {
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     for file in TEMPLATES.files() {
         let name = file.path().to_string_lossy().into_owned();
-        let custom = root.join("templates").join(&name);
-        let source = if custom.is_file() {
-            std::fs::read_to_string(&custom).with_context(|| format!("cannot read `{}`", custom.display()))?
-        } else {
-            file.contents_utf8()
+        let custom = crate::load::template_override(root, &name).with_context(|| {
+            format!(
+                "cannot read `{}`",
+                root.join(crate::load::TEMPLATES_DIR).join(&name).display()
+            )
+        })?;
+        let source = match custom {
+            Some(text) => text,
+            None => file
+                .contents_utf8()
                 .context("embedded templates are UTF-8")?
-                .to_string()
+                .to_string(),
         };
         env.add_template_owned(name.clone(), source)
             .with_context(|| format!("template `{name}` does not parse"))?;

@@ -220,20 +220,25 @@ fn read_tree(
         }
         None => tree,
     };
-    let mut blobs = Vec::new();
-    subtree
-        .walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let file = format!("{dir}{}", entry.name().unwrap_or_default());
-            if entry.kind() == Some(ObjectType::Blob) && (file.ends_with(".yaml") || file.ends_with(".yml")) {
-                blobs.push((entry.id(), file));
-            }
-            TreeWalkResult::Ok
-        })
-        .map_err(|e| e.message().to_string())?;
+    let (blobs, outside) = yaml_blobs(repo, &subtree).map_err(|e| e.message().to_string())?;
     let short = &commit_id.to_string()[..7];
     let mut files = Vec::new();
-    let mut diagnostics = Vec::new();
-    for (id, file) in blobs {
+    let mut diagnostics: Vec<Diagnostic> = outside
+        .into_iter()
+        .map(|link| {
+            let display = format!(
+                "{name}@{short}/{}",
+                prefix.map_or(link.clone(), |p| format!("{p}/{link}"))
+            );
+            Diagnostic::new(
+                Code::SymlinkOutsideRoot,
+                Location::file_only(&display),
+                format!("`{display}` is a symbolic link that leads outside its git source; it is skipped"),
+            )
+            .with_help("cairn reads only files inside a source's `path:`; point the link at a file there")
+        })
+        .collect();
+    for TreeFile { id, path: file, .. } in blobs {
         let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
         let text = String::from_utf8_lossy(blob.content()).into_owned();
         let repo_path = match prefix {
@@ -253,9 +258,91 @@ fn read_tree(
     Ok((files, diagnostics))
 }
 
+/// A YAML file of a git tree: the blob to read and the path it is read
+/// under; for a symbolic link, `target` is the path the link resolves to.
+pub(crate) struct TreeFile {
+    pub id: Oid,
+    pub path: String,
+    pub target: Option<String>,
+}
+
+/// Git's file mode of a symbolic link.
+const LINK_MODE: i32 = 0o120000;
+
+/// Every `*.yaml`/`*.yml` file of `tree`, in tree order, and the links
+/// among them that lead outside `tree` (or to no file in it). A link inside
+/// the tree is read as the file it names, under the link's own path — as
+/// the working tree's walk does.
+pub(crate) fn yaml_blobs(repo: &Repository, tree: &git2::Tree) -> Result<(Vec<TreeFile>, Vec<String>), git2::Error> {
+    let mut files = Vec::new();
+    let mut outside = Vec::new();
+    let mut links = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let path = format!("{dir}{}", entry.name().unwrap_or_default());
+        if entry.kind() == Some(ObjectType::Blob) && (path.ends_with(".yaml") || path.ends_with(".yml")) {
+            if entry.filemode() == LINK_MODE {
+                links.push((entry.id(), dir.to_string(), path));
+            } else {
+                files.push(TreeFile {
+                    id: entry.id(),
+                    path,
+                    target: None,
+                });
+            }
+        }
+        TreeWalkResult::Ok
+    })?;
+    for (id, dir, path) in links {
+        let blob = repo.find_blob(id)?;
+        let target = String::from_utf8_lossy(blob.content()).into_owned();
+        let resolved = resolve_link(&dir, &target);
+        let found = resolved.as_deref().and_then(|r| tree.get_path(Path::new(r)).ok());
+        match (resolved, found) {
+            (Some(resolved), Some(entry))
+                if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != LINK_MODE =>
+            {
+                files.push(TreeFile {
+                    id: entry.id(),
+                    path,
+                    target: Some(resolved),
+                })
+            }
+            _ => outside.push(path),
+        }
+    }
+    Ok((files, outside))
+}
+
+/// The tree path a link in `dir` (`a/b/`) to `target` names, resolved
+/// lexically; `None` when it is absolute or climbs above the tree.
+fn resolve_link(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_resolve_inside_the_tree_or_not_at_all() {
+        assert_eq!(resolve_link("a/b/", "../c.yaml").as_deref(), Some("a/c.yaml"));
+        assert_eq!(resolve_link("", "./x/y.yaml").as_deref(), Some("x/y.yaml"));
+        assert_eq!(resolve_link("a/", "../../etc/passwd"), None);
+        assert_eq!(resolve_link("a/", "/etc/passwd"), None);
+    }
 
     #[test]
     fn names_cache_directories_after_the_repository() {

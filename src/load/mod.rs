@@ -13,6 +13,7 @@
 //! file too large — becomes a diagnostic naming the file; nothing is dropped
 //! silently.
 
+pub mod confine;
 pub mod facts;
 pub mod git_source;
 pub mod history;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use self::confine::{Confine, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::parse::{parse_yaml, Document, Node};
@@ -157,6 +159,9 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
     if config.sources.is_empty() && walking {
         walk(root, root, skip.as_deref(), &mut walked.paths, &mut walked.diagnostics);
     }
+    if walking {
+        check_templates(root, &mut walked.diagnostics);
+    }
     for source in &config.sources {
         match source {
             Source::Path(_) if !walking => {}
@@ -266,20 +271,42 @@ pub fn source_stamp(root: &Path) -> String {
     digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Walks `start` for `*.yaml`/`*.yml` files, in a stable order.
+/// Walks `start` for `*.yaml`/`*.yml` files, in a stable order. Links
+/// that lead outside the root are not followed, and pipes, sockets and
+/// devices are not read (both with a warning, [`confine`]).
 fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+    let confine = Confine::new(root);
+    if let Reach::Outside(target) = confine.reach(start) {
+        diagnostics.push(confine.outside_warning(start, &target));
+        return;
+    }
     let skip = skip.map(Path::to_path_buf);
-    let walker = ignore::WalkBuilder::new(start)
-        .standard_filters(false)
-        .git_ignore(true)
-        .require_git(false)
-        .follow_links(true)
-        .filter_entry(move |entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            let name = entry.file_name().to_string_lossy();
-            !(is_dir && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())))
-        })
-        .build_parallel();
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let walker = {
+        let confine = confine.clone();
+        let refused = std::sync::Arc::clone(&refused);
+        ignore::WalkBuilder::new(start)
+            .standard_filters(false)
+            .git_ignore(true)
+            .require_git(false)
+            .follow_links(true)
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                let name = entry.file_name().to_string_lossy();
+                if is_dir && (SKIPPED_DIRS.contains(&name.as_ref()) || skip.as_deref() == Some(entry.path())) {
+                    return false;
+                }
+                if entry.path_is_symlink() {
+                    if let Reach::Outside(target) = confine.reach(entry.path()) {
+                        let warning = confine.outside_warning(entry.path(), &target);
+                        refused.lock().expect("no walker thread panics").push(warning);
+                        return false;
+                    }
+                }
+                true
+            })
+            .build_parallel()
+    };
     // The walk runs on several threads; results are sorted afterwards, so
     // the order never depends on scheduling.
     let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
@@ -287,7 +314,10 @@ fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>
         Box::new(|entry| {
             let mut found = found.lock().expect("no walker thread panics");
             match entry {
-                Ok(entry) if is_catalog_file(root, &entry) => found.0.push(entry.into_path()),
+                Ok(entry) if is_catalog_file(root, &entry) => match entry.file_type() {
+                    Some(t) if t.is_file() => found.0.push(entry.into_path()),
+                    _ => found.1.push(confine.special_file_warning(entry.path())),
+                },
                 Ok(_) => {}
                 Err(error) => found.1.push(walk_error(root, &error)),
             }
@@ -298,15 +328,55 @@ fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>
     found_paths.sort();
     paths.extend(found_paths);
     diagnostics.extend(found_diagnostics);
+    diagnostics.extend(std::mem::take(&mut *refused.lock().expect("no walker thread panics")));
 }
 
-/// A `*.yaml`/`*.yml` file that is not the root's `cairn.yaml`.
+/// The catalog's own portal templates (`templates/NAME`, which replace
+/// the built-in ones) that are links leading outside the root or not
+/// regular files: reported here, and left out by the portal
+/// ([`template_override`]).
+fn check_templates(root: &Path, diagnostics: &mut Vec<Diagnostic>) {
+    let dir = root.join(TEMPLATES_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let confine = Confine::new(root);
+    let mut found: Vec<Diagnostic> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            match confine.reach(&path) {
+                Reach::Outside(real) => Some(confine.outside_warning(&path, &real)),
+                Reach::Inside(_) if !path.is_file() && !path.is_dir() => Some(confine.special_file_warning(&path)),
+                _ => None,
+            }
+        })
+        .collect();
+    found.sort_by(|a, b| a.location.file.cmp(&b.location.file));
+    diagnostics.extend(found);
+}
+
+/// Where a catalog keeps templates that replace the portal's own.
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// The text of the catalog's own template `name`, if it has a regular
+/// file of that name under `templates/` that stays inside the root.
+pub fn template_override(root: &Path, name: &str) -> std::io::Result<Option<String>> {
+    let path = root.join(TEMPLATES_DIR).join(name);
+    if !path.is_file() || !Confine::new(root).contains(&path) {
+        return Ok(None);
+    }
+    confine::read_regular_to_string(&path).map(Some)
+}
+
+/// A `*.yaml`/`*.yml` entry that is neither a directory nor the root's
+/// `cairn.yaml` (whether it is a regular file is for the caller to say).
 fn is_catalog_file(root: &Path, entry: &ignore::DirEntry) -> bool {
     let path = entry.path();
     let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-    let is_file = entry.file_type().is_some_and(|t| !t.is_dir());
+    let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
     let is_config = path.parent() == Some(root) && path.file_name() == Some(CONFIG_FILE.as_ref());
-    is_yaml && is_file && !is_config
+    is_yaml && !is_dir && !is_config
 }
 
 fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
@@ -336,7 +406,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
                 display_path(root, ancestor)
             ),
         )
-        .with_help("remove the link or point it outside its own parent directories");
+        .with_help("remove the link, or point it at a directory under the root that is not one of its own parents");
     }
     let file = find_path(error).map(|p| display_path(root, p)).unwrap_or_default();
     Diagnostic::new(
@@ -387,7 +457,7 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic
     // Read at most one byte past the limit: a huge file is refused without
     // reading it whole, and a normal file costs no extra `stat`.
     let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    let read = confine::open_regular(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         return fail(
             Code::IoError,
@@ -406,27 +476,10 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let valid = &e.as_bytes()[..offset];
-            let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
-            let file = SourceFile::unreadable(&display);
-            let diagnostic = Diagnostic::new(
-                Code::NonUtf8,
-                Location {
-                    file: display.clone(),
-                    line,
-                    column,
-                    pointer: String::new(),
-                },
-                format!(
-                    "file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {offset}",
-                    e.as_bytes()[offset]
-                ),
+            return (
+                SourceFile::unreadable(&display),
+                vec![Diagnostic::non_utf8(&display, &e)],
             )
-            .with_help("save the file as UTF-8");
-            return (file, vec![diagnostic]);
         }
     };
     SourceFile::parse(display, text, None)
@@ -480,6 +533,10 @@ fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagno
                 continue;
             }
             if target.contains(['*', '?', '[', '{']) {
+                if display_path(root, &dir.join(target)).starts_with("..") {
+                    diagnostics.push(outside_root(&at, "Location target", target));
+                    continue;
+                }
                 match glob_targets(dir, target) {
                     Ok(found) if !found.is_empty() => targets.extend(found),
                     Ok(_) => diagnostics.push(
@@ -502,8 +559,18 @@ fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagno
                 continue;
             }
             let path = dir.join(target);
-            if path.is_file() {
+            let confine = Confine::new(root);
+            if display_path(root, &path).starts_with("..") {
+                diagnostics.push(outside_root(&at, "Location target", target));
+                continue;
+            }
+            let reach = confine.reach(&path);
+            if let Reach::Outside(real) = &reach {
+                diagnostics.push(confine.outside_warning(&path, real));
+            } else if path.is_file() {
                 targets.push(path);
+            } else if matches!(reach, Reach::Inside(_)) && !path.is_dir() {
+                diagnostics.push(confine.special_file_warning(&path));
             } else {
                 diagnostics.push(
                     Diagnostic::new(
@@ -520,6 +587,17 @@ fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagno
         }
     }
     targets
+}
+
+/// The error for a target (`what`) whose path leads out of the root by
+/// `..`: cairn reads only files under the catalog root.
+pub(crate) fn outside_root(at: &Location, what: &str, target: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::PathOutsideRoot,
+        at.clone(),
+        format!("{what} `{target}` is outside the catalog root"),
+    )
+    .with_help("cairn reads only files under the catalog root: move the file into the repository, or read its repository as a `git:` source")
 }
 
 /// The YAML files a glob target (`./components/*.yaml`, `./**/*.yaml`)

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+use git2::Repository;
 use rayon::prelude::*;
 
 use super::published::{prefix_of, resolve_base};
@@ -21,18 +21,17 @@ pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
     let commit = repo.find_commit(
         resolve_base(&repo, rev).map_err(|e| anyhow::anyhow!(e.to_string().replace("--base", "revision")))?,
     )?;
-    let mut blobs = Vec::new();
-    commit.tree()?.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        let path = format!("{dir}{}", entry.name().unwrap_or_default());
-        if entry.kind() == Some(ObjectType::Blob) && (path.ends_with(".yaml") || path.ends_with(".yml")) {
-            if let Some(relative) = path.strip_prefix(&prefix) {
-                if relative != crate::config::CONFIG_FILE {
-                    blobs.push((entry.id(), relative.to_string()));
-                }
-            }
-        }
-        TreeWalkResult::Ok
-    })?;
+    let (tree_files, _outside) = super::git_source::yaml_blobs(&repo, &commit.tree()?)?;
+    // Only files under the catalog root, read through links that stay
+    // under it (the working tree's walk reports the others).
+    let blobs: Vec<_> = tree_files
+        .into_iter()
+        .filter(|file| file.target.as_deref().is_none_or(|target| target.starts_with(&prefix)))
+        .filter_map(|file| {
+            let relative = file.path.strip_prefix(&prefix)?;
+            (relative != crate::config::CONFIG_FILE).then(|| (file.id, relative.to_string()))
+        })
+        .collect();
     let texts: Vec<(String, String)> = blobs
         .into_iter()
         .map(|(id, path)| {

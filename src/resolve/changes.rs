@@ -146,7 +146,7 @@ fn compare_inputs(old: &ResourceDefinition, new: &ResourceDefinition, findings: 
         match new_inputs.get(name) {
             None => {
                 let mut finding = Finding::new("input-removed", ChangeClass::Major, before.pointer.clone())
-                    .witness(format!("a claim setting `{name}` was valid and is rejected"));
+                    .witness(format!("a claim setting `{name}`"));
                 if let Some(renamed) = added.iter().find(|a| same_contract(before, a)) {
                     finding = finding.hint(format!("looks like a rename of {name} → {}", renamed.name));
                 }
@@ -164,7 +164,7 @@ fn compare_inputs(old: &ResourceDefinition, new: &ResourceDefinition, findings: 
         let mut finding =
             Finding::new(rule, class, input.pointer.clone()).values(None, Some(Json::String(input.name.clone())));
         if input.required {
-            finding = finding.witness(format!("a claim without `{}` was valid and is rejected", input.name));
+            finding = finding.witness(format!("a claim without `{}`", input.name));
         }
         findings.push(finding);
     }
@@ -197,7 +197,7 @@ fn compare_input(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     match (before.required, after.required) {
         (false, true) => findings.push(
             Finding::new("input-now-required", ChangeClass::Major, at("name"))
-                .witness(format!("a claim without `{name}` was valid and is rejected")),
+                .witness(format!("a claim without `{name}`")),
         ),
         (true, false) => findings.push(Finding::new("input-now-optional", ChangeClass::Minor, at("name"))),
         _ => {}
@@ -463,17 +463,30 @@ pub fn bump(baseline: &semver::Version, version: &semver::Version) -> ChangeClas
     }
 }
 
-/// The smallest version above `baseline` whose bump covers `needed`.
-pub fn suggest(baseline: &semver::Version, needed: ChangeClass) -> semver::Version {
+/// The smallest version above `baseline` whose bump covers `needed`;
+/// `None` when the number to raise is already `u64::MAX`.
+pub fn suggest(baseline: &semver::Version, needed: ChangeClass) -> Option<semver::Version> {
     let (major, minor, patch) = (baseline.major, baseline.minor, baseline.patch);
     let (major, minor, patch) = match (needed, major) {
-        (ChangeClass::Major, 0) => (0, minor + 1, 0),
-        (ChangeClass::Major, _) => (major + 1, 0, 0),
-        (ChangeClass::Minor, 0) => (0, minor, patch + 1),
-        (ChangeClass::Minor, _) => (major, minor + 1, 0),
-        _ => (major, minor, patch + 1),
+        (ChangeClass::Major, 0) => (0, minor.checked_add(1)?, 0),
+        (ChangeClass::Major, _) => (major.checked_add(1)?, 0, 0),
+        (ChangeClass::Minor, 0) => (0, minor, patch.checked_add(1)?),
+        (ChangeClass::Minor, _) => (major, minor.checked_add(1)?, 0),
+        _ => (major, minor, patch.checked_add(1)?),
     };
-    semver::Version::new(major, minor, patch)
+    Some(semver::Version::new(major, minor, patch))
+}
+
+/// How a help text names the version to use: [`suggest`]'s, or why there
+/// is none.
+pub fn suggestion_text(baseline: &semver::Version, needed: ChangeClass) -> String {
+    match suggest(baseline, needed) {
+        Some(version) => version.to_string(),
+        None => format!(
+            "a version above {baseline}, which cannot be bumped ({} is the largest number a version can hold): start a new name for the definition",
+            u64::MAX
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! browser queries with `search.js` (which mirrors tokenize, typo and the
 //! ranking tuple; golden vectors from this core keep them equal). The design
 //! and its measured anchors are in SEARCH.md.
+//!
+//! A query's work is bounded ([`bounded_query`]): the preview server must
+//! stay responsive whatever a request sends.
 
 pub mod engine;
 pub mod shards;
@@ -17,6 +20,34 @@ use crate::model::Kind;
 use crate::resolve::Catalog;
 
 pub use engine::{Filters, Hit, Index};
+
+/// Characters of a query that are searched; a query box holds a few words,
+/// and each word costs an automaton per field, so the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 128;
+/// Words of a query that are searched.
+pub const MAX_QUERY_WORDS: usize = 8;
+
+/// The part of `query` that is searched: its first [`MAX_QUERY_WORDS`]
+/// words, cut at [`MAX_QUERY_CHARS`] characters. Bounds a query's work
+/// whoever sends it.
+pub fn bounded_query(query: &str) -> &str {
+    let mut end = 0;
+    for (n, (start, word)) in query
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - query.as_ptr() as usize, w))
+        .enumerate()
+    {
+        if n == MAX_QUERY_WORDS {
+            break;
+        }
+        end = start + word.len();
+    }
+    let head = &query[..end];
+    match head.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((cut, _)) => &head[..cut],
+        None => head,
+    }
+}
 
 /// Where a term was found; lower is better (name > title > tags, owner and
 /// tech > description).

@@ -112,3 +112,13 @@ fn the_static_index_is_sharded_and_content_hashed() {
         );
     }
 }
+
+#[test]
+fn queries_are_bounded_in_words_and_characters() {
+    assert_eq!(bounded_query("  checkout api  "), "  checkout api");
+    let many = "checkoutx ".repeat(800);
+    assert_eq!(bounded_query(&many), "checkoutx ".repeat(MAX_QUERY_WORDS).trim_end());
+    let long = "é".repeat(1000);
+    assert_eq!(bounded_query(&long).chars().count(), MAX_QUERY_CHARS);
+    assert_eq!(bounded_query(""), "");
+}

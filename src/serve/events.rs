@@ -23,6 +23,10 @@ use serde_json::Value as Json;
 /// At most this many SSE clients at once; more get 503.
 pub const MAX_CLIENTS: usize = 64;
 
+/// How long after a heartbeat its probe follows: long enough for a closed
+/// peer's reset to arrive.
+const PROBE_DELAY: Duration = Duration::from_millis(50);
+
 /// Events queued per client before it counts as too slow.
 const QUEUE: usize = 256;
 
@@ -187,7 +191,16 @@ fn stream(mut writer: Box<dyn Write + Send>, receiver: &std::sync::mpsc::Receive
     loop {
         let sent = match receiver.recv_timeout(heartbeat) {
             Ok(frame) => send(&frame),
-            Err(RecvTimeoutError::Timeout) => send(b": ping\n\n"),
+            // A peer that closed still accepts one write (the kernel
+            // buffers it, the peer answers with a reset); the second write a
+            // moment later fails, so a closed client is let go at the first
+            // heartbeat after it left, not the second.
+            Err(RecvTimeoutError::Timeout) => {
+                send(b": ping\n\n") && {
+                    std::thread::sleep(PROBE_DELAY);
+                    send(b":\n")
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         };
         if !sent {

@@ -16,6 +16,7 @@
 
 use std::io::{Cursor, Read};
 use std::net::IpAddr;
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use percent_encoding::percent_decode_str;
 use tiny_http::{HTTPVersion, Header, Method, Request, Response, Server, StatusCode};
 
 use super::events::{Filter, Slot};
-use super::{inject, Snapshot, State};
+use super::{inject, Snapshot, State, Stop};
 use crate::emit::safe_relative_path;
 use crate::search::store::hits_json;
 use crate::search::Filters;
@@ -36,6 +37,9 @@ const MAX_HEADERS: usize = 100;
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Search results at most, whatever `limit` asks.
 const MAX_SEARCH_LIMIT: usize = 100;
+/// Searches running at once; past it a search gets 503 with `Retry-After`,
+/// so the other workers stay free for pages, `/health` and `/ready`.
+const MAX_CONCURRENT_SEARCHES: usize = WORKERS / 2;
 
 type Reply = Response<Box<dyn Read + Send>>;
 
@@ -45,30 +49,35 @@ enum Answer {
     Events(Slot, Filter),
 }
 
-/// Starts the workers; they stop once the state says so.
-pub fn start_workers(server: &Arc<Server>, state: &Arc<State>) -> Vec<JoinHandle<()>> {
+/// Starts the workers; they stop once the state says so, and send on
+/// `stop` if the server itself fails.
+pub fn start_workers(server: &Arc<Server>, state: &Arc<State>, stop: &Sender<Stop>) -> Vec<JoinHandle<()>> {
     (0..WORKERS)
         .filter_map(|n| {
             let server = Arc::clone(server);
             let state = Arc::clone(state);
+            let stop = stop.clone();
             std::thread::Builder::new()
                 .name(format!("cairn-http-{n}"))
-                .spawn(move || work(&server, &state))
+                .spawn(move || work(&server, &state, &stop))
                 .map_err(|error| eprintln!("warning: cannot start an HTTP worker: {error}"))
                 .ok()
         })
         .collect()
 }
 
-fn work(server: &Server, state: &State) {
+fn work(server: &Server, state: &State, stop: &Sender<Stop>) {
     while !state.stopping() {
         match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(request)) => handle(state, request),
             Ok(None) => {}
             Err(error) => {
-                // tiny_http's accept loop has ended: nothing more would be served.
-                eprintln!("error: the HTTP server stopped accepting connections: {error}");
-                std::process::exit(crate::cli::EXIT_FAILURE);
+                // tiny_http's accept loop has ended: nothing more would be
+                // served, so `run` returns this error.
+                let _ = stop.send(Stop::Failed(anyhow::anyhow!(
+                    "the HTTP server stopped accepting connections: {error}"
+                )));
+                return;
             }
         }
     }
@@ -112,7 +121,10 @@ fn answer(state: &State, request: &Request) -> Answer {
         "/health" => text(200, "ok\n"),
         "/ready" => ready(&snapshot),
         "/metrics" => metrics(state, &snapshot),
-        "/api/v1/search" => search(&snapshot, query),
+        "/api/v1/search" => match state.searches.enter(MAX_CONCURRENT_SEARCHES) {
+            Some(_running) => search(&snapshot, query),
+            None => with(text(503, "too many searches at once\n"), "Retry-After", "1"),
+        },
         "/api/v1/events" => return events(state, request, query),
         _ => static_file(&snapshot, request, path, query),
     };
@@ -183,7 +195,7 @@ fn search(snapshot: &Snapshot, query: &str) -> Reply {
         Ok(search) => search,
         Err(error) => return text(500, &format!("search index: {error}\n")),
     };
-    match search.index.search(&q, &filters, limit) {
+    match search.index.search(crate::search::bounded_query(&q), &filters, limit) {
         Ok(rows) => bytes(200, "application/json", hits_json(&rows).to_string().into_bytes()),
         Err(error) => text(500, &format!("search failed: {error:#}\n")),
     }

@@ -86,7 +86,32 @@ pub struct State {
     pub address: SocketAddr,
     pub hub: events::Hub,
     pub metrics: metrics::Metrics,
+    /// Searches being answered now.
+    pub searches: Gauge,
     stopping: AtomicBool,
+}
+
+/// A count of things in progress, bounded by whoever enters.
+#[derive(Default)]
+pub struct Gauge(std::sync::atomic::AtomicUsize);
+
+/// One place taken in a [`Gauge`], given back when dropped.
+pub struct Entered<'a>(&'a Gauge);
+
+impl Gauge {
+    /// Takes a place unless `limit` are taken.
+    pub fn enter(&self, limit: usize) -> Option<Entered<'_>> {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1))
+            .ok()
+            .map(|_| Entered(self))
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl State {
@@ -96,6 +121,7 @@ impl State {
             address,
             hub: events::Hub::new(heartbeat),
             metrics: metrics::Metrics::default(),
+            searches: Gauge::default(),
             stopping: AtomicBool::new(false),
         }
     }
@@ -126,8 +152,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let state = Arc::new(State::new(address, options.heartbeat));
 
     let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+    let signalled = stop_tx.clone();
     ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
+        let _ = signalled.send(Stop::Signal);
     })
     .context("cannot install the SIGINT/SIGTERM handler")?;
 
@@ -142,7 +169,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .name("cairn-accept-tick".into())
         .spawn(move || keep_accepting(keeper))
         .context("cannot start a thread")?;
-    let workers = http::start_workers(&server, &state);
+    let workers = http::start_workers(&server, &state, &stop_tx);
     let url = format!("http://{}/", display_address(address));
     println!("cairn serve: {} at {url}", options.root.display());
     eprintln!("press Ctrl+C to stop");
@@ -150,15 +177,27 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         open_browser(&url);
     }
 
-    // Either signal ends the wait; a closed channel would mean the handler is gone.
-    let _ = stop_rx.recv();
+    // A signal or a failed server ends the wait; a closed channel would
+    // mean the handler is gone.
+    let stop = stop_rx.recv();
     eprintln!("cairn serve: stopping");
     state.stopping.store(true, Ordering::Relaxed);
     state.hub.close();
     for worker in workers {
         let _ = worker.join();
     }
-    Ok(())
+    match stop {
+        Ok(Stop::Failed(error)) => Err(error),
+        Ok(Stop::Signal) | Err(_) => Ok(()),
+    }
+}
+
+/// Why the server stops.
+pub enum Stop {
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// The HTTP server stopped accepting connections.
+    Failed(anyhow::Error),
 }
 
 /// A listening socket whose accepted connections inherit read and write

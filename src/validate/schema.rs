@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Entity, Kind};
-use crate::parse::escape_pointer;
+use crate::parse::{escape_pointer, Value};
 
 /// The schema files, as shipped.
 pub static SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
@@ -68,11 +68,16 @@ fn validators() -> &'static HashMap<Kind, Validator> {
 /// hold it; for an unexpected property: at its key).
 pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let validator = &validators()[&entity.kind];
+    let non_finite = non_finite_numbers(entity, diagnostics);
     let json = entity.to_json();
     // Missing properties of one mapping are reported together.
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in validator.iter_errors(&json) {
         let parent = error.instance_path().as_str();
+        if non_finite.iter().any(|p| p == parent) {
+            // Reported once, as `non-finite-number`.
+            continue;
+        }
         let (location, message) = match error.kind() {
             // `version-format` explains a numeric version better.
             ValidationErrorKind::Type { .. }
@@ -134,6 +139,52 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             )),
         );
     }
+}
+
+/// Reports every `.nan`, `.inf`, `-.inf` (or number beyond `f64`, such as
+/// `1e309`) in the entity: JSON has no such numbers, so the value could
+/// not reach any output. Returns their pointers.
+fn non_finite_numbers(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![(&*entity.node, String::new())];
+    while let Some((node, pointer)) = stack.pop() {
+        match &node.value {
+            Value::Float(f) if !f.is_finite() => {
+                let written = if f.is_nan() {
+                    ".nan"
+                } else if *f > 0.0 {
+                    ".inf"
+                } else {
+                    "-.inf"
+                };
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::NonFiniteNumber,
+                        entity.location(&pointer),
+                        format!("{}: `{written}` is not a number JSON can hold", what(entity, &pointer)),
+                    )
+                    .with_help("write the value you meant; quote it (\".inf\") if it is text"),
+                );
+                found.push(pointer);
+            }
+            Value::Seq(items) => {
+                stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| (item, format!("{pointer}/{i}"))),
+                );
+            }
+            Value::Map(entries) => stack.extend(entries.iter().map(|(key, value)| {
+                (
+                    value,
+                    format!("{pointer}/{}", escape_pointer(key.as_str().unwrap_or_default())),
+                )
+            })),
+            _ => {}
+        }
+    }
+    found
 }
 
 /// How a message names the node at `pointer`.

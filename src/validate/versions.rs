@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, Location, Severity};
 use crate::load::published::{digest, Published};
-use crate::resolve::changes::{bump, suggest, ChangeClass, Finding};
+use crate::resolve::changes::{bump, suggestion_text, ChangeClass, Finding};
 use crate::resolve::{version_of, Catalog};
 
 /// Runs every versioning gate.
@@ -127,7 +127,7 @@ fn increasing(catalog: &Catalog, current: &Current, published: &Published, diagn
                 )
                 .with_help(format!(
                     "use a version above {higher}, e.g. {}",
-                    suggest(&higher, crate::resolve::changes::ChangeClass::Patch)
+                    suggestion_text(&higher, crate::resolve::changes::ChangeClass::Patch)
                 )),
             );
         }
@@ -158,7 +158,7 @@ fn bumps(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnos
         }
         let relevant: Vec<&Finding> = change.findings.iter().filter(|f| f.class > actual).collect();
         let listing: Vec<String> = relevant.iter().map(|f| describe(f)).collect();
-        let use_instead = suggest(&baseline, change.class);
+        let use_instead = suggestion_text(&baseline, change.class);
         let message = format!(
             "{} {version} is a {} bump from {baseline}, but its changes are {}: {}",
             entity.metadata.name,
@@ -213,7 +213,7 @@ fn possibly_breaking(
         .with_severity(Severity::Warning)
         .with_help(format!(
             "if users can break, publish as {}",
-            suggest(baseline, ChangeClass::Major)
+            suggestion_text(baseline, ChangeClass::Major)
         )),
     );
 }

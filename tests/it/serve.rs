@@ -30,8 +30,12 @@ struct Server {
 
 impl Server {
     fn start(catalog: &TestCatalog) -> Server {
+        Server::start_with_heartbeat(catalog, 1)
+    }
+
+    fn start_with_heartbeat(catalog: &TestCatalog, seconds: u32) -> Server {
         let mut child = catalog
-            .command(&["serve", "--port", "0", "--heartbeat", "1"])
+            .command(&["serve", "--port", "0", "--heartbeat", &seconds.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -688,4 +692,118 @@ fn a_page_reloads_itself_in_chromium_after_an_edit_and_shows_the_overlay() {
     assert_eq!(report["overlay_after_fix"], false, "{report}");
     assert_eq!(report["errors"], serde_json::json!([]), "{report}");
     assert!(std::fs::metadata(artifacts.join("overlay.png")).unwrap().len() > 10_000);
+}
+
+/// Sends raw bytes (which need not be UTF-8) and reads the reply.
+fn send_bytes(address: SocketAddr, raw: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let _ = stream.write_all(raw);
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    bytes
+}
+
+#[test]
+fn malformed_request_heads_get_a_400() {
+    let catalog = TestCatalog::demo();
+    let server = Server::start(&catalog);
+    let host = server.host();
+    let heads: [Vec<u8>; 4] = [
+        [
+            b"GET /caf\xe9/ HTTP/1.1\r\nHost: ".as_slice(),
+            host.as_bytes(),
+            b"\r\n\r\n",
+        ]
+        .concat(),
+        format!("GET / HTTP/1.1\nHost: {host}\n\n").into_bytes(),
+        format!("GET / HTTP/2.0\r\nHost: {host}\r\n\r\n").into_bytes(),
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Name: caf\u{e9}\r\n\r\n").into_bytes(),
+    ];
+    for head in heads {
+        let started = Instant::now();
+        let reply = send_bytes(server.address, &head);
+        let text = String::from_utf8_lossy(&reply);
+        assert!(
+            text.starts_with("HTTP/1.1 400"),
+            "{:?} → {text:?}",
+            String::from_utf8_lossy(&head)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "answered at once, not at the read timeout"
+        );
+    }
+    assert_eq!(server.get("/health").status, 200);
+}
+
+#[test]
+fn slow_searches_never_starve_health_or_pages() {
+    let catalog = TestCatalog::demo();
+    let server = Server::start(&catalog);
+    let query = vec!["checkoutx"; 800].join("+");
+    let address = server.address;
+    let host = server.host();
+    let searches: Vec<_> = (0..16)
+        .map(|_| {
+            let request = format!("GET /api/v1/search?q={query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            std::thread::spawn(move || {
+                let reply = send_bytes(address, request.as_bytes());
+                Reply::parse(&reply).status
+            })
+        })
+        .collect();
+    // While they run, the server answers health, readiness and pages.
+    for path in ["/health", "/ready", "/", "/api/v1/status.json"] {
+        let started = Instant::now();
+        assert_eq!(server.get(path).status, 200, "{path}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path} took {:?} while searches ran",
+            started.elapsed()
+        );
+    }
+    let statuses: Vec<u16> = searches.into_iter().map(|s| s.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "a search is answered or told to retry: {statuses:?}"
+    );
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let busy = server.get("/api/v1/search?q=checkout");
+    assert_eq!(busy.status, 200, "the limit is on searches at once, not in total");
+}
+
+#[test]
+fn event_stream_slots_come_back_soon_after_clients_leave() {
+    let catalog = TestCatalog::demo();
+    let server = Server::start_with_heartbeat(&catalog, 3);
+    let host = server.host();
+    // Fill every slot, then hang up.
+    let clients: Vec<TcpStream> = (0..64)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.address).unwrap();
+            write!(stream, "GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+            let mut status = String::new();
+            BufReader::new(stream.try_clone().unwrap())
+                .read_line(&mut status)
+                .unwrap();
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+            stream
+        })
+        .collect();
+    let full = server.send(&format!(
+        "GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    ));
+    assert_eq!(full.status, 503);
+    drop(clients);
+    // Each slot is free at the first heartbeat after its client left (3 s
+    // here); it used to stay taken until the second (6 s and more).
+    let left = Instant::now();
+    server.wait_until(
+        || server.get("/metrics").body.lines().any(|l| l == "cairn_sse_clients 0"),
+        "every slot is given back",
+    );
+    assert!(left.elapsed() < Duration::from_secs(5), "took {:?}", left.elapsed());
+    let events = server.events("");
+    drop(events);
 }

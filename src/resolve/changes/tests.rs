@@ -223,8 +223,17 @@ fn bumps_and_suggestions() {
     assert_eq!(bump(&v("1.1.0"), &v("1.2.0-rc.1")), Minor);
     assert_eq!(bump(&v("0.1.0"), &v("0.2.0")), Major);
     assert_eq!(bump(&v("0.1.0"), &v("0.1.1")), Minor);
-    assert_eq!(suggest(&v("1.1.0"), Major), v("2.0.0"));
-    assert_eq!(suggest(&v("1.1.3"), Minor), v("1.2.0"));
-    assert_eq!(suggest(&v("0.3.1"), Major), v("0.4.0"));
-    assert_eq!(suggest(&v("0.3.1"), Minor), v("0.3.2"));
+    assert_eq!(suggest(&v("1.1.0"), Major), Some(v("2.0.0")));
+    assert_eq!(suggest(&v("1.1.3"), Minor), Some(v("1.2.0")));
+    assert_eq!(suggest(&v("0.3.1"), Major), Some(v("0.4.0")));
+    assert_eq!(suggest(&v("0.3.1"), Minor), Some(v("0.3.2")));
+    // A number at u64::MAX cannot be raised; nothing wraps to 0.
+    assert_eq!(suggest(&v("18446744073709551615.0.0"), Major), Option::None);
+    assert_eq!(
+        suggest(&v("18446744073709551615.0.0"), Minor),
+        Some(v("18446744073709551615.1.0"))
+    );
+    assert_eq!(suggest(&v("1.18446744073709551615.0"), Minor), Option::None);
+    assert_eq!(suggest(&v("1.0.18446744073709551615"), Patch), Option::None);
+    assert!(suggestion_text(&v("18446744073709551615.0.0"), Major).contains("cannot be bumped"));
 }
