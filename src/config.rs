@@ -21,6 +21,9 @@ pub struct Config {
     pub snapshots: Vec<String>,
     /// Severity overrides from `policies:`; `None` turns a rule off.
     pub policies: BTreeMap<Code, Option<Severity>>,
+    /// Severity overrides per target (`unresolved-ref: { user: warning }`),
+    /// which win over `policies` for diagnostics about that target.
+    pub policy_targets: BTreeMap<(Code, String), Option<Severity>>,
     pub fields: FieldMap,
 }
 
@@ -82,6 +85,7 @@ impl Default for Config {
             sources: Vec::new(),
             snapshots: vec!["discovered/".into()],
             policies: BTreeMap::new(),
+            policy_targets: BTreeMap::new(),
             fields: FieldMap::default(),
         }
     }
@@ -95,6 +99,15 @@ impl Config {
             .get(&code)
             .copied()
             .unwrap_or(Some(code.default_severity()))
+    }
+
+    /// [`Config::severity_of`] for a diagnostic about `target`: the
+    /// severity set for that target, else the code's.
+    pub fn severity_for(&self, code: Code, target: Option<&str>) -> Option<Severity> {
+        target
+            .and_then(|t| self.policy_targets.get(&(code, t.to_string())))
+            .copied()
+            .unwrap_or_else(|| self.severity_of(code))
     }
 }
 
@@ -136,6 +149,27 @@ pub fn load_config(root: &Path) -> std::io::Result<LoadedConfig> {
         text: Some(text),
         diagnostics,
     })
+}
+
+/// The targets `policies:` may set a severity for, per code
+/// (`unresolved-ref: { user: warning, default: error }`): the kind an
+/// unresolved ref names, the type of a Location target.
+pub fn policy_targets(code: Code) -> &'static [&'static str] {
+    match code {
+        Code::UnresolvedRef => &[
+            "component",
+            "api",
+            "system",
+            "domain",
+            "resource",
+            "group",
+            "user",
+            "location",
+            "template",
+        ],
+        Code::LocationTargetMissing => &["file", "url"],
+        _ => &[],
+    }
 }
 
 /// Parses the text of a `cairn.yaml`.
@@ -374,23 +408,57 @@ impl Reader {
                 );
                 continue;
             }
-            let level = match &value.value {
-                Value::String(s) if s == "error" => Some(Severity::Error),
-                Value::String(s) if s == "warning" => Some(Severity::Warning),
-                Value::String(s) if s == "off" => None,
-                // `off` unquoted is a string in YAML 1.2, but `false` is not.
-                Value::Bool(false) => None,
-                _ => {
-                    self.invalid(
-                        value,
-                        &pointer,
-                        format!("`policies.{key}` must be `error`, `warning` or `off`"),
-                        "write e.g. `tier1-needs-runbook: warning`",
-                    );
-                    continue;
+            let targets = policy_targets(code);
+            if let (Value::Map(_), false) = (&value.value, targets.is_empty()) {
+                let mut keys = targets.to_vec();
+                keys.push("default");
+                for (target, level) in self.entries(value, &pointer, &keys) {
+                    let Some(level) = self.level(level, &format!("{pointer}/{target}"), key) else {
+                        continue;
+                    };
+                    if target == "default" {
+                        config.policies.insert(code, level);
+                    } else {
+                        config.policy_targets.insert((code, target.to_string()), level);
+                    }
                 }
-            };
-            config.policies.insert(code, level);
+                continue;
+            }
+            if let Some(level) = self.level(value, &pointer, key) {
+                config.policies.insert(code, level);
+            }
+        }
+    }
+
+    /// A severity: `error`, `warning` or `off` (`Some(None)` is off).
+    fn level(&mut self, value: &Node, pointer: &str, key: &str) -> Option<Option<Severity>> {
+        match &value.value {
+            Value::String(s) if s == "error" => Some(Some(Severity::Error)),
+            Value::String(s) if s == "warning" => Some(Some(Severity::Warning)),
+            Value::String(s) if s == "off" => Some(None),
+            // `off` unquoted is a string in YAML 1.2, but `false` is not.
+            Value::Bool(false) => Some(None),
+            _ => {
+                let targets = policy_targets(Code::from_name(key).expect("a known code"));
+                let help = if targets.is_empty() {
+                    "write e.g. `tier1-needs-runbook: warning`".to_string()
+                } else {
+                    format!(
+                        "write e.g. `{key}: warning`, or per target: `{key}: {{ {}: warning, default: error }}`",
+                        targets[0]
+                    )
+                };
+                self.invalid(
+                    value,
+                    pointer,
+                    format!(
+                        "`policies.{}` must be `error`, `warning` or `off`",
+                        pointer.trim_start_matches("/policies/").replace('/', ".")
+                    ),
+                    help,
+                );
+                None
+            }
         }
     }
 

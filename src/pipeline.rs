@@ -184,6 +184,9 @@ fn compile_inner(
     let mut files = loaded.files;
     for file in &mut files {
         texts.insert(file.display.clone(), std::mem::take(&mut file.text).into());
+        for (display, text) in std::mem::take(&mut file.placeholder_texts) {
+            texts.insert(display, text.into());
+        }
     }
     Ok(Compilation {
         root: root.to_path_buf(),
@@ -373,7 +376,13 @@ impl Cache {
             } else {
                 let Some(stamp) = file.stamp else { continue };
                 let (file_entities, file_diagnostics) = read.remove(file.display.as_str()).unwrap_or_default();
-                if file.origin.is_some() || file_entities.iter().any(|e| e.kind == Kind::Location) {
+                // Read again every time: files from git sources, files
+                // holding a Location (its targets are followed while
+                // loading) or placeholders (their targets are other files).
+                if file.origin.is_some()
+                    || !file.placeholder_targets.is_empty()
+                    || file_entities.iter().any(|e| e.kind == Kind::Location)
+                {
                     continue;
                 }
                 CachedFile {
@@ -399,7 +408,7 @@ fn apply_policies(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
         if !d.code.is_configurable() {
             return true;
         }
-        match config.severity_of(d.code) {
+        match config.severity_for(d.code, d.target) {
             Some(severity) => {
                 d.severity = severity;
                 true

@@ -75,6 +75,7 @@ codes! {
     InvalidField = "invalid-field", Error, "a first-class field (tier, repo…) has a value cairn cannot use";
     UnsafeLink = "unsafe-link", Warning, "a link's URL is not http(s) or mailto, so the portal shows it as text";
     DuplicateEntity = "duplicate-entity", Error, "two documents define the same entity";
+    DuplicateEntityIdentical = "duplicate-entity-identical", Warning, "a file repeats an entity's document exactly; the copy is ignored";
     // References.
     InvalidRef = "invalid-ref", Error, "an entity reference is malformed";
     UnresolvedRef = "unresolved-ref", Error, "an entity reference names no entity in the catalog";
@@ -82,6 +83,10 @@ codes! {
     GroupCycle = "group-cycle", Error, "groups are their own ancestors through spec.parent";
     LocationTargetMissing = "location-target-missing", Error, "a Location target does not exist";
     PathOutsideRoot = "path-outside-root", Error, "a Location or placeholder target leads outside the catalog root";
+    // Placeholders.
+    PlaceholderTargetMissing = "placeholder-target-missing", Error, "a `$text`, `$json`, `$yaml`, `$openapi` or `$asyncapi` placeholder names a file that does not exist";
+    PlaceholderInvalid = "placeholder-invalid", Error, "a placeholder's value or target cannot be used";
+    PlaceholderUrl = "placeholder-url", Warning, "a placeholder names a URL, which a build does not fetch";
     LocationTargetUnsupported = "location-target-unsupported", Warning, "a Location target cairn does not follow (a URL)";
     // ResourceDefinitions.
     VersionFormat = "version-format", Error, "a ResourceDefinition version is not strict SemVer in a string";
@@ -132,6 +137,10 @@ impl Code {
                 | Code::VersionNotIncreasing
                 | Code::FactsPartial
                 | Code::OwnershipDrift
+                | Code::DuplicateEntityIdentical
+                | Code::UnresolvedRef
+                | Code::LocationTargetMissing
+                | Code::PlaceholderUrl
         )
     }
 }

@@ -70,6 +70,11 @@ pub struct Diagnostic {
     pub location: Location,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// What the problem is about, for a severity set per target in
+    /// `policies:` (the kind an unresolved ref names, the type of a
+    /// Location target); not part of any output.
+    #[serde(skip)]
+    pub target: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -82,7 +87,14 @@ impl Diagnostic {
             location,
             help: None,
             related: Vec::new(),
+            target: None,
         }
+    }
+
+    /// The same diagnostic, about `target` (see [`Diagnostic::target`]).
+    pub fn with_target(mut self, target: &'static str) -> Self {
+        self.target = Some(target);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -41,8 +41,14 @@ pub struct Facts {
     pub repos: Vec<Repo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<Team>,
+    /// The members of `teams` (GitHub), with what their profiles show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
+    /// The GitHub organisation scanned (`github` snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
 }
 
 impl Facts {
@@ -54,7 +60,9 @@ impl Facts {
             errors: Vec::new(),
             repos: Vec::new(),
             teams: Vec::new(),
+            users: Vec::new(),
             resources: Vec::new(),
+            org: None,
         }
     }
 
@@ -70,6 +78,8 @@ impl Facts {
             repo.deploy_targets.dedup();
         }
         self.teams.sort_by(|a, b| a.slug.cmp(&b.slug));
+        self.users.sort_by(|a, b| a.login.cmp(&b.login));
+        self.users.dedup_by(|a, b| a.login == b.login);
         for team in &mut self.teams {
             team.members.sort();
             team.members.dedup();
@@ -218,6 +228,22 @@ pub struct Team {
     /// Repositories the team has access to, as `org/name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repos: Vec<String>,
+    /// The slug of the parent team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// A GitHub user: a member of a team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub login: String,
+    /// The profile's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The profile's public email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// An AWS resource.

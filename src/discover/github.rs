@@ -52,7 +52,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::codeowners::{self, CodeOwners};
-use super::facts::{self, Author, Facts, Repo, ScanError, Source, Team};
+use super::facts::{self, Author, Facts, Repo, ScanError, Source, Team, User};
 use super::git::{first_paragraph, DEFAULT_WINDOW_DAYS};
 use super::workflows::deploy_targets;
 
@@ -136,6 +136,7 @@ pub fn scan(args: &Args) -> anyhow::Result<(Facts, Value)> {
     progress.finish();
     let mut facts = scan.facts;
     let fetched = scan.fetched;
+    facts.org = Some(args.org.clone());
     facts.normalize();
     let metadata = json!({
         "org": args.org,
@@ -335,6 +336,7 @@ impl Scan<'_> {
                     name: node["name"].as_str().unwrap_or(slug).to_string(),
                     members,
                     repos,
+                    parent: node["parentTeam"]["slug"].as_str().map(str::to_string),
                 });
             }
             match next_cursor(connection) {
@@ -355,15 +357,24 @@ impl Scan<'_> {
         connection: &str,
         field: &str,
     ) -> Vec<String> {
-        let collect = |conn: &Value, into: &mut Vec<String>| {
+        // Members come with their profile's name and public email.
+        let collect = |conn: &Value, into: &mut Vec<String>, users: &mut Vec<User>| {
             for node in conn["nodes"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 if let Some(value) = node[field].as_str() {
                     into.push(value.to_string());
+                    if connection == "members" {
+                        let text = |key: &str| node[key].as_str().filter(|v| !v.is_empty()).map(str::to_string);
+                        users.push(User {
+                            login: value.to_string(),
+                            name: text("name"),
+                            email: text("email"),
+                        });
+                    }
                 }
             }
         };
         let mut values = Vec::new();
-        collect(&team[connection], &mut values);
+        collect(&team[connection], &mut values, &mut self.facts.users);
         let mut cursor = next_cursor(&team[connection]);
         let query = team_connection_query(connection, field);
         while let Some(after) = cursor {
@@ -371,7 +382,7 @@ impl Scan<'_> {
             match client.graphql(&query, variables) {
                 Ok(data) => {
                     let conn = &data["organization"]["team"][connection];
-                    collect(conn, &mut values);
+                    collect(conn, &mut values, &mut self.facts.users);
                     cursor = next_cursor(conn);
                 }
                 Err(failure) => {
@@ -472,8 +483,8 @@ query($org: String!, $cursor: String) {
     teams(first: 100, after: $cursor) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        slug name
-        members(first: 100) { pageInfo { hasNextPage endCursor } nodes { login } }
+        slug name parentTeam { slug }
+        members(first: 100) { pageInfo { hasNextPage endCursor } nodes { login name email } }
         repositories(first: 100) { pageInfo { hasNextPage endCursor } nodes { nameWithOwner } }
       }
     }
@@ -482,11 +493,16 @@ query($org: String!, $cursor: String) {
 
 /// The rest of one team's `members` or `repositories`.
 fn team_connection_query(connection: &str, field: &str) -> String {
+    let fields = if connection == "members" {
+        format!("{field} name email")
+    } else {
+        field.to_string()
+    };
     format!(
         "query($org: String!, $slug: String!, $cursor: String) {{
   organization(login: $org) {{
     team(slug: $slug) {{
-      {connection}(first: 100, after: $cursor) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {field} }} }}
+      {connection}(first: 100, after: $cursor) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }}
     }}
   }}
 }}"

@@ -242,7 +242,20 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
 }
 
 fn owner_json(catalog: &Catalog, service: &Service) -> Json {
-    let Some(owner) = service.owner else { return Json::Null };
+    let Some(owner) = service.owner else {
+        // A declared owner that is not in the catalog (`unresolved-ref`
+        // lowered in `policies:`): its ref, marked unresolved.
+        let written = catalog
+            .unresolved
+            .get(&service.entity)
+            .into_iter()
+            .flatten()
+            .find(|u| u.relation == "ownedBy");
+        return written.map_or(
+            Json::Null,
+            |u| json!({ "ref": u.target, "name": u.text, "resolved": false }),
+        );
+    };
     let mut link = entity_link(catalog, owner);
     let (confidence, source) = owner_confidence(catalog, service);
     link["confidence"] = json!(confidence);
@@ -568,14 +581,23 @@ fn provenance(entity: &Entity, line: u32) -> Json {
 fn entity_document(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     let mut document = entity.to_json();
-    let mut relations: Vec<(&str, String)> = catalog.relations[index]
+    // (type, target, resolved): refs that name nothing in the catalog are
+    // listed too, marked `"resolved": false`.
+    let mut relations: Vec<(&str, String, bool)> = catalog.relations[index]
         .iter()
-        .map(|r| (r.kind, ref_of(&catalog.entities[r.target])))
+        .map(|r| (r.kind, ref_of(&catalog.entities[r.target]), true))
         .collect();
+    for unresolved in catalog.unresolved.get(&index).into_iter().flatten() {
+        relations.push((unresolved.relation, unresolved.target.clone(), false));
+    }
     relations.sort();
+    relations.dedup();
     let relations: Vec<Json> = relations
         .into_iter()
-        .map(|(kind, target)| json!({ "type": kind, "targetRef": target }))
+        .map(|(kind, target, resolved)| match resolved {
+            true => json!({ "type": kind, "targetRef": target }),
+            false => json!({ "type": kind, "targetRef": target, "resolved": false }),
+        })
         .collect();
     if let Json::Object(map) = &mut document {
         map.insert("relations".into(), Json::Array(relations));

@@ -370,18 +370,13 @@ mod tests {
 
     #[test]
     fn source_commits_are_distinct_and_sorted() {
-        let file = |url: &str, commit: &str| SourceFile {
-            display: format!("{url}/{commit}.yaml"),
-            text: String::new(),
-            documents: Vec::new(),
-            registered: false,
-            origin: Some(crate::load::git_source::GitOrigin {
+        let file = |url: &str, commit: &str| {
+            let origin = crate::load::git_source::GitOrigin {
                 url: url.into(),
                 commit: commit.into(),
                 path: "x.yaml".into(),
-            }),
-            stamp: None,
-            reused: false,
+            };
+            SourceFile::parse(format!("{url}/{commit}.yaml"), String::new(), Some(origin)).0
         };
         let mut local = file("", "");
         local.origin = None;

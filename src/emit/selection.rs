@@ -438,6 +438,8 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         discovered,
         origin,
         node,
+        inlined,
+        unfetched,
     } = before;
     (Arc::ptr_eq(node, &after.node) || **node == *after.node)
         && *kind == after.kind
@@ -454,6 +456,8 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         && *registered == after.registered
         && *discovered == after.discovered
         && *origin == after.origin
+        && *inlined == after.inlined
+        && *unfetched == after.unfetched
 }
 
 /// What other outputs show of an entity: identity, title, profile.

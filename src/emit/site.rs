@@ -24,6 +24,7 @@ use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
 use crate::model::{Entity, Kind, Link};
+use crate::parse::Node;
 use crate::pipeline::Compilation;
 use crate::resolve::reconcile::{Discovery, OwnershipStatus};
 use crate::resolve::{Catalog, Service};
@@ -158,8 +159,33 @@ fn link(catalog: &Catalog, index: usize) -> Json {
     json!({ "path": page_path(entity), "name": entity.metadata.name, "title": entity.metadata.title })
 }
 
+/// The entities `index` has `relation` to, then the refs of that relation
+/// that name nothing in the catalog (shown as text, marked missing).
 fn related(catalog: &Catalog, index: usize, relation: &str) -> Vec<Json> {
-    catalog.related(index, relation).map(|t| link(catalog, t)).collect()
+    let mut items: Vec<Json> = catalog.related(index, relation).map(|t| link(catalog, t)).collect();
+    items.extend(missing(catalog, index, relation));
+    items
+}
+
+/// The first entity `index` has `relation` to, else the first such ref
+/// that names nothing in the catalog.
+fn related_one(catalog: &Catalog, index: usize, relation: &str) -> Option<Json> {
+    catalog
+        .related(index, relation)
+        .next()
+        .map(|t| link(catalog, t))
+        .or_else(|| missing(catalog, index, relation).next())
+}
+
+/// The refs of `relation` of entity `index` that resolve to nothing.
+fn missing<'a>(catalog: &'a Catalog, index: usize, relation: &'a str) -> impl Iterator<Item = Json> + 'a {
+    catalog
+        .unresolved
+        .get(&index)
+        .into_iter()
+        .flatten()
+        .filter(move |u| u.relation == relation)
+        .map(|u| json!({ "name": u.text, "missing": true }))
 }
 
 fn external_links(links: &[Link]) -> Vec<Json> {
@@ -210,12 +236,15 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "ref": entity.ref_string(),
         "description_html": entity.metadata.description.as_deref().map(to_html),
         "tags": entity.metadata.tags,
-        "owner": catalog.related(i, "ownedBy").next().map(|o| link(catalog, o)),
+        "owner": related_one(catalog, i, "ownedBy"),
         "system": catalog.related(i, "partOf").find(|&s| catalog.entities[s].kind == Kind::System).map(|s| link(catalog, s)),
         "definition": entity.definition,
+        // A placeholder naming a URL (never fetched): linked instead.
+        "definition_url": entity.unfetched_url("/spec/definition").filter(|url| safe_url(url)),
         "links": external_links(&entity.metadata.links),
         "relations": relations,
         "provenance": provenance,
+        "discovered": entity.discovered,
         "edit_url": edit_url,
         "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
     });
@@ -241,6 +270,14 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
             context: json!({ "e": e, "t": team_context(compilation, i, entity) }),
         };
     }
+    if entity.kind == Kind::Template {
+        return Page {
+            path,
+            template: "template.html",
+            title,
+            context: json!({ "e": e, "tpl": template_context(entity) }),
+        };
+    }
     Page {
         path,
         template: "entity.html",
@@ -258,7 +295,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
     let (declared, discovered) = super::api::field_sources(entity, service);
     let (confidence, owner_source) = super::api::owner_confidence(catalog, service);
     json!({
-        "owner": service.owner.map(|o| link(catalog, o)),
+        "owner": service.owner.map(|o| link(catalog, o)).or_else(|| missing(catalog, i, "ownedBy").next()),
         "owner_source": owner_source,
         "confidence": service.owner.map(|_| format!("{confidence:.2}")),
         "discovery": service.discovery.as_ref().map(|d| discovery_context(catalog, d)),
@@ -386,10 +423,94 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "email": entity.profile.email,
         "slack": entity.annotation(&fields.slack),
         "on_call": on_call.join(", "),
-        "parent": catalog.related(i, "childOf").next().map(|p| link(catalog, p)),
+        "parent": related_one(catalog, i, "childOf"),
         "members": related(catalog, i, "hasMember"),
         "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
     })
+}
+
+/// A Scaffolder Template's page: its form's fields (page by page), the
+/// steps with the actions they run, and what it outputs.
+fn template_context(entity: &Entity) -> Json {
+    let spec = entity.node.get("spec");
+    let pages: Vec<&Node> = match spec.and_then(|s| s.get("parameters")) {
+        Some(node) => match node.as_seq() {
+            Some(items) => items.iter().collect(),
+            None => vec![node],
+        },
+        None => Vec::new(),
+    };
+    let text = |node: Option<&Node>| node.and_then(Node::as_scalar_text);
+    let parameters: Vec<Json> = pages
+        .iter()
+        .enumerate()
+        .map(|(n, page)| {
+            let required: Vec<String> = page
+                .get("required")
+                .and_then(Node::as_seq)
+                .map(|r| r.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let fields: Vec<Json> = page
+                .get("properties")
+                .and_then(Node::as_map)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(key, field)| {
+                    let name = key.as_str()?;
+                    let choices = field.get("enum").and_then(Node::as_seq).map(|values| {
+                        values
+                            .iter()
+                            .filter_map(Node::as_scalar_text)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    });
+                    Some(json!({
+                        "name": name,
+                        "title": text(field.get("title")),
+                        "type": text(field.get("type")),
+                        "required": required.iter().any(|r| r == name),
+                        "description": text(field.get("description")),
+                        "default": field.get("default").map(|d| json_text(&d.to_json())),
+                        "choices": choices,
+                        "widget": text(field.get("ui:field")).or_else(|| text(field.get("ui:widget"))),
+                    }))
+                })
+                .collect();
+            json!({
+                "title": text(page.get("title")).unwrap_or_else(|| format!("Step {}", n + 1)),
+                "fields": fields,
+            })
+        })
+        .collect();
+    let steps: Vec<Json> = spec
+        .and_then(|s| s.get("steps"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|step| {
+            json!({
+                "id": text(step.get("id")),
+                "name": text(step.get("name")),
+                "action": text(step.get("action")),
+                "condition": text(step.get("if")),
+            })
+        })
+        .collect();
+    let mut actions: Vec<String> = steps
+        .iter()
+        .filter_map(|s| s["action"].as_str().map(str::to_string))
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let links: Vec<Json> = spec
+        .and_then(|s| s.get("output"))
+        .and_then(|o| o.get("links"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|link| json!({ "title": text(link.get("title")), "target": text(link.get("url")).or_else(|| text(link.get("entityRef"))) }))
+        .collect();
+    json!({ "parameters": parameters, "steps": steps, "actions": actions, "outputs": links })
 }
 
 fn definition_pages(compilation: &Compilation, selection: &Selection) -> Vec<Page> {
@@ -547,6 +668,7 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
         Kind::Domain,
         Kind::Resource,
         Kind::User,
+        Kind::Template,
     ] {
         let listed: Vec<usize> = (0..catalog.entities.len())
             .filter(|&i| catalog.entities[i].kind == kind)
@@ -557,7 +679,8 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
                 "path": page_path(e),
                 "name": e.metadata.name,
                 "title": e.metadata.title,
-                "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone()),
+                "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone())
+                    .or_else(|| catalog.unresolved.get(&i)?.iter().find(|u| u.relation == "ownedBy").map(|u| u.text.clone())),
                 "lifecycle": e.lifecycle,
                 "description": short_description(e),
             })
@@ -749,6 +872,10 @@ fn home_page(compilation: &Compilation, history: &HashMap<String, Change>) -> Pa
         { "label": "resources", "count": count(Kind::Resource), "path": "all/resource/index.html" },
         { "label": "resource definitions", "count": catalog.resources.len(), "path": "all/resourcedefinition/index.html" },
     ]);
+    let mut counts = counts;
+    if let (Json::Array(list), templates @ 1..) = (&mut counts, count(Kind::Template)) {
+        list.push(json!({ "label": "templates", "count": templates, "path": "all/template/index.html" }));
+    }
     let mut owned: HashMap<usize, usize> = HashMap::new();
     for s in &catalog.services {
         if let Some(o) = s.owner {

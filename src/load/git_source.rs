@@ -238,24 +238,75 @@ fn read_tree(
             .with_help("cairn reads only files inside a source's `path:`; point the link at a file there")
         })
         .collect();
+    let in_source = |relative: &str| match prefix {
+        Some(p) => format!("{p}/{relative}"),
+        None => relative.to_string(),
+    };
+    let read = tree_reader(repo, &subtree, |relative| {
+        format!("{name}@{short}/{}", in_source(relative))
+    });
     for TreeFile { id, path: file, .. } in blobs {
         let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
         let text = String::from_utf8_lossy(blob.content()).into_owned();
-        let repo_path = match prefix {
-            Some(p) => format!("{p}/{file}"),
-            None => file,
-        };
+        let dir = super::placeholders::dir_of(&file).to_string();
+        let repo_path = in_source(&file);
         let display = format!("{name}@{short}/{repo_path}");
         let origin = GitOrigin {
             url: url.to_string(),
             commit: commit_id.to_string(),
             path: repo_path,
         };
-        let (file, found) = SourceFile::parse(display, text, Some(origin));
-        files.push(file);
+        let (mut file, found) = SourceFile::parse(display, text, Some(origin));
         diagnostics.extend(found);
+        // Placeholders read inside the source's tree, at its commit.
+        diagnostics.extend(file.resolve_placeholders(&dir, &read));
+        files.push(file);
     }
     Ok((files, diagnostics))
+}
+
+/// Reads placeholder targets from `tree` (paths relative to it), naming
+/// them with `display`: blobs only, links only when they stay in the tree.
+pub(crate) fn tree_reader<'a>(
+    repo: &'a Repository,
+    tree: &'a git2::Tree<'a>,
+    display: impl Fn(&str) -> String + 'a,
+) -> impl Fn(&str) -> Result<super::placeholders::Target, super::placeholders::TargetError> + 'a {
+    use super::placeholders::{Target, TargetError};
+    move |relative: &str| {
+        let mut path = relative.to_string();
+        let entry = loop {
+            let entry = tree.get_path(Path::new(&path)).map_err(|_| TargetError::Missing)?;
+            if entry.filemode() != LINK_MODE {
+                break entry;
+            }
+            let link = repo
+                .find_blob(entry.id())
+                .map_err(|e| TargetError::Unreadable(e.message().to_string()))?;
+            let dir = super::placeholders::dir_of(&path);
+            path = resolve_link(&format!("{dir}/"), &String::from_utf8_lossy(link.content()))
+                .ok_or(TargetError::Outside { through_link: true })?;
+        };
+        let blob = repo
+            .find_blob(entry.id())
+            .map_err(|_| TargetError::Unreadable("it is a directory".into()))?;
+        if blob.size() as u64 > super::MAX_FILE_BYTES {
+            return Err(TargetError::Unreadable(format!(
+                "it is larger than {} bytes",
+                super::MAX_FILE_BYTES
+            )));
+        }
+        let text = String::from_utf8(blob.content().to_vec()).map_err(|e| {
+            TargetError::Unreadable(format!(
+                "it is not UTF-8 (byte offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Ok(Target {
+            display: display(relative),
+            text,
+        })
+    }
 }
 
 /// A YAML file of a git tree: the blob to read and the path it is read

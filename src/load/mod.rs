@@ -17,6 +17,8 @@ pub mod confine;
 pub mod facts;
 pub mod git_source;
 pub mod history;
+mod locations;
+pub mod placeholders;
 pub mod published;
 pub mod revision;
 
@@ -29,7 +31,7 @@ use rayon::prelude::*;
 use self::confine::{Confine, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
 use crate::diagnostics::{Code, Diagnostic, Location};
-use crate::parse::{parse_yaml, Document, Node};
+use crate::parse::{parse_yaml, Document};
 
 /// Files larger than this are refused: a catalog file is a few kilobytes,
 /// and reading a runaway generated file into memory helps nobody.
@@ -57,6 +59,12 @@ pub struct SourceFile {
     /// Left unparsed because the [`Reuse`] callback holds its entities:
     /// `documents` is empty.
     pub reused: bool,
+    /// The files its placeholders read (or looked for), as the reader
+    /// names them: `cairn serve` reads this file again when one changes.
+    pub placeholder_targets: Vec<String>,
+    /// The texts of the files its placeholders inlined data from (display
+    /// name, text), so diagnostics inside them can quote their lines.
+    pub placeholder_texts: Vec<(String, String)>,
 }
 
 /// A file's size and modification time: what tells `cairn serve` that a
@@ -113,9 +121,21 @@ impl SourceFile {
                 origin,
                 stamp: None,
                 reused: false,
+                placeholder_targets: Vec::new(),
+                placeholder_texts: Vec::new(),
             },
             diagnostics,
         )
+    }
+
+    /// Resolves the placeholders of this file's documents ([`placeholders`]),
+    /// reading targets with `read`; `dir` is this file's directory in the
+    /// reader's terms.
+    pub fn resolve_placeholders(&mut self, dir: &str, read: &placeholders::Reader) -> Vec<Diagnostic> {
+        let resolved = placeholders::resolve(&self.display, &self.text, dir, &mut self.documents, read);
+        self.placeholder_targets = resolved.targets;
+        self.placeholder_texts = resolved.texts;
+        resolved.diagnostics
     }
 
     /// A file whose contents could not be read (the diagnostic says why).
@@ -128,6 +148,8 @@ impl SourceFile {
             origin: None,
             stamp: None,
             reused: false,
+            placeholder_targets: Vec::new(),
+            placeholder_texts: Vec::new(),
         }
     }
 }
@@ -197,6 +219,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
     loaded.diagnostics.extend(walked.diagnostics.iter().cloned());
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut registered: HashSet<PathBuf> = HashSet::new();
+    let locator = locations::Locator::new(root, config);
     let mut loaded_files = Vec::new();
     let mut pending: Vec<PathBuf> = walked
         .paths
@@ -220,7 +243,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         pending = Vec::new();
         for (path, file, diagnostics) in batch {
             loaded.diagnostics.extend(diagnostics);
-            for target in location_targets(root, &file, &mut loaded.diagnostics) {
+            for target in locator.targets(&file, &mut loaded.diagnostics) {
                 let target_id = canonical(&target);
                 registered.insert(target_id.clone());
                 if seen.insert(target_id) {
@@ -482,152 +505,44 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic
             )
         }
     };
-    SourceFile::parse(display, text, None)
+    let (mut file, mut diagnostics) = SourceFile::parse(display, text, None);
+    let dir = placeholders::dir_of(&file.display).to_string();
+    diagnostics.extend(file.resolve_placeholders(&dir, &working_tree_reader(root)));
+    (file, diagnostics)
 }
 
-/// The files a Backstage `Location` document in `file` points at. URL
-/// targets are not fetched (a build never touches the network).
-fn location_targets(root: &Path, file: &SourceFile, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let mut targets = Vec::new();
-    let dir = root.join(&file.display);
-    let dir = dir.parent().unwrap_or(root);
-    for doc in &file.documents {
-        let root_node = &doc.root;
-        let is_location = root_node
-            .get_str("apiVersion")
-            .is_some_and(|v| v.starts_with("backstage.io/"))
-            && root_node.get_str("kind") == Some("Location");
-        let Some(spec) = root_node.get("spec").filter(|_| is_location) else {
-            continue;
-        };
-        let kind = spec.get_str("type").unwrap_or("file");
-        let mut nodes: Vec<(&Node, String)> = Vec::new();
-        if let Some(target) = spec.get("target") {
-            nodes.push((target, "/spec/target".into()));
+/// Reads placeholder targets from the working tree under `root`: regular
+/// files only, never through a link that leads out, never blocking.
+fn working_tree_reader(root: &Path) -> impl Fn(&str) -> Result<placeholders::Target, placeholders::TargetError> + '_ {
+    use placeholders::{Target, TargetError};
+    let confine = std::sync::OnceLock::new();
+    move |relative: &str| {
+        let path = root.join(relative);
+        match confine.get_or_init(|| Confine::new(root)).reach(&path) {
+            Reach::Missing => return Err(TargetError::Missing),
+            Reach::Outside(_) => return Err(TargetError::Outside { through_link: true }),
+            Reach::Inside(_) => {}
         }
-        if let Some(items) = spec.get("targets").and_then(Node::as_seq) {
-            nodes.extend(items.iter().enumerate().map(|(i, n)| (n, format!("/spec/targets/{i}"))));
+        let mut bytes = Vec::new();
+        confine::open_regular(&path)
+            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| TargetError::Unreadable(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(TargetError::Unreadable(format!(
+                "it is larger than {MAX_FILE_BYTES} bytes"
+            )));
         }
-        for (node, pointer) in nodes {
-            let Some(target) = node.as_str() else {
-                continue;
-            };
-            let at = Location {
-                file: file.display.clone(),
-                line: node.start.line,
-                column: node.start.column,
-                pointer,
-            };
-            let is_url = target.contains("://") || kind == "url";
-            if is_url {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::LocationTargetUnsupported,
-                        at,
-                        format!("Location target `{target}` is a URL; cairn does not fetch it"),
-                    )
-                    .with_help(
-                        "a build never touches the network: add the repository as a `git:` source in cairn.yaml",
-                    ),
-                );
-                continue;
-            }
-            if target.contains(['*', '?', '[', '{']) {
-                if display_path(root, &dir.join(target)).starts_with("..") {
-                    diagnostics.push(outside_root(&at, "Location target", target));
-                    continue;
-                }
-                match glob_targets(dir, target) {
-                    Ok(found) if !found.is_empty() => targets.extend(found),
-                    Ok(_) => diagnostics.push(
-                        Diagnostic::new(
-                            Code::LocationTargetMissing,
-                            at,
-                            format!("Location target `{target}` matches no file"),
-                        )
-                        .with_help("targets are relative to the Location's file"),
-                    ),
-                    Err(why) => diagnostics.push(
-                        Diagnostic::new(
-                            Code::LocationTargetMissing,
-                            at,
-                            format!("Location target `{target}` is not a valid glob: {why}"),
-                        )
-                        .with_help("use `*`, `**`, `?` and `[...]` as in Backstage's file targets"),
-                    ),
-                }
-                continue;
-            }
-            let path = dir.join(target);
-            let confine = Confine::new(root);
-            if display_path(root, &path).starts_with("..") {
-                diagnostics.push(outside_root(&at, "Location target", target));
-                continue;
-            }
-            let reach = confine.reach(&path);
-            if let Reach::Outside(real) = &reach {
-                diagnostics.push(confine.outside_warning(&path, real));
-            } else if path.is_file() {
-                targets.push(path);
-            } else if matches!(reach, Reach::Inside(_)) && !path.is_dir() {
-                diagnostics.push(confine.special_file_warning(&path));
-            } else {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::LocationTargetMissing,
-                        at,
-                        format!("Location target `{target}` does not exist"),
-                    )
-                    .with_help(format!(
-                        "no file at `{}`; targets are relative to the Location's file",
-                        display_path(root, &path)
-                    )),
-                );
-            }
-        }
-    }
-    targets
-}
-
-/// The error for a target (`what`) whose path leads out of the root by
-/// `..`: cairn reads only files under the catalog root.
-pub(crate) fn outside_root(at: &Location, what: &str, target: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::PathOutsideRoot,
-        at.clone(),
-        format!("{what} `{target}` is outside the catalog root"),
-    )
-    .with_help("cairn reads only files under the catalog root: move the file into the repository, or read its repository as a `git:` source")
-}
-
-/// The YAML files a glob target (`./components/*.yaml`, `./**/*.yaml`)
-/// matches under `dir`, sorted.
-fn glob_targets(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
-    let pattern = pattern.trim_start_matches("./");
-    let matcher = globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map_err(|e| e.kind().to_string())?
-        .compile_matcher();
-    // Walk only below the part of the pattern without glob characters.
-    let fixed: PathBuf = pattern
-        .split('/')
-        .take_while(|c| !c.contains(['*', '?', '[', '{']))
-        .collect();
-    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(dir.join(&fixed))
-        .follow_links(false)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| {
-            e.path()
-                .strip_prefix(dir)
-                .is_ok_and(|relative| matcher.is_match(relative))
+        let text = String::from_utf8(bytes).map_err(|e| {
+            TargetError::Unreadable(format!(
+                "it is not UTF-8 (byte offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Ok(Target {
+            display: relative.to_string(),
+            text,
         })
-        .map(walkdir::DirEntry::into_path)
-        .collect();
-    found.sort();
-    Ok(found)
+    }
 }
 
 /// The name of a path in diagnostics: relative to the root, `/`-separated,
@@ -662,7 +577,7 @@ fn absolute(root: &Path, path: &Path) -> PathBuf {
 /// path component, a third of the load time at 10,000 files; a file reached
 /// through two different symlinks is read twice and then reported as a
 /// duplicate entity, which is what it is.)
-fn canonical(path: &Path) -> PathBuf {
+pub(crate) fn canonical(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for component in path.components() {

@@ -46,8 +46,17 @@ pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
         .into_par_iter()
         .map(|(display, text)| SourceFile::parse(display, text, None))
         .collect();
-    for (file, diagnostics) in parsed {
+    // Placeholders read the catalog root's tree at that revision.
+    let tree = commit.tree()?;
+    let root_tree = match prefix.trim_end_matches('/') {
+        "" => tree,
+        dir => repo.find_tree(tree.get_path(Path::new(dir))?.id())?,
+    };
+    let read = super::git_source::tree_reader(&repo, &root_tree, str::to_string);
+    for (mut file, diagnostics) in parsed {
         loaded.diagnostics.extend(diagnostics);
+        let dir = super::placeholders::dir_of(&file.display).to_string();
+        loaded.diagnostics.extend(file.resolve_placeholders(&dir, &read));
         loaded.files.push(file);
     }
     loaded.files.sort_by(|a, b| a.display.cmp(&b.display));

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::resource_definition::{self, ResourceDefinition};
 use crate::diagnostics::Location;
 use crate::load::git_source::GitOrigin;
-use crate::parse::{Document, Node, Value};
+use crate::parse::{Document, Inlined, Node, Value};
 
 /// The kinds cairn understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,12 +22,14 @@ pub enum Kind {
     Group,
     User,
     Location,
+    /// A Scaffolder Template (`scaffolder.backstage.io/v1beta3`).
+    Template,
     ResourceDefinition,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Component,
         Kind::Api,
         Kind::System,
@@ -36,6 +38,7 @@ impl Kind {
         Kind::Group,
         Kind::User,
         Kind::Location,
+        Kind::Template,
         Kind::ResourceDefinition,
     ];
 
@@ -75,6 +78,7 @@ impl Kind {
             Kind::Group => "Group",
             Kind::User => "User",
             Kind::Location => "Location",
+            Kind::Template => "Template",
             Kind::ResourceDefinition => "ResourceDefinition",
         }
     }
@@ -90,6 +94,7 @@ impl Kind {
             Kind::Group => "group",
             Kind::User => "user",
             Kind::Location => "location",
+            Kind::Template => "template",
             Kind::ResourceDefinition => "resourcedefinition",
         }
     }
@@ -114,6 +119,7 @@ impl Kind {
             Kind::Group => "group.schema.json",
             Kind::User => "user.schema.json",
             Kind::Location => "location.schema.json",
+            Kind::Template => "template.schema.json",
             Kind::ResourceDefinition => "resource-definition.schema.json",
         }
     }
@@ -207,6 +213,7 @@ impl RefField {
             Kind::Resource => &[Owner, System, DependsOn, DependencyOf],
             Kind::Group => &[Parent, Children, Members],
             Kind::User => &[MemberOf],
+            Kind::Template => &[Owner],
             Kind::Location | Kind::ResourceDefinition => &[],
         }
     }
@@ -331,6 +338,11 @@ pub struct Entity {
     pub origin: Option<GitOrigin>,
     /// The document tree, for mapping JSON pointers back to positions.
     pub node: Arc<Node>,
+    /// Subtrees inlined from other files by placeholders: a pointer under
+    /// one is located in that file.
+    pub inlined: Vec<Inlined>,
+    /// Placeholders that name a URL, left as written (pointer, URL).
+    pub unfetched: Vec<(String, String)>,
 }
 
 impl Entity {
@@ -360,11 +372,34 @@ impl Entity {
     pub fn location(&self, pointer: &str) -> Location {
         let node = self.locate(pointer);
         Location {
-            file: self.file.clone(),
+            file: self.file_of(pointer).to_string(),
             line: node.start.line,
             column: node.start.column,
             pointer: pointer.to_string(),
         }
+    }
+
+    /// The file the node at `pointer` was written in: this entity's, or
+    /// the file a placeholder inlined it from.
+    pub fn file_of(&self, pointer: &str) -> &str {
+        self.inlined
+            .iter()
+            .filter(|region| {
+                pointer
+                    .strip_prefix(region.pointer.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|region| region.pointer.len())
+            .map_or(&self.file, |region| &region.file)
+    }
+
+    /// The URL a placeholder at `pointer` names, if it is one left as
+    /// written (a build fetches nothing).
+    pub fn unfetched_url(&self, pointer: &str) -> Option<&str> {
+        self.unfetched
+            .iter()
+            .find(|(p, _)| p == pointer)
+            .map(|(_, url)| url.as_str())
     }
 
     /// Like [`Entity::location`], but at the mapping key of the node, for
@@ -488,5 +523,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         discovered: false,
         origin: None,
         node: Arc::new(doc.root),
+        inlined: doc.inlined,
+        unfetched: doc.unfetched,
     }
 }

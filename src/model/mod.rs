@@ -1,7 +1,8 @@
 //! Model: parsed YAML documents → typed [`Entity`] values.
 //!
 //! A document is an entity when its `apiVersion` belongs to a known API group
-//! (`backstage.io`, `catalog.nestor.io`); anything else (GitHub workflows,
+//! (`backstage.io`, `scaffolder.backstage.io` for Templates,
+//! `catalog.nestor.io`); anything else (GitHub workflows,
 //! compose files, OpenAPI documents) is skipped silently. Within a known
 //! group an unknown kind or version is an error with a suggestion.
 //!
@@ -29,6 +30,7 @@ use crate::parse::{Document, Node};
 /// API groups whose documents are catalog entities.
 const BACKSTAGE_GROUP: &str = "backstage.io";
 const NESTOR_GROUP: &str = "catalog.nestor.io";
+const SCAFFOLDER_GROUP: &str = "scaffolder.backstage.io";
 
 /// Lowers every document of every file, in parallel; entities come back in
 /// file order. The documents move into the entities.
@@ -88,6 +90,20 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
             }
             Kind::from_backstage(kind_name)
         }
+        SCAFFOLDER_GROUP => {
+            if version != "v1beta3" {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownApiVersion,
+                        at(file, version_node, "/apiVersion"),
+                        format!("unknown apiVersion `{api_version}`"),
+                    )
+                    .with_help("Scaffolder Templates use `scaffolder.backstage.io/v1beta3` (v1beta2 templates need migrating, as in Backstage)"),
+                );
+                return None;
+            }
+            (kind_name == "Template").then_some(Kind::Template)
+        }
         NESTOR_GROUP => {
             if version != "v1" {
                 diagnostics.push(
@@ -105,10 +121,10 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
         _ => return None,
     };
     let Some(kind) = kind else {
-        let known = if group == NESTOR_GROUP {
-            &["ResourceDefinition"][..]
-        } else {
-            Kind::BACKSTAGE_NAMES
+        let known = match group {
+            NESTOR_GROUP => &["ResourceDefinition"][..],
+            SCAFFOLDER_GROUP => &["Template"][..],
+            _ => Kind::BACKSTAGE_NAMES,
         };
         let mut diagnostic = Diagnostic::new(
             Code::UnknownKind,

@@ -42,6 +42,32 @@ pub struct Document {
     /// 0-based position of the document in its file.
     pub index: usize,
     pub root: Node,
+    /// Subtrees inlined from other files by `$json`/`$yaml` placeholders
+    /// (`load::placeholders`): their nodes' positions are in that file.
+    pub inlined: Vec<Inlined>,
+    /// Placeholders left as written because they name a URL (pointer, URL).
+    pub unfetched: Vec<(String, String)>,
+}
+
+/// A subtree of a document that came from another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inlined {
+    /// The JSON pointer of the subtree's root in the document.
+    pub pointer: String,
+    /// The file its nodes' positions are in.
+    pub file: String,
+}
+
+impl Document {
+    /// A document of `root` alone, nothing inlined.
+    pub fn new(index: usize, root: Node) -> Document {
+        Document {
+            index,
+            root,
+            inlined: Vec::new(),
+            unfetched: Vec::new(),
+        }
+    }
 }
 
 /// What parsing one file produced.
@@ -72,12 +98,22 @@ pub fn parse_yaml(file: &str, text: &str) -> ParsedFile {
                     Diagnostic::new(Code::YamlDepthLimit, location(file, pos, ""), "YAML nested too deeply")
                         .with_help("flatten the document; catalog entities need only a few levels")
                 } else {
-                    Diagnostic::new(
-                        Code::YamlSyntax,
-                        location(file, pos, ""),
-                        format!("invalid YAML: {}", error.info()),
-                    )
-                    .with_help("fix the YAML syntax at this position; an editor with YAML support shows the structure")
+                    match reserved_indicator(error.info()) {
+                        Some(c) => Diagnostic::new(
+                            Code::YamlSyntax,
+                            location(file, pos, ""),
+                            format!("invalid YAML: {c} is reserved in YAML and cannot start a plain value"),
+                        )
+                        .with_help("quote the value, e.g. `name: \"@team\"`"),
+                        None => Diagnostic::new(
+                            Code::YamlSyntax,
+                            location(file, pos, ""),
+                            format!("invalid YAML: {}", error.info()),
+                        )
+                        .with_help(
+                            "fix the YAML syntax at this position; an editor with YAML support shows the structure",
+                        ),
+                    }
                 };
                 builder.out.diagnostics.push(diagnostic);
                 break;
@@ -85,6 +121,18 @@ pub fn parse_yaml(file: &str, text: &str) -> ParsedFile {
         }
     }
     builder.out
+}
+
+/// The reserved indicator (`@`, `` ` ``, `%`) the scanner's "unexpected
+/// character" message names, quoted for a diagnostic (the scanner quotes
+/// it TeX-style, which breaks on a backtick).
+fn reserved_indicator(info: &str) -> Option<String> {
+    let c = info.strip_prefix("unexpected character: `")?.strip_suffix('\'')?;
+    Some(if c == "`" {
+        "`` ` ``".to_string()
+    } else {
+        format!("`{c}`")
+    })
 }
 
 fn location(file: &str, pos: Pos, pointer: &str) -> Location {
@@ -266,10 +314,7 @@ impl<'f> TreeBuilder<'f> {
             // An empty document (`---` followed by nothing) holds no entity.
             None if node.value == Value::Null => Ok(()),
             None => {
-                self.out.documents.push(Document {
-                    index: self.doc_index,
-                    root: node,
-                });
+                self.out.documents.push(Document::new(self.doc_index, node));
                 Ok(())
             }
             Some(Frame::Seq { items, .. }) => {

@@ -20,11 +20,12 @@
 //! identity), whatever order files were read or threads ran in.
 
 pub mod changes;
+mod org;
 pub mod reconcile;
 mod refs;
 mod services;
 
-pub use refs::{parse_ref, ParsedRef};
+pub use refs::{parse_ref, ParsedRef, UnresolvedRef};
 pub use services::{OnCall, Service};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -72,6 +73,10 @@ pub struct Catalog {
     /// Later definitions of an identity that is already in `entities`
     /// (reported as duplicates; still checked on their own by `validate`).
     pub duplicates: Vec<Arc<Entity>>,
+    /// The refs of each entity that name nothing in the catalog (only
+    /// entities that have some), shown as "not in the catalog" when
+    /// `policies:` lets the build go on.
+    pub unresolved: Arc<BTreeMap<usize, Vec<refs::UnresolvedRef>>>,
 }
 
 impl Catalog {
@@ -117,6 +122,10 @@ impl Catalog {
 
 /// Builds the catalog from lowered entities and discovered facts.
 pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+    // Teams and people from the identity provider first: ownership
+    // inference then knows them too.
+    let org = org::org_entities(&entities, snapshots);
+    entities.extend(org.into_iter().map(Arc::new));
     let reconciled = reconcile::reconcile(&mut entities, snapshots, &config.fields);
     entities.extend(reconciled.entities.into_iter().map(Arc::new));
     let mut diagnostics = reconciled.diagnostics;
@@ -357,6 +366,22 @@ fn duplicate(first: &Entity, entity: &Entity) -> Diagnostic {
                 rd.version.as_deref().unwrap_or_default()
             ),
         ),
+        // A copy-pasted document, repeated in its own file: Backstage
+        // keeps one silently; cairn keeps one and says so.
+        None if first.file == entity.file && first.to_json() == entity.to_json() => {
+            let first_location = name_location(first);
+            return Diagnostic::new(
+                Code::DuplicateEntityIdentical,
+                name_location(entity),
+                format!(
+                    "entity `{}` is repeated, identical, in this file (first at line {}); the copy is ignored",
+                    entity.ref_string(),
+                    first_location.line
+                ),
+            )
+            .with_help("delete the repeated document")
+            .with_related("first defined here", first_location);
+        }
         None => (Code::DuplicateEntity, format!("entity `{}`", entity.ref_string())),
     };
     let first_location = name_location(first);

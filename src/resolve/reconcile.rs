@@ -1283,7 +1283,7 @@ fn discovered_entity(
     let file = discovery.files.iter().next().cloned().unwrap_or_default();
     let root = Node::from_json(&document_json, Pos { line: 1, column: 1 });
     let mut diagnostics = Vec::new();
-    let mut entity = crate::model::lower_document(&file, Document { index: document, root }, &mut diagnostics)
+    let mut entity = crate::model::lower_document(&file, Document::new(document, root), &mut diagnostics)
         .expect("a discovered Component is an entity");
     entity.discovered = true;
     entity

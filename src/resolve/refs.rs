@@ -1,13 +1,13 @@
 //! Entity references: parsing `[kind:][namespace/]name`, lookup, relations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::{Catalog, Relation};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
-use crate::model::{Entity, EntityKey, Kind, SpecRef};
+use crate::model::{Entity, EntityKey, Kind, RefField, SpecRef};
 
 /// A reference split into its parts; `kind` is `None` when omitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +56,14 @@ type Edge = (usize, &'static str, usize);
 pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnostic>) {
     // Lookups are independent: run them in parallel, then record the edges
     // in one sorted set so the result does not depend on scheduling.
-    let results: Vec<(Vec<Edge>, Vec<Diagnostic>)> = catalog
+    let results: Vec<(Vec<Edge>, Vec<Diagnostic>, Vec<UnresolvedRef>)> = catalog
         .entities
         .par_iter()
         .enumerate()
         .map(|(source, entity)| {
             let mut edges = Vec::new();
             let mut found = Vec::new();
+            let mut missing = Vec::new();
             for spec_ref in &entity.refs {
                 match lookup(catalog, entity, spec_ref) {
                     Ok(target) => {
@@ -70,21 +71,68 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
                         edges.push((source, forward, target));
                         edges.push((target, reverse, source));
                     }
-                    Err(diagnostic) => found.push(*diagnostic),
+                    Err(diagnostic) => {
+                        if let Some(unresolved) = unresolved_ref(entity, spec_ref, &diagnostic) {
+                            missing.push(unresolved);
+                        }
+                        found.push(*diagnostic);
+                    }
                 }
             }
-            (edges, found)
+            (edges, found, missing)
         })
         .collect();
     let mut all_edges: BTreeSet<Edge> = BTreeSet::new();
-    for (edges, found) in results {
+    let mut unresolved = BTreeMap::new();
+    for (source, (edges, found, missing)) in results.into_iter().enumerate() {
         all_edges.extend(edges);
         diagnostics.extend(found);
+        if !missing.is_empty() {
+            unresolved.insert(source, missing);
+        }
     }
+    catalog.unresolved = Arc::new(unresolved);
     let relations = Arc::make_mut(&mut catalog.relations);
     for (source, kind, target) in all_edges {
         relations[source].push(Relation { kind, target });
     }
+}
+
+/// A ref that names no entity of the catalog (well-formed, of an allowed
+/// kind): kept so the portal and the API can show it as "not in the
+/// catalog" when `policies:` lowers `unresolved-ref`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedRef {
+    /// The relation the ref would have made (`ownedBy`, `hasMember`…).
+    pub relation: &'static str,
+    /// `kind:namespace/name`, lowercase, as relations are written.
+    pub target: String,
+    /// The ref as written.
+    pub text: String,
+    pub field: RefField,
+}
+
+/// The [`UnresolvedRef`] behind an `unresolved-ref` diagnostic, if it is one.
+fn unresolved_ref(entity: &Entity, spec_ref: &SpecRef, diagnostic: &Diagnostic) -> Option<UnresolvedRef> {
+    if diagnostic.code != Code::UnresolvedRef {
+        return None;
+    }
+    let parsed = parse_ref(&spec_ref.text).ok()?;
+    let kind = match parsed.kind {
+        Some(text) => Kind::from_ref(text)?,
+        None => spec_ref.field.default_kind()?,
+    };
+    let key = EntityKey::new(
+        kind,
+        parsed.namespace.unwrap_or(&entity.metadata.namespace),
+        parsed.name,
+    );
+    Some(UnresolvedRef {
+        relation: spec_ref.field.relations().0,
+        target: key.to_string(),
+        text: spec_ref.text.clone(),
+        field: spec_ref.field,
+    })
 }
 
 /// What looking up the refs of entity `i` reports (the diagnostics
@@ -215,7 +263,7 @@ fn unresolved(
         .filter(|k| allowed.contains(&k.kind) && k.namespace == key.namespace)
         .collect();
     let names: Vec<&str> = candidates.iter().map(|k| k.name.as_str()).collect();
-    let diagnostic = Diagnostic::new(Code::UnresolvedRef, location, message);
+    let diagnostic = Diagnostic::new(Code::UnresolvedRef, location, message).with_target(key.kind.slug());
     match did_you_mean(&key.name, names.iter().copied()) {
         Some(suggestion) => {
             let suggested = candidates
@@ -223,19 +271,25 @@ fn unresolved(
                 .filter(|k| k.name == suggestion)
                 .min()
                 .expect("suggestion comes from candidates");
+            // As the entity writes its name (keys are lowercase).
+            let name = catalog.get(suggested).map_or(suggestion, |e| e.metadata.name.as_str());
             let text = if spec_ref.text.contains(':') || suggested.kind != key.kind {
-                format!("{}:{}", suggested.kind.slug(), suggestion)
+                format!("{}:{}", suggested.kind.slug(), name)
             } else {
-                suggestion.to_string()
+                name.to_string()
             };
             diagnostic.with_help(format!("did you mean `{text}`?"))
         }
-        None => diagnostic.with_help(format!(
-            "define {} named `{}` in namespace `{}`, or fix the ref",
-            kinds_text(allowed),
-            key.name,
-            key.namespace
-        )),
+        None => {
+            // Named as written: the key is lowercase.
+            let written = parse_ref(&spec_ref.text).ok();
+            diagnostic.with_help(format!(
+                "define {} named `{}` in namespace `{}`, or fix the ref",
+                kinds_text(allowed),
+                written.as_ref().map_or(key.name.as_str(), |r| r.name),
+                written.and_then(|r| r.namespace).unwrap_or(&key.namespace)
+            ))
+        }
     }
 }
 

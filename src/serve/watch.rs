@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -47,9 +47,12 @@ pub fn start(
     let watched = std::fs::canonicalize(&root).with_context(|| format!("cannot read `{}`", root.display()))?;
     let (wake, woken) = channel();
     let filter_root = watched.clone();
+    let targets: Arc<RwLock<HashSet<PathBuf>>> = Arc::default();
+    let watched_targets = Arc::clone(&targets);
     let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
         Ok(event) => {
-            if mutates(&event.kind) && event.paths.iter().any(|p| relevant(&filter_root, p)) {
+            let is_target = |p: &PathBuf| watched_targets.read().is_ok_and(|t| t.contains(p));
+            if mutates(&event.kind) && event.paths.iter().any(|p| relevant(&filter_root, p) || is_target(p)) {
                 let _ = wake.send(Woken::Paths(event.paths));
             }
         }
@@ -72,6 +75,7 @@ pub fn start(
         last_good: None,
         cache: Cache::default(),
         patchable: false,
+        targets,
     };
     std::thread::Builder::new()
         .name("cairn-rebuild".into())
@@ -143,6 +147,9 @@ struct Rebuilder {
     /// Whether `cache` holds what `last_good` was compiled from (no
     /// compile failed since), so that an edit can patch `last_good`.
     patchable: bool,
+    /// The files the last compile's placeholders read (`$text: ./x.graphql`),
+    /// watched whatever their extension: a change to one rebuilds.
+    targets: Arc<RwLock<HashSet<PathBuf>>>,
 }
 
 impl Rebuilder {
@@ -228,6 +235,7 @@ impl Rebuilder {
             Ok(compilation) => compilation,
             Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
         };
+        self.watch_targets(&compilation);
         if compilation.counts().errors > 0 {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
@@ -253,6 +261,20 @@ impl Rebuilder {
                 self.patchable = true;
             }
             Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
+        }
+    }
+
+    /// Watches the files `compilation`'s placeholders read. (The files
+    /// that hold placeholders are never cached, so they are read again.)
+    fn watch_targets(&self, compilation: &Compilation) {
+        let targets: HashSet<PathBuf> = compilation
+            .files
+            .iter()
+            .filter(|file| file.origin.is_none())
+            .flat_map(|file| file.placeholder_targets.iter().map(|t| self.watched.join(t)))
+            .collect();
+        if let Ok(mut watched) = self.targets.write() {
+            *watched = targets;
         }
     }
 

@@ -6,6 +6,8 @@
 //!   and tags, which Backstage keeps in code rather than in its schemas;
 //! * [`resource_definition`]: ResourceDefinition versions (semver, patterns,
 //!   defaults, input names);
+//! * [`template`]: each page of a Scaffolder Template's `spec.parameters`
+//!   is a valid JSON Schema;
 //! * [`policy`]: organisation rules whose severity `cairn.yaml` may change;
 //! * [`versions`]: each ResourceDefinition version's bump covers its changes
 //!   (SEMVER.md), from the classification made in `resolve::changes`.
@@ -20,6 +22,7 @@ pub mod names;
 pub mod policy;
 pub mod resource_definition;
 pub mod schema;
+pub mod template;
 pub mod versions;
 
 use std::collections::HashMap;
@@ -75,8 +78,10 @@ pub fn validate_reusing(
             let mut out = Vec::new();
             schema::check(entity, &mut out);
             names::check(entity, &mut out);
-            if entity.kind == Kind::ResourceDefinition {
-                resource_definition::check(entity, &mut out);
+            match entity.kind {
+                Kind::ResourceDefinition => resource_definition::check(entity, &mut out),
+                Kind::Template => template::check(entity, &mut out),
+                _ => {}
             }
             (entity.node.clone(), out)
         })

@@ -13,14 +13,18 @@ use crate::model::Entity;
 const MAX_NAME: usize = 63;
 const MAX_PREFIX: usize = 253;
 
+// Backstage's `KubernetesValidatorFunctions` (`@backstage/catalog-model`),
+// exactly: `isValidObjectName`, `isValidDnsLabel` (namespaces and the parts
+// of a DNS subdomain, runs of `-` allowed) and, in `makeValidator`,
+// `isValidTag`.
 static NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$").expect("valid regex"));
-static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("valid regex"));
-static DNS_SUBDOMAIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$").expect("valid regex"));
+static DNS_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-+[a-z0-9]+)*$").expect("valid regex"));
 static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$").expect("valid regex"));
 
-/// Why `name` is not a valid entity name, if it is not.
+/// Why `name` is not a valid entity name (Backstage's `isValidObjectName`:
+/// 1–63 characters of `[A-Za-z0-9-_.]`, a letter or digit at both ends),
+/// if it is not.
 pub fn name_problem(name: &str) -> Option<String> {
     if name.chars().count() > MAX_NAME {
         return Some(format!(
@@ -29,9 +33,21 @@ pub fn name_problem(name: &str) -> Option<String> {
         ));
     }
     if !NAME.is_match(name) {
-        return Some("must be letters and digits, separated by single `-`, `_` or `.`".into());
+        return Some("must be letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".into());
     }
     None
+}
+
+/// Backstage's `isValidDnsLabel`: 1–63 lowercase letters and digits, with
+/// `-` (runs allowed) only between them.
+fn is_dns_label(label: &str) -> bool {
+    label.len() <= MAX_NAME && DNS_LABEL.is_match(label)
+}
+
+/// Backstage's `isValidDnsSubdomain`: at most 253 characters of DNS labels
+/// joined by `.`.
+fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= MAX_PREFIX && name.split('.').all(is_dns_label)
 }
 
 fn namespace_problem(namespace: &str) -> Option<String> {
@@ -41,17 +57,21 @@ fn namespace_problem(namespace: &str) -> Option<String> {
             namespace.len()
         ));
     }
-    (!NAMESPACE.is_match(namespace)).then(|| "must be lowercase letters and digits separated by single `-`".into())
+    (!is_dns_label(namespace)).then(|| "must be lowercase letters and digits, with `-` only between them".into())
 }
 
-/// Why a label or annotation key (`[prefix/]name`) is invalid, if it is.
+/// Why a label or annotation key (`[prefix/]name`, Backstage's
+/// `isValidPrefixAndOrSuffix` with a DNS subdomain prefix and an object
+/// name) is invalid, if it is.
 fn key_problem(key: &str) -> Option<String> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
+    let parts: Vec<&str> = key.split('/').collect();
+    let (prefix, name) = match parts.as_slice() {
+        [name] => (None, *name),
+        [prefix, name] => (Some(*prefix), *name),
+        _ => return Some("has more than one `/`; keys are `[prefix/]name`".into()),
     };
     if let Some(prefix) = prefix {
-        if prefix.len() > MAX_PREFIX || !DNS_SUBDOMAIN.is_match(prefix) {
+        if !is_dns_subdomain(prefix) {
             return Some(format!(
                 "prefix `{prefix}` must be a lowercase DNS name such as `example.com`"
             ));
@@ -85,7 +105,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(why) = name_problem(&meta.name) {
         diagnostics.push(
             Diagnostic::new(Code::InvalidName, entity.location("/metadata/name"), format!("invalid name `{}`: {why}", meta.name))
-                .with_help("names are at most 63 characters `[a-zA-Z0-9]`, with single `-`, `_` or `.` between them, e.g. `payments-api`"),
+                .with_help("names are 1–63 characters of `[a-zA-Z0-9-_.]` that start and end with a letter or digit, e.g. `payments-api`"),
         );
     }
     if let Some(why) = namespace_problem(&meta.namespace) {
@@ -177,23 +197,145 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
 
+    fn a(n: usize) -> String {
+        "a".repeat(n)
+    }
+
+    /// `KubernetesValidatorFunctions.test.ts`'s `isValidObjectName` table
+    /// (the rows with strings), plus Backstage's observed default-name
+    /// cases.
     #[test]
-    fn names() {
-        for good in ["payments", "a", "Payments_API.v2", &"x".repeat(63)] {
-            assert_eq!(name_problem(good), None, "{good}");
-        }
-        for bad in ["../../x", "a/b", "invalid component", "-a", "a--b", "", &"x".repeat(64)] {
-            assert!(name_problem(bad).is_some(), "{bad}");
+    fn names_as_backstage() {
+        let cases: Vec<(String, bool)> = vec![
+            ("".into(), false),
+            ("a".into(), true),
+            ("AZ09".into(), true),
+            (a(63), true),
+            (a(64), false),
+            ("a/b".into(), false),
+            ("a-b".into(), true),
+            ("-a-b".into(), false),
+            ("a-b-".into(), false),
+            ("a--b".into(), true),
+            ("a_b".into(), true),
+            ("a.b".into(), true),
+            ("a..b".into(), true),
+            ("_a".into(), false),
+            ("a_".into(), false),
+            (".a".into(), false),
+            ("a.".into(), false),
+            ("0".into(), true),
+            ("Foo_Bar.Baz".into(), true),
+            ("a b".into(), false),
+            ("ü".into(), false),
+            ("../../x".into(), false),
+        ];
+        for (name, valid) in cases {
+            assert_eq!(name_problem(&name).is_none(), valid, "{name:?}");
         }
     }
 
+    /// `isValidNamespace` (= `isValidDnsLabel`).
     #[test]
-    fn keys_and_tags() {
-        assert_eq!(key_problem("backstage.io/techdocs-ref"), None);
-        assert!(key_problem("Backstage.io/x").is_some());
-        assert!(key_problem("a/b/c").is_some());
-        assert_eq!(tag_problem("c++"), None);
-        assert!(tag_problem("go 1.15.3").is_some());
+    fn namespaces_as_backstage() {
+        for (namespace, valid) in [
+            ("", false),
+            ("a", true),
+            ("AZ09", false),
+            (&a(63), true),
+            (&a(64), false),
+            ("a/b", false),
+            ("a-b", true),
+            ("-a-b", false),
+            ("a-b-", false),
+            ("a--b", true),
+            ("xn--c6h", true),
+            ("a_b", false),
+            ("a.b", false),
+        ] {
+            assert_eq!(namespace_problem(namespace).is_none(), valid, "{namespace:?}");
+        }
+    }
+
+    /// `isValidLabelKey` and `isValidAnnotationKey` (the same table), and
+    /// `isValidDnsSubdomain`.
+    #[test]
+    fn keys_as_backstage() {
+        let long_prefix = |last: usize| format!("{}.{}.{}.{}", a(63), a(63), a(63), a(last));
+        let cases: Vec<(String, bool)> = vec![
+            ("".into(), false),
+            ("a".into(), true),
+            ("AZ09".into(), true),
+            (a(63), true),
+            (a(64), false),
+            ("a/b".into(), true),
+            ("a-b".into(), true),
+            ("-a-b".into(), false),
+            ("a-b-".into(), false),
+            ("a--b".into(), true),
+            ("a_b".into(), true),
+            ("a.b".into(), true),
+            ("a..b".into(), true),
+            ("a/a".into(), true),
+            ("a-b.c/a".into(), true),
+            ("a--b.c/a".into(), true),
+            (format!("{}/a", long_prefix(61)), true),
+            (format!("{}/a", long_prefix(62)), false),
+            (format!("a/{}", a(63)), true),
+            (format!("a/{}", a(64)), false),
+            ("a/b/c".into(), false),
+            ("Backstage.io/x".into(), false),
+            ("backstage.io/techdocs-ref".into(), true),
+        ];
+        for (key, valid) in cases {
+            assert_eq!(key_problem(&key).is_none(), valid, "{key:?}");
+        }
+        for (name, valid) in [
+            ("adam.bertil.caesar", true),
+            ("adam.ber-til.caesar", true),
+            ("adam.-bertil.caesar", false),
+            ("adam.bertil-.caesar", false),
+            ("adam/bertil.caesar", false),
+            ("a--b", true),
+            ("a_b", false),
+            ("", false),
+        ] {
+            assert_eq!(is_dns_subdomain(name), valid, "{name:?}");
+        }
+        assert!(is_dns_subdomain(&format!("a.{}.c", a(63))));
+        assert!(!is_dns_subdomain(&format!("a.{}.c", a(64))));
+    }
+
+    /// `isValidTag` of `makeValidator` (with `:`), from Backstage's tables.
+    #[test]
+    fn tags_as_backstage() {
+        for (tag, valid) in [
+            ("", false),
+            ("a", true),
+            ("a-b", true),
+            ("-a-b", false),
+            ("a-b-", false),
+            ("a--b", false),
+            ("a_b", false),
+            (&a(63), true),
+            (&a(64), false),
+            ("a+b", true),
+            ("+a+b", true),
+            ("a+b+", true),
+            ("a++b", true),
+            ("c++", true),
+            ("c#", true),
+            ("#c++", true),
+            ("a:b", true),
+            (":a", true),
+            ("k8s:prod", true),
+            ("Java", false),
+            ("a.b", false),
+            ("a b", false),
+            ("ü", false),
+        ] {
+            assert_eq!(tag_problem(tag).is_none(), valid, "{tag:?}");
+        }
         assert_eq!(suggest_tag("Go 1.15.3"), "go-1-15-3");
     }
 }

@@ -74,7 +74,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in validator.iter_errors(&json) {
         let parent = error.instance_path().as_str();
-        if non_finite.iter().any(|p| p == parent) {
+        if non_finite.iter().any(|p| p == parent) || under_placeholder(entity, parent) {
             // Reported once, as `non-finite-number`.
             continue;
         }
@@ -133,11 +133,31 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
                 format!("{}: missing required {noun} {list}", what(entity, &parent)),
             )
             .with_help(format!(
-                "add {list}; schemas/{} lists the fields a {} needs",
+                "add {list}; schemas/{} lists the fields {} needs",
                 entity.kind.schema_file(),
-                entity.kind.as_str()
+                with_article(entity.kind.as_str())
             )),
         );
+    }
+}
+
+/// Whether the node at `pointer`, or one of its parents, is a placeholder
+/// left as written (a URL, or a target reported as unreadable): its value
+/// is unknown, so the schema has nothing to say about it.
+fn under_placeholder(entity: &Entity, pointer: &str) -> bool {
+    let mut at = pointer;
+    loop {
+        if entity
+            .node
+            .pointer(at)
+            .is_some_and(crate::load::placeholders::is_placeholder)
+        {
+            return true;
+        }
+        match at.rsplit_once('/') {
+            Some((parent, _)) => at = parent,
+            None => return false,
+        }
     }
 }
 
@@ -185,6 +205,16 @@ fn non_finite_numbers(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -> Vec
         }
     }
     found
+}
+
+/// `a Component`, `an API`: the kind with its indefinite article.
+fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
 }
 
 /// How a message names the node at `pointer`.

@@ -8,6 +8,7 @@ mod action;
 mod aws;
 mod harness;
 
+mod backstage;
 mod bad_input;
 mod build;
 mod cli;

@@ -807,3 +807,38 @@ fn event_stream_slots_come_back_soon_after_clients_leave() {
     let events = server.events("");
     drop(events);
 }
+
+#[test]
+fn a_change_to_a_placeholder_target_rebuilds_the_entity_that_reads_it() {
+    let catalog = TestCatalog::empty();
+    catalog
+        .write("teams.yaml", crate::harness::TEAM)
+        .write(
+            "apis/ledger.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: ledger\nspec:\n  type: graphql\n  lifecycle: production\n  owner: payments\n  definition:\n    $text: ./ledger.graphql\n",
+        )
+        .write("apis/ledger.graphql", "type Query { balance: Int }\n");
+    let server = Server::start(&catalog);
+    let mut events = server.events("");
+    let api = "/api/v1/entities/api/default/ledger.json";
+    assert!(server.get(api).body.contains("balance: Int"));
+    // A `.graphql` file is no catalog file, but this one is read by a
+    // placeholder: saving it rebuilds, and the entity shows the new text.
+    std::fs::write(
+        catalog.path().join("apis/ledger.graphql"),
+        "type Query { balance: Float }\n",
+    )
+    .unwrap();
+    let (_, before) = events.until("build.completed");
+    assert_eq!(refs(&before, "entity.updated"), ["api:default/ledger"], "{before:#?}");
+    assert!(server.get(api).body.contains("balance: Float"));
+    // A second edit is seen too (the file holding the placeholder is read
+    // again every time, never served from the cache).
+    std::fs::write(
+        catalog.path().join("apis/ledger.graphql"),
+        "type Query { total: Int }\n",
+    )
+    .unwrap();
+    events.until("build.completed");
+    assert!(server.get(api).body.contains("total: Int"));
+}
