@@ -224,9 +224,12 @@ fn answer(world: &mut World, body: &str, authorization: &str) -> Answer {
                 .skip(offset)
                 .take(100)
                 .map(|team| {
+                    // Every team but team-0 is a child of team-0.
+                    let parent = (team["slug"] != "team-0").then(|| json!({ "slug": "team-0" }));
                     json!({
                         "slug": team["slug"],
                         "name": team["name"],
+                        "parentTeam": parent,
                         "members": page(logins(&team["members"]).into_iter().take(100).collect(), 0, team["members"].as_array().unwrap().len()),
                         "repositories": page(names(&team["repos"]), 0, team["repos"].as_array().unwrap().len()),
                     })
@@ -259,7 +262,13 @@ fn logins(members: &Value) -> Vec<Value> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| json!({"login": m}))
+        .map(|m| {
+            // Profiles as GitHub returns them: a name, and a public email
+            // only for some.
+            let login = m.as_str().unwrap();
+            let email = login.ends_with('0').then(|| format!("{login}@acme.example"));
+            json!({ "login": login, "name": format!("Name of {login}"), "email": email })
+        })
         .collect()
 }
 
@@ -432,6 +441,22 @@ fn a_150_repo_org_over_two_pages_with_paginated_teams() {
     assert_eq!(teams.len(), 105);
     let team0 = teams.iter().find(|t| t["slug"] == "team-0").unwrap();
     assert_eq!(team0["members"].as_array().unwrap().len(), 130);
+    // Org data for the build's Groups and Users: the org, each team's
+    // parent, and every member's profile (also those of the member pages).
+    assert_eq!(facts["org"], "acme");
+    assert_eq!(team0.get("parent"), None);
+    let team1 = teams.iter().find(|t| t["slug"] == "team-1").unwrap();
+    assert_eq!(team1["parent"], "team-0");
+    let users = facts["users"].as_array().unwrap();
+    let logins: std::collections::BTreeSet<&str> = teams
+        .iter()
+        .flat_map(|t| t["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()))
+        .collect();
+    assert_eq!(users.len(), logins.len(), "every member once");
+    let user = users.iter().find(|u| u["login"] == "user-120").unwrap();
+    assert_eq!(user["name"], "Name of user-120");
+    assert_eq!(user["email"], "user-120@acme.example");
+    assert_eq!(users.iter().find(|u| u["login"] == "user-121").unwrap().get("email"), None);
     let scan = scan(&catalog);
     assert_eq!(scan["requests"], 5);
     assert_eq!(scan["mode"], "full");
