@@ -169,3 +169,83 @@
     });
   });
 })();
+
+// The graph page (graph/index.html#kind:namespace/name): every entity a
+// service depends on and every one that depends on it, computed here from
+// api/v1/graph.json — the build lists only each closure's nearest entities,
+// which keeps its output linear in the catalog's size.
+(function () {
+  "use strict";
+  const view = document.getElementById("closure");
+  if (!view) return;
+  const root = document.body.dataset.root || "";
+  const pathOf = (ref) => {
+    const [kind, rest] = ref.split(":");
+    return root + kind + "/" + rest + "/index.html";
+  };
+  function closure(start, edges) {
+    const depth = new Map([[start, 0]]);
+    let level = [start];
+    while (level.length) {
+      const next = [];
+      for (const node of level) {
+        for (const target of edges[node]) {
+          if (!depth.has(target)) {
+            depth.set(target, depth.get(node) + 1);
+            next.push(target);
+          }
+        }
+      }
+      level = next;
+    }
+    depth.delete(start);
+    return depth;
+  }
+  function list(title, nodes, depths) {
+    const section = document.createElement("section");
+    const heading = document.createElement("h2");
+    heading.textContent = `${title} (${depths.size})`;
+    section.append(heading);
+    const ol = document.createElement("ol");
+    ol.className = "plain";
+    const sorted = [...depths].sort((a, b) => a[1] - b[1] || nodes[a[0]].localeCompare(nodes[b[0]]));
+    for (const [node, depth] of sorted) {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = pathOf(nodes[node]);
+      a.textContent = nodes[node];
+      const note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = ` ${depth} step${depth === 1 ? "" : "s"} away`;
+      li.append(a, note);
+      ol.append(li);
+    }
+    section.append(ol);
+    return section;
+  }
+  function show(graph) {
+    const ref = decodeURIComponent(location.hash.slice(1)).toLowerCase();
+    const start = graph.nodes.indexOf(ref);
+    view.replaceChildren();
+    const title = document.createElement("h1");
+    title.textContent = start < 0 ? "Not in the dependency graph: " + ref : ref;
+    view.append(title);
+    if (start < 0) return;
+    const up = graph.dependsOn;
+    const down = graph.nodes.map(() => []);
+    up.forEach((targets, node) => targets.forEach((target) => down[target].push(node)));
+    view.append(
+      list("Depends on", graph.nodes, closure(start, up)),
+      list("Depended on by", graph.nodes, closure(start, down)),
+    );
+  }
+  fetch(root + "api/v1/graph.json")
+    .then((response) => response.json())
+    .then((graph) => {
+      show(graph);
+      window.addEventListener("hashchange", () => show(graph));
+    })
+    .catch((error) => {
+      view.textContent = "Could not load the dependency graph: " + error;
+    });
+})();

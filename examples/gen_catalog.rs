@@ -12,8 +12,17 @@
 //!
 //! The catalog is deterministic (a fixed-seed generator), checks clean, and
 //! has the shape of a real one: teams of ~20 services with members, systems,
-//! a dependency DAG with chains inside clusters of 50 services, APIs, resources and ResourceDefinitions with
-//! several versions each, one file per entity.
+//! APIs, resources and ResourceDefinitions with several versions each, one
+//! file per entity. `--shape` chooses the dependency graph:
+//!
+//! * `clustered` (the default): chains inside clusters of 50 services, so
+//!   every closure is small — the shape cairn was first measured on;
+//! * `dag`: each service depends on ~2.1 services created before it, chosen
+//!   uniformly (a random DAG: a core service gets thousands of transitive
+//!   dependents, as auth, config and the database tier do in real catalogs);
+//! * `hub`: the same out-degree, targets chosen in proportion to how many
+//!   dependents they already have (preferential attachment: a power law of
+//!   in-degrees, a few hubs with a large share of every closure).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,7 +32,16 @@ struct Args {
     definitions: usize,
     versions: usize,
     resources: usize,
+    shape: Shape,
     out: PathBuf,
+}
+
+/// The dependency graph's shape (see the module docs).
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Clustered,
+    Dag,
+    Hub,
 }
 
 fn parse_args() -> Args {
@@ -32,6 +50,7 @@ fn parse_args() -> Args {
         definitions: 0,
         versions: 5,
         resources: 0,
+        shape: Shape::Clustered,
         out: PathBuf::from("target/bench/catalog"),
     };
     let mut it = std::env::args().skip(1);
@@ -42,8 +61,18 @@ fn parse_args() -> Args {
             "--definitions" => args.definitions = value.parse().expect("--definitions N"),
             "--versions" => args.versions = value.parse().expect("--versions N"),
             "--resources" => args.resources = value.parse().expect("--resources N"),
+            "--shape" => {
+                args.shape = match value.as_str() {
+                    "clustered" => Shape::Clustered,
+                    "dag" => Shape::Dag,
+                    "hub" => Shape::Hub,
+                    other => panic!("unknown shape {other}: clustered, dag or hub"),
+                }
+            }
             "--out" => args.out = PathBuf::from(value),
-            other => panic!("unknown flag {other}; flags: --services --definitions --versions --resources --out"),
+            other => {
+                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --shape --out")
+            }
         }
     }
     args
@@ -144,27 +173,16 @@ fn main() {
             &format!("apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {{ name: system-{s} }}\nspec: {{ owner: team-{}, domain: commerce }}\n", s % teams),
         );
     }
+    // For `hub`: every service once, plus once more per dependent it has,
+    // so a uniform pick from it prefers the services many depend on.
+    let mut attachment: Vec<usize> = Vec::new();
     for i in 0..args.services {
         let name = service_name(i);
         let tier = ["tier1", "tier2", "tier3"][rng.below(3)];
-        // Depend on up to three earlier services of the same cluster of 50
-        // (a system's worth): chains up to ~15 deep, closures bounded as in
-        // real catalogs.
-        let cluster_start = i - i % 50;
-        let mut deps = Vec::new();
-        for _ in 0..rng.below(4) {
-            if i > cluster_start {
-                let j = cluster_start + rng.below(i - cluster_start);
-                let dep = format!(
-                    "component:{}-{}-{j}",
-                    WORDS[j % WORDS.len()],
-                    WORDS[(j / 7) % WORDS.len()]
-                );
-                if !deps.contains(&dep) {
-                    deps.push(dep);
-                }
-            }
-        }
+        let mut deps: Vec<String> = dependencies(args.shape, i, &mut rng, &mut attachment)
+            .into_iter()
+            .map(|j| format!("component:{}", service_name(j)))
+            .collect();
         if i % 10 == 0 {
             deps.push(format!("resource:db-{}", i / 10));
             write(
@@ -217,6 +235,44 @@ fn main() {
         args.definitions * args.versions,
         root.display()
     );
+}
+
+/// The earlier services service `i` depends on, for `shape`.
+fn dependencies(shape: Shape, i: usize, rng: &mut Rng, attachment: &mut Vec<usize>) -> Vec<usize> {
+    let mut deps: Vec<usize> = Vec::new();
+    match shape {
+        // Up to three earlier services of the same cluster of 50 (a
+        // system's worth): chains up to ~15 deep, closures bounded.
+        Shape::Clustered => {
+            let cluster_start = i - i % 50;
+            for _ in 0..rng.below(4) {
+                if i > cluster_start {
+                    let j = cluster_start + rng.below(i - cluster_start);
+                    if !deps.contains(&j) {
+                        deps.push(j);
+                    }
+                }
+            }
+        }
+        // 1–3 targets, one more one time in ten: a mean out-degree of 2.1.
+        Shape::Dag | Shape::Hub => {
+            let count = 1 + rng.below(3) + usize::from(rng.below(10) == 0);
+            for _ in 0..count.min(i) {
+                let j = match shape {
+                    Shape::Dag => rng.below(i),
+                    _ => attachment[rng.below(attachment.len())],
+                };
+                if !deps.contains(&j) {
+                    deps.push(j);
+                }
+            }
+        }
+    }
+    if shape == Shape::Hub {
+        attachment.push(i);
+        attachment.extend(deps.iter().copied());
+    }
+    deps
 }
 
 /// The name `main` gives service `i`.

@@ -16,6 +16,7 @@ use serde_json::{json, Value as Json};
 use super::{safe_relative_path, BuildInfo, Files, Selection};
 use crate::config::{Config, FieldMap};
 use crate::model::{Entity, Kind};
+use crate::resolve::graph::Reach;
 use crate::resolve::reconcile::Discovery;
 use crate::resolve::{Catalog, Service};
 
@@ -38,6 +39,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     put(format!("{PREFIX}/status.json"), status(catalog, config, info));
     put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
     put(format!("{PREFIX}/lookup/aws.json"), aws_lookup(catalog));
+    put(format!("{PREFIX}/graph.json"), dependency_graph(catalog));
 
     let services_chunk =
         |chunk: &[Arc<Service>]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));
@@ -408,28 +410,25 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "system": service.system.map(|s| entity_link(catalog, s)),
             "domain": domain.map(|d| entity_link(catalog, d)),
             "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
-            "dependencies": { "upstream": links(catalog, i, "dependsOn"), "downstream": links(catalog, i, "dependencyOf") },
+            "dependencies": {
+                "upstream": links(catalog, i, "dependsOn"),
+                "downstream": links(catalog, i, "dependencyOf"),
+                "transitive": {
+                    "upstream": reach_json(catalog.dependencies.upstream[i]),
+                    "downstream": reach_json(catalog.dependencies.downstream[i]),
+                },
+            },
             "sources": { "declared": sources.0, "discovered": sources.1 },
             "confidence": service.owner.map(|_| owner_confidence(catalog, service).0),
             "discovery": service.discovery.as_ref().map(|d| discovery_json(catalog, d)),
             "provenance": provenance(entity, node.start.line),
         }),
     );
-    let transitive = |relation: &str| -> Vec<Json> {
-        catalog
-            .transitive(i, relation)
-            .into_iter()
-            .map(|(t, depth)| {
-                let mut link = entity_link(catalog, t);
-                link["depth"] = json!(depth);
-                link
-            })
-            .collect()
-    };
     let dependencies = json!({
         "ref": ref_of(entity),
-        "upstream": { "direct": links(catalog, i, "dependsOn"), "transitive": transitive("dependsOn") },
-        "downstream": { "direct": links(catalog, i, "dependencyOf"), "transitive": transitive("dependencyOf") },
+        "graph": format!("{PREFIX}/graph.json"),
+        "upstream": dependency_side(catalog, i, "dependsOn", catalog.dependencies.upstream[i]),
+        "downstream": dependency_side(catalog, i, "dependencyOf", catalog.dependencies.downstream[i]),
     });
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
     let escalation: Vec<Json> = owner
@@ -457,6 +456,62 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         (format!("{base}/dependencies.json"), dependencies),
         (format!("{base}/routing.json"), routing),
     ]
+}
+
+/// The entities listed in a dependency file's `nearest`: the first levels
+/// of the closure, never all of it (that is what makes the output linear;
+/// `graph.json` holds the rest).
+pub const NEAREST: usize = 50;
+
+fn reach_json(reach: Reach) -> Json {
+    json!({ "count": reach.count, "depth": reach.depth })
+}
+
+/// One direction of `dependencies.json`: the direct list, the closure's
+/// size and depth, and its nearest [`NEAREST`] entities with their
+/// distance.
+fn dependency_side(catalog: &Catalog, i: usize, relation: &str, reach: Reach) -> Json {
+    let nearest: Vec<Json> = crate::resolve::graph::nearest(catalog, i, relation, NEAREST)
+        .into_iter()
+        .map(|(t, depth)| json!({ "ref": ref_of(&catalog.entities[t]), "depth": depth }))
+        .collect();
+    json!({
+        "direct": links(catalog, i, relation),
+        "transitive": {
+            "count": reach.count,
+            "depth": reach.depth,
+            "complete": nearest.len() == reach.count,
+            "nearest": nearest,
+        },
+    })
+}
+
+/// `api/v1/graph.json`: the dependency graph itself, from which a client
+/// computes any closure — every Component and Resource once (`nodes`,
+/// refs in catalog order) and, at the same position in `dependsOn`, the
+/// positions of the nodes it depends on. Linear in entities and relations.
+fn dependency_graph(catalog: &Catalog) -> Json {
+    let nodes: Vec<usize> = (0..catalog.entities.len())
+        .filter(|&i| matches!(catalog.entities[i].kind, Kind::Component | Kind::Resource))
+        .collect();
+    let mut position = vec![usize::MAX; catalog.entities.len()];
+    for (p, &i) in nodes.iter().enumerate() {
+        position[i] = p;
+    }
+    let depends_on: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|&i| {
+            catalog
+                .related(i, "dependsOn")
+                .map(|t| position[t])
+                .filter(|&p| p != usize::MAX)
+                .collect()
+        })
+        .collect();
+    json!({
+        "nodes": nodes.iter().map(|&i| ref_of(&catalog.entities[i])).collect::<Vec<_>>(),
+        "dependsOn": depends_on,
+    })
 }
 
 fn team_row(catalog: &Catalog, team: usize) -> Json {

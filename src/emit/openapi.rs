@@ -44,9 +44,15 @@ pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
     ),
     (
         "/api/v1/services/{namespace}/{name}/dependencies.json",
-        "Direct and transitive dependencies",
+        "Direct dependencies both ways, and each closure's size, depth and nearest entities (the rest is derived from graph.json)",
         "Dependencies",
         &["namespace", "name"],
+    ),
+    (
+        "/api/v1/graph.json",
+        "The dependency graph: every Component and Resource and the positions of what it depends on, from which any closure is computed",
+        "Graph",
+        &[],
     ),
     (
         "/api/v1/services/{namespace}/{name}/routing.json",
@@ -160,15 +166,11 @@ fn schemas() -> Json {
             "runbooks": { "type": "array" }, "links": { "type": "array" }, "tags": { "type": "array" }, "tech": { "type": "array" },
             "system": { "oneOf": [link, { "type": "null" }] }, "domain": { "oneOf": [link, { "type": "null" }] },
             "apis": { "type": "object", "properties": { "provides": { "type": "array", "items": link }, "consumes": { "type": "array", "items": link } } },
-            "dependencies": { "type": "object", "properties": { "upstream": { "type": "array", "items": link }, "downstream": { "type": "array", "items": link } } },
+            "dependencies": { "$ref": "#/components/schemas/ServiceDependencies" },
             "sources": { "type": "object", "properties": { "declared": { "type": "array", "items": { "type": "string" } }, "discovered": { "type": "array", "items": { "type": "string" } } } },
             "confidence": nullable("number"),
             "discovery": { "oneOf": [{ "$ref": "#/components/schemas/Discovery" }, { "type": "null" }] },
             "provenance": { "type": "object", "properties": { "file": { "type": "string" }, "line": { "type": "integer" } } } } },
-        "Dependencies": { "type": "object", "required": ["ref", "upstream", "downstream"], "properties": {
-            "ref": { "type": "string" },
-            "upstream": { "type": "object", "properties": { "direct": { "type": "array", "items": link }, "transitive": { "type": "array", "items": link } } },
-            "downstream": { "type": "object", "properties": { "direct": { "type": "array", "items": link }, "transitive": { "type": "array", "items": link } } } } },
         "Routing": { "type": "object", "required": ["ref", "on_call", "escalation"], "properties": {
             "ref": { "type": "string" }, "tier": nullable("string"), "owner": { "type": ["object", "null"] }, "slack": nullable("string"),
             "on_call": { "type": "array", "items": { "$ref": "#/components/schemas/OnCall" } }, "escalation": { "type": "array", "items": link } } },
@@ -200,11 +202,37 @@ fn schemas() -> Json {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
         "OpenApi": { "type": "object" },
     });
-    let discovery = discovery_schemas();
-    for (name, schema) in discovery.as_object().expect("an object") {
-        schemas[name] = schema.clone();
+    for more in [discovery_schemas(), dependency_schemas()] {
+        for (name, schema) in more.as_object().expect("an object") {
+            schemas[name] = schema.clone();
+        }
     }
     schemas
+}
+
+/// The dependency files: closures summarised, the graph published once
+/// (kept apart for the same reason as [`discovery_schemas`]).
+fn dependency_schemas() -> Json {
+    let link = json!({ "$ref": "#/components/schemas/EntityLink" });
+    json!({
+        "ServiceDependencies": { "type": "object", "properties": { "upstream": { "type": "array", "items": link }, "downstream": { "type": "array", "items": link },
+            "transitive": { "type": "object", "properties": { "upstream": { "$ref": "#/components/schemas/Reach" }, "downstream": { "$ref": "#/components/schemas/Reach" } } } } },
+        "Reach": { "type": "object", "description": "How many entities a closure holds (itself excluded) and the relations on its longest path (a dependency cycle counts as one step).",
+            "required": ["count", "depth"], "properties": { "count": { "type": "integer" }, "depth": { "type": "integer" } } },
+        "Closure": { "type": "object", "description": "One direction of a service's dependencies. Output size stays linear in entities and relations for any graph shape: the closure is summarised, its nearest entities (at most 50, breadth first) listed; `complete` says whether that is all of it. Compute the rest from graph.json.",
+            "required": ["direct", "transitive"], "properties": {
+            "direct": { "type": "array", "items": link },
+            "transitive": { "type": "object", "required": ["count", "depth", "complete", "nearest"], "properties": {
+                "count": { "type": "integer" }, "depth": { "type": "integer" }, "complete": { "type": "boolean" },
+                "nearest": { "type": "array", "items": { "type": "object", "properties": { "ref": { "type": "string" }, "depth": { "type": "integer" } } } } } } } },
+        "Dependencies": { "type": "object", "required": ["ref", "graph", "upstream", "downstream"], "properties": {
+            "ref": { "type": "string" }, "graph": { "type": "string", "description": "The URL of graph.json, relative to the output root." },
+            "upstream": { "$ref": "#/components/schemas/Closure" },
+            "downstream": { "$ref": "#/components/schemas/Closure" } } },
+        "Graph": { "type": "object", "required": ["nodes", "dependsOn"], "properties": {
+            "nodes": { "type": "array", "items": { "type": "string" }, "description": "Component and Resource refs, in catalog order." },
+            "dependsOn": { "type": "array", "items": { "type": "array", "items": { "type": "integer" } }, "description": "For the node at each position, the positions of the nodes it depends on; reverse the edges for dependents." } } }
+    })
 }
 
 /// What discovery adds (apart from the rest: one `json!` this size

@@ -121,6 +121,12 @@ pub fn pages(
     let mut pages = definition_pages(compilation, selection);
     pages.extend(list_pages(catalog, selection));
     pages.push(dashboard_page(compilation));
+    pages.push(Page {
+        path: "graph/index.html".into(),
+        template: "graph.html",
+        title: "Dependency graph".into(),
+        context: json!({}),
+    });
     pages.push(home_page(compilation, history));
     rendered.extend(pages.into_par_iter().map(render).collect::<anyhow::Result<Vec<_>>>()?);
     Ok(rendered)
@@ -312,9 +318,26 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "consumes": related(catalog, i, "consumesApi"),
         "upstream": related(catalog, i, "dependsOn"),
         "downstream": related(catalog, i, "dependencyOf"),
-        "impact": catalog.transitive(i, "dependencyOf").len(),
+        "reach": {
+            "upstream": { "count": catalog.dependencies.upstream[i].count, "depth": catalog.dependencies.upstream[i].depth },
+            "downstream": { "count": catalog.dependencies.downstream[i].count, "depth": catalog.dependencies.downstream[i].depth },
+        },
+        // The next level of each closure (bounded like the API's nearest);
+        // the whole closure is on the graph page.
+        "upstream_next": second_level(catalog, i, "dependsOn"),
+        "downstream_next": second_level(catalog, i, "dependencyOf"),
         "graph": neighbourhood(catalog, i),
     })
+}
+
+/// The entities two `relation` steps away (not one), nearest first, at
+/// most [`super::api::NEAREST`] with the first level.
+fn second_level(catalog: &Catalog, i: usize, relation: &str) -> Vec<Json> {
+    crate::resolve::graph::nearest(catalog, i, relation, super::api::NEAREST)
+        .into_iter()
+        .filter(|&(_, depth)| depth == 2)
+        .map(|(t, _)| link(catalog, t))
+        .collect()
 }
 
 /// What discovery knows, for the service page's "Discovery" section.

@@ -20,6 +20,7 @@
 //! identity), whatever order files were read or threads ran in.
 
 pub mod changes;
+pub mod graph;
 mod org;
 pub mod reconcile;
 mod refs;
@@ -77,6 +78,9 @@ pub struct Catalog {
     /// entities that have some), shown as "not in the catalog" when
     /// `policies:` lets the build go on.
     pub unresolved: Arc<BTreeMap<usize, Vec<refs::UnresolvedRef>>>,
+    /// How many entities each one reaches through `dependsOn` and
+    /// `dependencyOf`, and how deep: the closures' summary, computed once.
+    pub dependencies: Arc<graph::Dependencies>,
 }
 
 impl Catalog {
@@ -163,6 +167,7 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
     }
     catalog.changes = Arc::new(version_changes(&catalog));
     refs::resolve_refs(&mut catalog, &mut diagnostics);
+    catalog.dependencies = Arc::new(graph::Dependencies::of(&catalog));
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
     services::attach(&mut catalog, reconciled.discoveries);

@@ -456,7 +456,10 @@ fn a_150_repo_org_over_two_pages_with_paginated_teams() {
     let user = users.iter().find(|u| u["login"] == "user-120").unwrap();
     assert_eq!(user["name"], "Name of user-120");
     assert_eq!(user["email"], "user-120@acme.example");
-    assert_eq!(users.iter().find(|u| u["login"] == "user-121").unwrap().get("email"), None);
+    assert_eq!(
+        users.iter().find(|u| u["login"] == "user-121").unwrap().get("email"),
+        None
+    );
     let scan = scan(&catalog);
     assert_eq!(scan["requests"], 5);
     assert_eq!(scan["mode"], "full");

@@ -124,15 +124,26 @@ fn services_have_owner_tier_and_dependencies() {
     assert_eq!(detail["tier"], "tier1");
     assert_eq!(detail["dependencies"]["upstream"][0]["ref"], "component:default/cart");
     assert_eq!(detail["apis"]["provides"][0]["ref"], "api:default/checkout-api");
+    assert_eq!(
+        detail["dependencies"]["transitive"]["upstream"],
+        json!({ "count": 3, "depth": 3 })
+    );
     let deps = read(&files, "api/v1/services/default/checkout/dependencies.json");
-    let transitive: Vec<(String, u64)> = deps["upstream"]["transitive"]
+    assert_eq!(deps["graph"], "api/v1/graph.json");
+    let closure = &deps["upstream"]["transitive"];
+    assert_eq!(
+        (closure["count"].as_u64(), closure["depth"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(closure["complete"], true);
+    let nearest: Vec<(String, u64)> = closure["nearest"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| (d["ref"].as_str().unwrap().to_string(), d["depth"].as_u64().unwrap()))
         .collect();
     assert_eq!(
-        transitive,
+        nearest,
         [
             ("component:default/cart".into(), 1),
             ("component:default/pricing".into(), 2),
@@ -140,7 +151,7 @@ fn services_have_owner_tier_and_dependencies() {
         ]
     );
     let downstream = read(&files, "api/v1/services/default/pricing/dependencies.json");
-    let downstream: Vec<(&str, u64)> = downstream["downstream"]["transitive"]
+    let downstream: Vec<(&str, u64)> = downstream["downstream"]["transitive"]["nearest"]
         .as_array()
         .unwrap()
         .iter()
@@ -154,6 +165,18 @@ fn services_have_owner_tier_and_dependencies() {
             ("component:ops/edge-proxy", 3)
         ]
     );
+    // The graph they are derived from: every Component and Resource, and
+    // what each depends on by position.
+    let graph = read(&files, "api/v1/graph.json");
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let at = |r: &str| nodes.iter().position(|n| *n == r).unwrap();
+    let checkout = &graph["dependsOn"][at("component:default/checkout")];
+    assert_eq!(checkout, &json!([at("component:default/cart")]));
 }
 
 #[test]
