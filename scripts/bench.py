@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
-"""Benchmarks `cairn check` and `cairn build` on generated catalogs.
+"""Benchmarks `cairn check` and `cairn build` on generated catalogs of several
+dependency-graph shapes and sizes.
 
-    python3 scripts/bench.py            # 1k and 10k services, 1k definition versions
-    python3 scripts/bench.py --runs 10
+    python3 scripts/bench.py                                  # 10k, every shape
+    python3 scripts/bench.py --sizes 10000,100000 --runs 3    # and 100k
+    python3 scripts/bench.py --shapes dag --sizes 100000 --commands build
 
 Builds the release binary and the generator (examples/gen_catalog.rs),
-generates the catalogs under target/bench/, runs each command several times
-and prints a Markdown table of the median and best wall time and the peak
-memory (max RSS), ready to paste into BENCHMARKS.md. Targets (2 cores):
-check of 10k services <= 0.5 s, build <= 1 s, peak memory <= 300 MB.
+generates each catalog (in /dev/shm when it exists, so the disk's speed does
+not drown the measurement; else under target/bench/), runs each command
+several times after one warm-up run, and prints a Markdown table: median and
+best wall time, peak memory (max RSS), and for `build` the files written,
+their bytes and the bytes per entity. Shapes (see gen_catalog.rs):
+`clustered` (small closures), `dag` (a random DAG, mean out-degree 2.1),
+`hub` (preferential attachment: a power law of dependents).
+
+Targets (issue #20, 2 cores, every shape): check 10k <= 0.3 s, 100k <= 3 s
+and <= 1 GB; build 10k <= 1.5 s and <= 300 MB, 100k <= 15 s and <= 2 GB;
+bytes per service roughly constant from 10k to 100k.
 """
 
 import argparse
+import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -23,12 +32,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAIRN = os.path.join(ROOT, "target", "release", "cairn")
 GEN = os.path.join(ROOT, "target", "release", "examples", "gen_catalog")
-
-CATALOGS = [
-    # name, services, definitions, versions per definition
-    ("1k", 1000, 200, 5),
-    ("10k", 10000, 200, 5),
-]
+SCRATCH = "/dev/shm/cairn-bench" if os.path.isdir("/dev/shm") else os.path.join(ROOT, "target", "bench")
 
 
 def run_once(args):
@@ -43,7 +47,7 @@ def run_once(args):
     _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0,):
+    if code != 0:
         sys.exit(f"{' '.join(args)} exited with {code}")
     return elapsed, usage.ru_maxrss
 
@@ -55,25 +59,50 @@ def measure(args, runs):
     return statistics.median(times), min(times), max(m for _, m in results)
 
 
+def tree_size(path):
+    files = total = 0
+    for directory, _, names in os.walk(path):
+        for name in names:
+            files += 1
+            total += os.path.getsize(os.path.join(directory, name))
+    return files, total
+
+
+def entities(catalog):
+    out = subprocess.run([CAIRN, "--root", catalog, "--format", "json", "check"], capture_output=True, text=True)
+    return json.loads(out.stdout)["summary"]["entities"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="10000", help="comma-separated service counts")
+    parser.add_argument("--shapes", default="clustered,dag,hub")
+    parser.add_argument("--commands", default="check,build")
     opts = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog"], cwd=ROOT, check=True)
+    os.makedirs(SCRATCH, exist_ok=True)
     rows = []
-    for name, services, definitions, versions in CATALOGS:
-        catalog = os.path.join(ROOT, "target", "bench", name)
-        subprocess.run([GEN, "--services", str(services), "--definitions", str(definitions), "--versions", str(versions), "--out", catalog], check=True, stderr=subprocess.DEVNULL)
-        out = os.path.join(ROOT, "target", "bench", f"{name}-dist")
-        for command in (["check"], ["build", "--out", out]):
-            median, best, rss = measure([CAIRN, "--root", catalog, "-q"] + command, opts.runs)
-            rows.append((name, services, definitions * versions, command[0], median, best, rss))
-        shutil.rmtree(out, ignore_errors=True)
-    print(f"cairn {subprocess.run([CAIRN, '--version'], capture_output=True, text=True).stdout.strip()}, {os.cpu_count()} cores, {opts.runs} runs each\n")
-    print("| catalog | services | definition versions | command | median | best | peak memory |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-    for name, services, versions, command, median, best, rss in rows:
-        print(f"| {name} | {services} | {versions} | `{command}` | {median * 1000:.0f} ms | {best * 1000:.0f} ms | {rss / 1024:.0f} MB |")
+    for services in [int(s) for s in opts.sizes.split(",")]:
+        for shape in opts.shapes.split(","):
+            catalog = os.path.join(SCRATCH, f"{shape}-{services}")
+            subprocess.run([GEN, "--services", str(services), "--definitions", "200", "--versions", "5", "--shape", shape, "--out", catalog], check=True, stderr=subprocess.DEVNULL)
+            count = entities(catalog)
+            out = os.path.join(SCRATCH, f"{shape}-{services}-dist")
+            for command in opts.commands.split(","):
+                args = [CAIRN, "--root", catalog, "-q", command] + (["--out", out] if command == "build" else [])
+                median, best, rss = measure(args, opts.runs)
+                files, size = tree_size(out) if command == "build" else (None, None)
+                rows.append((services, shape, count, command, median, best, rss, files, size))
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(catalog, ignore_errors=True)
+    version = subprocess.run([CAIRN, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"{version}, {os.cpu_count()} cores, {opts.runs} runs each, catalogs and output in {SCRATCH}\n")
+    print("| services | shape | entities | command | median | best | peak memory | files | output | bytes / entity |")
+    print("| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for services, shape, count, command, median, best, rss, files, size in rows:
+        output = f"{files:,} | {size / 1e6:.0f} MB | {size / count:,.0f}" if files else "— | — | —"
+        print(f"| {services:,} | {shape} | {count:,} | `{command}` | {median * 1000:,.0f} ms | {best * 1000:,.0f} ms | {rss / 1024:,.0f} MB | {output} |")
 
 
 if __name__ == "__main__":

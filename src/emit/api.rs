@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
-use super::{safe_relative_path, BuildInfo, Files, Selection};
+use super::{safe_relative_path, BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
 use crate::model::{Entity, Kind};
 use crate::resolve::graph::Reach;
@@ -27,13 +27,11 @@ const PREFIX: &str = "api/v1";
 
 /// The files of the JSON API that `selection` selects (all of them for
 /// [`Selection::all`]).
-pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection: &Selection) -> Files {
-    let mut files = Files::new();
-    let mut bulk: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut put = |path: String, value: Json| {
+pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection: &Selection, sink: &dyn Sink) {
+    let put = |path: String, value: Json| {
         debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
         if safe_relative_path(&path) {
-            files.insert(path, to_bytes(&value));
+            sink.put(path, to_bytes(&value));
         }
     };
     put(format!("{PREFIX}/status.json"), status(catalog, config, info));
@@ -47,19 +45,18 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     for (path, page) in paginate("services", &catalog.services, PAGE_SIZE, services_chunk, service_rows) {
         put(path, page);
     }
-    // The bulk of the files, serialized on the worker threads: holding every
-    // `Json` tree at once would cost several times the bytes.
-    let per_service: Vec<(String, Vec<u8>)> = catalog
+    // The bulk of the files, serialized on the worker threads and handed
+    // to the sink at once: holding every `Json` tree (or every file) at
+    // once would cost several times the bytes.
+    catalog
         .services
         .par_iter()
         .filter(|s| selection.entity(s.entity))
-        .flat_map_iter(|s| {
-            service_files(catalog, s)
-                .into_iter()
-                .map(|(path, value)| (path, to_bytes(&value)))
-        })
-        .collect();
-    bulk.extend(per_service);
+        .for_each(|s| {
+            for (path, value) in service_files(catalog, s) {
+                put(path, value);
+            }
+        });
 
     let teams: Vec<usize> = indices_of(catalog, Kind::Group);
     let team_rows = |&t: &usize| team_row(catalog, t);
@@ -97,26 +94,17 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         }
     }
 
-    let entity_files: Vec<(String, Vec<u8>)> = catalog
+    catalog
         .entities
         .par_iter()
         .enumerate()
         .filter(|(i, e)| e.kind != Kind::ResourceDefinition && selection.entity(*i))
-        .map(|(i, e)| {
-            (
+        .for_each(|(i, e)| {
+            put(
                 format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
-                to_bytes(&entity_document(catalog, i)),
+                entity_document(catalog, i),
             )
-        })
-        .collect();
-    bulk.extend(entity_files);
-    for (path, bytes) in bulk {
-        debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
-        if safe_relative_path(&path) {
-            files.insert(path, bytes);
-        }
-    }
-    files
+        });
 }
 
 /// Compact JSON with a final newline: at 10,000 services pretty-printing

@@ -2,7 +2,7 @@
 //! OpenAPI description ([`openapi`]), the JSON Schemas, the static search
 //! index (`crate::search::shards`) and the assets are first built in
 //! memory as a map of relative path → bytes, then written by
-//! [`write_atomically`] ([`write`]): into a fresh directory beside the
+//! [`write_streaming`] ([`write`]): into a fresh directory beside the
 //! output, swapped in with one atomic exchange, so a failed or killed build
 //! leaves the previous output untouched.
 //!
@@ -19,10 +19,11 @@ mod write;
 
 pub use selection::Selection;
 use write::replace_dir;
-pub use write::{recover, write_atomically};
+pub use write::{recover, write_streaming};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::load::SourceFile;
@@ -75,26 +76,53 @@ pub struct BuildReport {
     pub stages: Vec<(&'static str, Duration)>,
 }
 
-/// Builds every output file of `compilation` and writes them to `out_dir`.
+/// Where rendered files go as they are made: into memory ([`Collect`],
+/// for `cairn serve`) or straight into the staging directory of a build
+/// (`write::DirSink`), so a build never holds its whole output at once.
+pub trait Sink: Sync {
+    fn put(&self, path: String, bytes: Vec<u8>);
+}
+
+/// A [`Sink`] that keeps the files in memory.
+#[derive(Default)]
+pub struct Collect(Mutex<Files>);
+
+impl Collect {
+    pub fn into_files(self) -> Files {
+        self.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Sink for Collect {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(path, bytes);
+    }
+}
+
+/// Builds every output file of `compilation` and writes them to `out_dir`,
+/// each as soon as it is rendered (into the staging directory that is then
+/// swapped in).
 pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
-    let (files, mut stages) = render_timed(compilation)?;
-    let render = started.elapsed();
-    write_atomically(&compilation.root, out_dir, &files)?;
-    stages.push(("render", render));
-    stages.push(("write", started.elapsed() - render));
-    Ok(BuildReport {
-        files: files.len(),
-        bytes: files.values().map(Vec::len).sum(),
-        stages,
-    })
+    let mut stages = Vec::new();
+    let (files, bytes) = write::write_streaming(&compilation.root, out_dir, |sink| {
+        stages = render_timed(compilation, sink)?;
+        Ok(())
+    })?;
+    stages.push(("render + write", started.elapsed()));
+    Ok(BuildReport { files, bytes, stages })
 }
 
 /// Every output file of `compilation`, in memory: the JSON API, the JSON
 /// Schemas, the search index, the assets and the portal's pages. `build`
 /// writes them; `cairn serve` serves them from memory.
 pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
-    render_timed(compilation).map(|(files, _)| files)
+    let files = Collect::default();
+    render_timed(compilation, &files)?;
+    Ok(files.into_files())
 }
 
 /// The output files `selection` selects — the JSON API, the JSON Schemas,
@@ -102,12 +130,13 @@ pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
 /// are a function of the whole catalog ([`search_shards`]). `cairn serve`
 /// renders what an edit affected this way.
 pub fn render_selected(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Files> {
-    let (mut files, pages) = rayon::join(
-        || api_and_schemas(compilation, selection),
-        || portal(compilation, selection),
+    let files = Collect::default();
+    let ((), pages) = rayon::join(
+        || api_and_schemas(compilation, selection, &files),
+        || portal(compilation, selection, &files),
     );
-    files.extend(pages?);
-    Ok(files)
+    pages?;
+    Ok(files.into_files())
 }
 
 /// The outputs that changed from `old` to `new`: what to write again and
@@ -148,23 +177,25 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
     })
 }
 
-/// [`render`], with how long each part took. The JSON API, the search
-/// shards and the pages are independent and built at the same time: each
-/// has serial parts that the others' parallel work fills.
-fn render_timed(compilation: &Compilation) -> anyhow::Result<(Files, Vec<(&'static str, Duration)>)> {
+/// [`render`] into `sink`, with how long each part took. The JSON API,
+/// the search shards and the pages are independent and built at the same
+/// time: each has serial parts that the others' parallel work fills.
+fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Vec<(&'static str, Duration)>> {
     let everything = Selection::all(&compilation.catalog);
-    let ((mut files, api), ((search_files, search), (page_files, pages))) = rayon::join(
-        || timed(|| api_and_schemas(compilation, &everything)),
+    let (((), api), ((search_files, search), (pages_done, pages))) = rayon::join(
+        || timed(|| api_and_schemas(compilation, &everything, sink)),
         || {
             rayon::join(
                 || timed(|| search_shards(compilation)),
-                || timed(|| portal(compilation, &everything)),
+                || timed(|| portal(compilation, &everything, sink)),
             )
         },
     );
-    files.extend(search_files);
-    files.extend(page_files?);
-    Ok((files, vec![("api", api), ("search", search), ("pages", pages)]))
+    for (path, bytes) in search_files {
+        sink.put(path, bytes);
+    }
+    pages_done?;
+    Ok(vec![("api", api), ("search", search), ("pages", pages)])
 }
 
 /// `items` in pages of `size`, numbered from 1; no items are one empty
@@ -187,7 +218,7 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 /// The JSON API and the JSON Schemas.
-fn api_and_schemas(compilation: &Compilation, selection: &Selection) -> Files {
+fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn Sink) {
     let counts = compilation.counts();
     let info = BuildInfo {
         cairn_version: env!("CARGO_PKG_VERSION"),
@@ -195,14 +226,13 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection) -> Files {
         warnings: counts.warnings,
         sources: source_commits(&compilation.files),
     };
-    let mut files = api::api_files(&compilation.catalog, &compilation.config, &info, selection);
+    api::api_files(&compilation.catalog, &compilation.config, &info, selection, sink);
     for schema in SCHEMAS.files() {
-        files.insert(
+        sink.put(
             format!("schemas/{}", schema.path().display()),
             schema.contents().to_vec(),
         );
     }
-    files
 }
 
 /// The browser's static search index.
@@ -214,12 +244,11 @@ pub fn search_shards(compilation: &Compilation) -> Files {
 }
 
 /// The assets and the portal's pages.
-fn portal(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Files> {
-    let mut files = Files::new();
+fn portal(compilation: &Compilation, selection: &Selection, sink: &dyn Sink) -> anyhow::Result<()> {
     let mut names = BTreeMap::new();
     for (name, extension, contents) in ASSETS {
         let hashed = format!("assets/{}", hashed_name(name, extension, contents));
-        files.insert(hashed.clone(), contents.to_vec());
+        sink.put(hashed.clone(), contents.to_vec());
         names.insert(name, hashed);
     }
     let assets = site::AssetNames {
@@ -228,8 +257,7 @@ fn portal(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Fi
         app: names["app"].clone(),
     };
     let history = crate::load::history::last_changes(&compilation.root);
-    files.extend(site::pages(compilation, &assets, &history, selection)?);
-    Ok(files)
+    site::pages(compilation, &assets, &history, selection, sink)
 }
 
 /// Static assets, embedded: (name, extension, contents). Each is written
@@ -277,6 +305,17 @@ pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::R
 mod tests {
     use super::*;
 
+    /// Writes `files` to `out` as a build does.
+    fn write_files(root: &Path, out: &Path, files: &Files) -> anyhow::Result<()> {
+        write_streaming(root, out, |sink| {
+            for (path, bytes) in files {
+                sink.put(path.clone(), bytes.clone());
+            }
+            Ok(())
+        })
+        .map(drop)
+    }
+
     #[test]
     fn safe_paths() {
         for good in [
@@ -308,10 +347,10 @@ mod tests {
         std::fs::create_dir(&root).unwrap();
         let out = root.join("dist");
         let files = Files::from([("a/b.json".to_string(), b"1".to_vec())]);
-        write_atomically(&root, &out, &files).unwrap();
+        write_files(&root, &out, &files).unwrap();
         assert_eq!(std::fs::read(out.join("a/b.json")).unwrap(), b"1");
         let unsafe_files = Files::from([("../escape.json".to_string(), b"2".to_vec())]);
-        assert!(write_atomically(&root, &out, &unsafe_files).is_err());
+        assert!(write_files(&root, &out, &unsafe_files).is_err());
         assert_eq!(
             std::fs::read(out.join("a/b.json")).unwrap(),
             b"1",
@@ -319,7 +358,7 @@ mod tests {
         );
         assert!(!root.join("escape.json").exists());
         let next = Files::from([("c.json".to_string(), b"3".to_vec())]);
-        write_atomically(&root, &out, &next).unwrap();
+        write_files(&root, &out, &next).unwrap();
         assert!(!out.join("a/b.json").exists(), "stale files are gone");
         assert_eq!(std::fs::read(out.join("c.json")).unwrap(), b"3");
         let leftovers: Vec<_> = std::fs::read_dir(&root)
@@ -343,14 +382,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("site/dist");
         let files = Files::from([("a.json".to_string(), b"1".to_vec())]);
-        write_atomically(dir.path(), &out, &files).unwrap();
+        write_files(dir.path(), &out, &files).unwrap();
         // `a` cannot be both a file and a directory: the second write fails
         // after the first files are staged.
         let clash = Files::from([
             ("a".to_string(), b"x".to_vec()),
             ("a/b.json".to_string(), b"y".to_vec()),
         ]);
-        assert!(write_atomically(dir.path(), &out, &clash).is_err());
+        assert!(write_files(dir.path(), &out, &clash).is_err());
         assert_eq!(std::fs::read(out.join("a.json")).unwrap(), b"1");
         assert_eq!(entries(&dir.path().join("site")), ["dist"]);
     }
@@ -363,7 +402,7 @@ mod tests {
         let out = dir.path().join("dist");
         std::fs::write(&out, b"notes").unwrap();
         let files = Files::from([("a.json".to_string(), b"1".to_vec())]);
-        let error = write_atomically(&root, &out, &files).unwrap_err();
+        let error = write_files(&root, &out, &files).unwrap_err();
         assert!(error.to_string().contains("not a directory"), "{error}");
         assert_eq!(std::fs::read(&out).unwrap(), b"notes");
     }
@@ -392,7 +431,7 @@ mod tests {
     fn refuses_to_replace_the_catalog() {
         let dir = tempfile::tempdir().unwrap();
         let files = Files::from([("x.json".to_string(), b"1".to_vec())]);
-        assert!(write_atomically(dir.path(), dir.path(), &files).is_err());
-        assert!(write_atomically(&dir.path().join("sub"), dir.path(), &files).is_err());
+        assert!(write_files(dir.path(), dir.path(), &files).is_err());
+        assert!(write_files(&dir.path().join("sub"), dir.path(), &files).is_err());
     }
 }

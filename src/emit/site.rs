@@ -85,7 +85,8 @@ pub fn pages(
     assets: &AssetNames,
     history: &HashMap<String, Change>,
     selection: &Selection,
-) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    sink: &dyn super::Sink,
+) -> anyhow::Result<()> {
     let catalog = &compilation.catalog;
     let env = environment(&compilation.root)?;
     let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, &**s)).collect();
@@ -111,13 +112,17 @@ pub fn pages(
     // dropped at once: holding all 16,000 contexts of a 10k catalog before
     // rendering doubled peak memory, and the kernel zeroing that fresh
     // memory was a quarter of the build.
-    let mut rendered: Vec<(String, Vec<u8>)> = catalog
+    // Each page goes to the sink as soon as it is rendered.
+    catalog
         .entities
         .par_iter()
         .enumerate()
         .filter(|(i, e)| !matches!(e.kind, Kind::Location | Kind::ResourceDefinition) && selection.entity(*i))
-        .map(|(i, entity)| render(entity_page(compilation, i, entity, services.get(&i).copied())))
-        .collect::<anyhow::Result<_>>()?;
+        .try_for_each(|(i, entity)| {
+            let (path, html) = render(entity_page(compilation, i, entity, services.get(&i).copied()))?;
+            sink.put(path, html);
+            anyhow::Ok(())
+        })?;
     let mut pages = definition_pages(compilation, selection);
     pages.extend(list_pages(catalog, selection));
     pages.push(dashboard_page(compilation));
@@ -128,8 +133,11 @@ pub fn pages(
         context: json!({}),
     });
     pages.push(home_page(compilation, history));
-    rendered.extend(pages.into_par_iter().map(render).collect::<anyhow::Result<Vec<_>>>()?);
-    Ok(rendered)
+    pages.into_par_iter().try_for_each(|page| {
+        let (path, html) = render(page)?;
+        sink.put(path, html);
+        anyhow::Ok(())
+    })
 }
 
 /// The page of an entity: `{kind}/{namespace}/{name}/index.html`, and for

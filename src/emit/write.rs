@@ -12,33 +12,110 @@
 //! same directory take a lock on it, so one never removes another's
 //! staging directory.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context};
-use rayon::prelude::*;
 
-use super::{safe_relative_path, Files};
+use super::safe_relative_path;
 
-/// Writes `files` into `out_dir`, replacing what was there, atomically: the
-/// files go to a temporary directory next to `out_dir`, which is then
+/// Replaces `out_dir` with the files `render` puts into the [`DirSink`]
+/// it is given, atomically: each file is written, as soon as it is
+/// rendered, into a temporary directory next to `out_dir`, which is then
 /// swapped into place; the old output is removed only after the swap. On
 /// error the old output is untouched and the temporary directory removed.
-/// Refuses a path in `files` that is not [`safe_relative_path`], an
-/// `out_dir` that is (or contains) the catalog `root`, and an `out_dir` that
-/// exists but is not a directory.
-pub fn write_atomically(root: &Path, out_dir: &Path, files: &Files) -> anyhow::Result<()> {
-    if let Some(bad) = files.keys().find(|p| !safe_relative_path(p)) {
-        bail!("refusing to write `{bad}`: not a plain relative path");
+/// Refuses a path that is not [`safe_relative_path`], an `out_dir` that is
+/// (or contains) the catalog `root`, and an `out_dir` that exists but is
+/// not a directory. Returns the number of files and bytes written.
+pub fn write_streaming(
+    root: &Path,
+    out_dir: &Path,
+    render: impl FnOnce(&DirSink) -> anyhow::Result<()>,
+) -> anyhow::Result<(usize, usize)> {
+    let mut written = (0, 0);
+    replace_dir(root, out_dir, |staging| {
+        let sink = DirSink::new(staging);
+        render(&sink)?;
+        written = sink.finish()?;
+        Ok(())
+    })?;
+    Ok(written)
+}
+
+/// A [`super::Sink`] that writes each file under a directory as it comes
+/// (from any thread), creating directories as needed; the first failure
+/// is kept and returned by [`DirSink::finish`].
+pub struct DirSink {
+    dir: PathBuf,
+    made: Mutex<HashSet<String>>,
+    files: AtomicUsize,
+    bytes: AtomicUsize,
+    failure: Mutex<Option<anyhow::Error>>,
+}
+
+impl DirSink {
+    fn new(dir: &Path) -> DirSink {
+        DirSink {
+            dir: dir.to_path_buf(),
+            made: Mutex::default(),
+            files: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            failure: Mutex::default(),
+        }
     }
-    replace_dir(root, out_dir, |staging| write_tree(staging, files))
+
+    fn write(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        if !safe_relative_path(relative) {
+            bail!("refusing to write `{relative}`: not a plain relative path");
+        }
+        if let Some((parent, _)) = relative.rsplit_once('/') {
+            let known = self.made.lock().unwrap_or_else(|p| p.into_inner()).contains(parent);
+            if !known {
+                let path = self.dir.join(parent);
+                std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
+                self.made
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(parent.to_string());
+            }
+        }
+        let path = self.dir.join(relative);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write `{}`", path.display()))
+    }
+
+    /// The files and bytes written, or the first failure.
+    fn finish(self) -> anyhow::Result<(usize, usize)> {
+        match self.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(error) => Err(error),
+            None => Ok((self.files.into_inner(), self.bytes.into_inner())),
+        }
+    }
+}
+
+impl super::Sink for DirSink {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        match self.write(&path, &bytes) {
+            Ok(()) => {
+                self.files.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.failure
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert(error);
+            }
+        }
+    }
 }
 
 /// Replaces `out_dir` with what `fill` writes into an empty temporary
 /// directory beside it, with the checks and the swap of
-/// [`write_atomically`].
+/// [`write_streaming`].
 pub(crate) fn replace_dir(
     root: &Path,
     out_dir: &Path,
@@ -169,24 +246,6 @@ fn output_target(root: &Path, out_dir: &Path) -> anyhow::Result<(PathBuf, PathBu
     Ok((parent, target))
 }
 
-/// Writes `files` under `dir`: directories first, each once, then the files;
-/// both in parallel (`create_dir_all` tolerates a parent created by another
-/// thread). Which thread writes which file does not change any byte.
-fn write_tree(dir: &Path, files: &Files) -> anyhow::Result<()> {
-    let dirs: BTreeSet<&str> = files
-        .keys()
-        .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
-        .collect();
-    dirs.par_iter().try_for_each(|relative| {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create `{}`", path.display()))
-    })?;
-    files.par_iter().try_for_each(|(relative, contents)| {
-        let path = dir.join(relative);
-        std::fs::write(&path, contents).with_context(|| format!("cannot write `{}`", path.display()))
-    })
-}
-
 /// Puts `staging` at `target`: one atomic exchange where the file system
 /// can, else the previous tree is moved aside first (see the module doc).
 fn swap_in(staging: tempfile::TempDir, parent: &Path, target: &Path) -> anyhow::Result<()> {
@@ -287,6 +346,7 @@ fn exchange_unsupported(error: &std::io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Files, Sink};
     use super::*;
 
     fn tree(dir: &Path) -> Vec<String> {
@@ -300,6 +360,16 @@ mod tests {
         names
     }
 
+    fn write_files(root: &Path, out: &Path, files: &Files) -> anyhow::Result<()> {
+        write_streaming(root, out, |sink| {
+            for (path, bytes) in files {
+                sink.put(path.clone(), bytes.clone());
+            }
+            Ok(())
+        })
+        .map(drop)
+    }
+
     fn files(names: &[&str]) -> Files {
         names.iter().map(|n| (n.to_string(), n.as_bytes().to_vec())).collect()
     }
@@ -310,8 +380,8 @@ mod tests {
         let root = dir.path().join("catalog");
         std::fs::create_dir(&root).unwrap();
         let out = dir.path().join("dist");
-        write_atomically(&root, &out, &files(&["a/old.json"])).unwrap();
-        write_atomically(&root, &out, &files(&["b/new.json"])).unwrap();
+        write_files(&root, &out, &files(&["a/old.json"])).unwrap();
+        write_files(&root, &out, &files(&["b/new.json"])).unwrap();
         assert_eq!(tree(&out), ["b", "b/new.json"]);
         assert_eq!(tree(dir.path()), ["catalog", "dist", "dist/b", "dist/b/new.json"]);
     }

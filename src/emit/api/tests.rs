@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Config;
+use crate::emit::{Collect, Files};
 use crate::model::lower_document;
 use crate::parse::parse_yaml;
 use crate::resolve::resolve;
@@ -98,8 +99,13 @@ fn info() -> BuildInfo {
 }
 
 fn files() -> Files {
-    let catalog = catalog();
-    api_files(&catalog, &Config::default(), &info(), &Selection::all(&catalog))
+    api_of(&catalog())
+}
+
+fn api_of(catalog: &Catalog) -> Files {
+    let files = Collect::default();
+    api_files(catalog, &Config::default(), &info(), &Selection::all(catalog), &files);
+    files.into_files()
 }
 
 fn read(files: &Files, path: &str) -> Json {
@@ -273,7 +279,7 @@ fn output_is_the_same_whatever_the_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| api_files(&catalog, &Config::default(), &info(), &Selection::all(&catalog)))
+            .install(|| api_of(&catalog))
     };
     assert!(with_threads(1) == with_threads(4));
 }
