@@ -12,7 +12,8 @@ use anyhow::{bail, Context};
 use crate::config::{load_config, Config, CONFIG_FILE};
 use crate::diagnostics::render::{SourceLines, Summary};
 use crate::diagnostics::{sort_and_dedup, Code, Counts, Diagnostic};
-use crate::load::facts::load_snapshots;
+use crate::load::build_cache::BuildCache;
+use crate::load::facts::{load_snapshots, Snapshots};
 use crate::load::published::published_set;
 use crate::load::{load, load_reusing, Reuse, SourceFile, Stamp, Walked};
 use crate::model::{Entity, Kind};
@@ -30,6 +31,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// How long each stage took, for `-v`.
     pub timings: Vec<(&'static str, Duration)>,
+    /// The discovered facts as loaded (the build cache keeps them).
+    pub snapshots: Arc<Snapshots>,
     /// The text of every source (and cairn.yaml) for quoting lines;
     /// persistent, so that a patched compilation shares it.
     texts: imbl::HashMap<String, Arc<str>>,
@@ -49,6 +52,14 @@ impl Compilation {
             files,
             entities: self.catalog.entities.len(),
         }
+    }
+}
+
+impl Compilation {
+    /// The text of a file this compilation read (a catalog file, a
+    /// placeholder's target, `cairn.yaml`).
+    pub fn text(&self, display: &str) -> Option<&str> {
+        self.texts.get(display).map(|t| &**t)
     }
 }
 
@@ -195,8 +206,56 @@ fn compile_inner(
         catalog,
         diagnostics,
         timings: timer.laps,
+        snapshots: Arc::new(snapshots),
         texts,
     })
+}
+
+/// The catalog a previous build compiled, again, from what its build cache
+/// kept: its files' texts, its placeholders' targets and its facts (the
+/// files themselves may have changed since). Only what choosing the
+/// outputs to render needs: no published set, no validation.
+pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
+    use crate::load::placeholders::{dir_of, Target, TargetError};
+    let (config, _) = cache
+        .config
+        .as_deref()
+        .map(crate::config::parse_config)
+        .unwrap_or_default();
+    let mut files: Vec<SourceFile> = cache
+        .sources
+        .iter()
+        .map(|source| {
+            let (mut file, _) = SourceFile::parse(source.display.clone(), source.text.clone(), None);
+            file.registered = source.registered;
+            let read = |path: &str| {
+                cache
+                    .targets
+                    .get(path)
+                    .map(|text| Target {
+                        display: path.to_string(),
+                        text: text.clone(),
+                    })
+                    .ok_or(TargetError::Missing)
+            };
+            let dir = dir_of(&file.display).to_string();
+            file.resolve_placeholders(&dir, &read);
+            file
+        })
+        .collect();
+    let (entities, _) = model::lower_files(&mut files);
+    let snapshots = cache.snapshots();
+    let (catalog, _) = resolve(entities.into_iter().map(Arc::new).collect(), &snapshots, &config);
+    Compilation {
+        root: root.to_path_buf(),
+        config,
+        files: files.into(),
+        catalog,
+        diagnostics: Vec::new(),
+        timings: Vec::new(),
+        snapshots: Arc::new(snapshots),
+        texts: imbl::HashMap::new(),
+    }
 }
 
 /// [`compile_cached`] for the commonest edit, in time proportional to the
@@ -308,6 +367,7 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         catalog,
         diagnostics,
         timings: timer.laps,
+        snapshots: previous.snapshots.clone(),
         texts,
     })
 }

@@ -14,6 +14,10 @@ pub struct Args {
     /// (overrides `site.base_url` in cairn.yaml).
     #[arg(long, value_name = "PATH")]
     base_url: Option<String>,
+    /// Render everything, ignoring the build cache (`.cairn/cache/build/`)
+    /// that otherwise limits a build to what changed since the last one.
+    #[arg(long)]
+    full: bool,
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
@@ -22,16 +26,22 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     } else {
         global.root.join(&args.out)
     };
-    match build_site(global, &out_dir, args.base_url.as_deref())? {
+    match build_site(global, &out_dir, args.base_url.as_deref(), !args.full)? {
         Some(status) => Ok(status),
         None => Ok(EXIT_ERRORS),
     }
 }
 
 /// Compiles the catalog and writes the site into `out_dir`, reporting
-/// diagnostics on the way. Returns the exit status of a written build, or
+/// diagnostics on the way; with `cached`, renders only what changed since
+/// the last build when its cache fits, and leaves a cache for the next. Returns the exit status of a written build, or
 /// `None` when the catalog has errors and nothing was written.
-pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>) -> anyhow::Result<Option<i32>> {
+pub(super) fn build_site(
+    global: &Global,
+    out_dir: &Path,
+    base_url: Option<&str>,
+    cached: bool,
+) -> anyhow::Result<Option<i32>> {
     // A build killed mid-swap left the previous output aside: put it back
     // first, so that it is there even if this build writes nothing.
     crate::emit::recover(&global.root, out_dir)?;
@@ -47,23 +57,44 @@ pub(super) fn build_site(global: &Global, out_dir: &Path, base_url: Option<&str>
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(None);
     }
-    // The tantivy index for `cairn search` is built while the site is.
+    // Only what changed since the last build into `out_dir`, when its
+    // cache fits; the tantivy index for `cairn search` is built meanwhile.
+    let cache = cached
+        .then(|| crate::emit::reusable_cache(&compilation, out_dir))
+        .flatten();
     let (report, (indexed, indexing)) = rayon::join(
-        || crate::emit::build(&compilation, out_dir),
+        || match &cache {
+            Some(cache) => {
+                let previous = crate::pipeline::compile_cached_build(&compilation.root, cache);
+                crate::emit::build_incremental(&previous, &compilation, out_dir, &cache.manifest)
+            }
+            None => crate::emit::build(&compilation, out_dir),
+        },
         || crate::emit::timed(|| crate::emit::search_index(&compilation.root, &compilation.catalog)),
     );
     let report = report?;
     indexed?;
+    if cached {
+        crate::emit::save_build_cache(&compilation, out_dir, &report.manifest)?;
+    }
     if global.verbose {
         for (stage, time) in report.stages.iter().chain([&("tantivy index", indexing)]) {
             eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);
         }
     }
-    global.status(format!(
-        "wrote {} files ({} KB) to `{}`",
-        report.files,
-        report.bytes / 1024,
-        out_dir.display()
-    ));
+    global.status(match cache {
+        Some(_) => format!(
+            "wrote {} KB to `{}` ({} files; only what changed since the last build)",
+            report.bytes / 1024,
+            out_dir.display(),
+            report.files
+        ),
+        None => format!(
+            "wrote {} files ({} KB) to `{}`",
+            report.files,
+            report.bytes / 1024,
+            out_dir.display()
+        ),
+    });
     Ok(Some(status_of(&compilation.diagnostics)))
 }

@@ -46,7 +46,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
             built = tempfile::Builder::new().prefix("cairn-publish-").tempdir()?;
             let out_dir = built.path().join("site");
             let base_url = args.base_url.clone().unwrap_or_else(|| target.url_path());
-            match build_site(global, &out_dir, Some(&base_url))? {
+            match build_site(global, &out_dir, Some(&base_url), false)? {
                 Some(_) => out_dir,
                 None => {
                     global.status("nothing published: the catalog has errors");

@@ -24,8 +24,13 @@ pub use write::{recover, write_streaming};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Mutex;
+
+use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
+use crate::load::build_cache::BuildCache;
 use crate::load::SourceFile;
 use crate::pipeline::Compilation;
 use crate::validate::schema::SCHEMAS;
@@ -74,6 +79,8 @@ pub struct BuildReport {
     /// (part, time): api, search, pages (which run at the same time), then
     /// render (all three, wall clock) and write.
     pub stages: Vec<(&'static str, Duration)>,
+    /// Every file of the output with its size.
+    pub manifest: BTreeMap<String, u64>,
 }
 
 /// Where rendered files go as they are made: into memory ([`Collect`],
@@ -108,12 +115,129 @@ impl Sink for Collect {
 pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let mut stages = Vec::new();
-    let (files, bytes) = write::write_streaming(&compilation.root, out_dir, |sink| {
+    let written = write::write_streaming(&compilation.root, out_dir, |sink| {
         stages = render_timed(compilation, sink)?;
         Ok(())
     })?;
     stages.push(("render + write", started.elapsed()));
-    Ok(BuildReport { files, bytes, stages })
+    Ok(BuildReport {
+        files: written.manifest.len(),
+        bytes: written.bytes,
+        stages,
+        manifest: written.manifest,
+    })
+}
+
+/// The build cache of `compilation`'s build into `out_dir`, if the
+/// previous build's cache fits it: same cairn, `cairn.yaml`, templates and
+/// base URL, no `git:` sources, and an output directory that still holds
+/// exactly what that build wrote.
+pub fn reusable_cache(compilation: &Compilation, out_dir: &Path) -> Option<BuildCache> {
+    let cache = crate::load::build_cache::read(&compilation.root, out_dir)?;
+    let config = compilation.text(crate::config::CONFIG_FILE).map(str::to_string);
+    let no_git = compilation
+        .config
+        .sources
+        .iter()
+        .all(|s| matches!(s, crate::config::Source::Path(_)));
+    let fits = cache.config == config
+        && no_git
+        && cache.base_url == compilation.config.site.base_url
+        && site::template_overrides(&compilation.root).ok()? == cache.templates
+        && crate::load::build_cache::matches_output(out_dir, &cache.manifest);
+    fits.then_some(cache)
+}
+
+/// Writes the build cache of `compilation`'s build into `out_dir`, whose
+/// files and sizes are `manifest` (see `load::build_cache`).
+pub fn save_build_cache(
+    compilation: &Compilation,
+    out_dir: &Path,
+    manifest: &BTreeMap<String, u64>,
+) -> anyhow::Result<()> {
+    use crate::load::build_cache::{self, CachedSnapshot, CachedSource};
+    let sources: Vec<CachedSource> = compilation
+        .files
+        .iter()
+        .filter_map(|file| {
+            Some(CachedSource {
+                display: file.display.clone(),
+                text: compilation.text(&file.display)?.to_string(),
+                registered: file.registered,
+            })
+        })
+        .collect();
+    let targets: BTreeMap<String, String> = compilation
+        .files
+        .iter()
+        .flat_map(|file| &file.placeholder_targets)
+        .filter_map(|target| Some((target.clone(), compilation.text(target)?.to_string())))
+        .collect();
+    let cache = BuildCache {
+        format: build_cache::FORMAT,
+        cairn_version: env!("CARGO_PKG_VERSION").to_string(),
+        config: compilation.text(crate::config::CONFIG_FILE).map(str::to_string),
+        base_url: compilation.config.site.base_url.clone(),
+        templates: site::template_overrides(&compilation.root)?,
+        sources,
+        targets,
+        snapshots: compilation.snapshots.files.iter().map(CachedSnapshot::of).collect(),
+        manifest: manifest.clone(),
+    };
+    let path = build_cache::path(&compilation.root, out_dir);
+    let dir = path.parent().context("the cache file has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).context("cannot write the build cache")?;
+    serde_json::to_writer(std::io::BufWriter::new(file.as_file_mut()), &cache)
+        .context("cannot write the build cache")?;
+    file.persist(&path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
+/// [`build`] of `new` into `out_dir`, which holds the output of `old`
+/// (whose files and sizes are `previous`): only what the change from `old`
+/// to `new` affected is rendered and written ([`rerender`]), the search
+/// shards are made whole, and every other file is the previous output's,
+/// kept by a hard link. The result is byte for byte [`build`]'s, and is
+/// swapped in as atomically.
+pub fn build_incremental(
+    old: &Compilation,
+    new: &Compilation,
+    out_dir: &Path,
+    previous: &BTreeMap<String, u64>,
+) -> anyhow::Result<BuildReport> {
+    let started = Instant::now();
+    let (changed, render) = timed(|| rerender(old, new));
+    let changed = changed?;
+    let (search, search_time) = timed(|| search_shards(new));
+    let removed: BTreeSet<&str> = changed.removed.iter().map(String::as_str).collect();
+    let kept: Vec<&String> = previous
+        .keys()
+        .filter(|path| !path.starts_with("search/") && !removed.contains(path.as_str()))
+        .filter(|path| !changed.files.contains_key(*path))
+        .collect();
+    let written = write::write_streaming(&new.root, out_dir, |sink| {
+        kept.par_iter().for_each(|path| sink.keep(&out_dir.join(path), path));
+        changed
+            .files
+            .par_iter()
+            .chain(search.par_iter())
+            .for_each(|(path, bytes)| {
+                sink.put(path.clone(), bytes.clone());
+            });
+        Ok(())
+    })?;
+    Ok(BuildReport {
+        files: written.manifest.len(),
+        bytes: written.bytes,
+        stages: vec![
+            ("rerender", render),
+            ("search", search_time),
+            ("render + write", started.elapsed()),
+        ],
+        manifest: written.manifest,
+    })
 }
 
 /// Every output file of `compilation`, in memory: the JSON API, the JSON

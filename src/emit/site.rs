@@ -68,6 +68,19 @@ pub fn environment(root: &Path) -> anyhow::Result<Environment<'static>> {
     Ok(env)
 }
 
+/// The catalog's own templates that replace built-in ones (name → text):
+/// what a build's pages depend on besides the catalog.
+pub fn template_overrides(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut overrides = BTreeMap::new();
+    for file in TEMPLATES.files() {
+        let name = file.path().to_string_lossy().into_owned();
+        if let Some(text) = crate::load::template_override(root, &name)? {
+            overrides.insert(name, text);
+        }
+    }
+    Ok(overrides)
+}
+
 /// One page to render: output path, template, page context.
 struct Page {
     path: String,

@@ -12,7 +12,7 @@
 //! same directory take a lock on it, so one never removes another's
 //! staging directory.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -35,8 +35,8 @@ pub fn write_streaming(
     root: &Path,
     out_dir: &Path,
     render: impl FnOnce(&DirSink) -> anyhow::Result<()>,
-) -> anyhow::Result<(usize, usize)> {
-    let mut written = (0, 0);
+) -> anyhow::Result<Written> {
+    let mut written = Written::default();
     replace_dir(root, out_dir, |staging| {
         let sink = DirSink::new(staging);
         render(&sink)?;
@@ -46,13 +46,22 @@ pub fn write_streaming(
     Ok(written)
 }
 
+/// What a build wrote: every file with its size (the build cache's
+/// manifest), and the bytes written (files linked from the previous output
+/// count in the manifest, not in `bytes`).
+#[derive(Debug, Default)]
+pub struct Written {
+    pub manifest: BTreeMap<String, u64>,
+    pub bytes: usize,
+}
+
 /// A [`super::Sink`] that writes each file under a directory as it comes
 /// (from any thread), creating directories as needed; the first failure
 /// is kept and returned by [`DirSink::finish`].
 pub struct DirSink {
     dir: PathBuf,
     made: Mutex<HashSet<String>>,
-    files: AtomicUsize,
+    manifest: Mutex<BTreeMap<String, u64>>,
     bytes: AtomicUsize,
     failure: Mutex<Option<anyhow::Error>>,
 }
@@ -62,13 +71,14 @@ impl DirSink {
         DirSink {
             dir: dir.to_path_buf(),
             made: Mutex::default(),
-            files: AtomicUsize::new(0),
+            manifest: Mutex::default(),
             bytes: AtomicUsize::new(0),
             failure: Mutex::default(),
         }
     }
 
-    fn write(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    /// Makes `relative`'s parent directory, once.
+    fn parent(&self, relative: &str) -> anyhow::Result<()> {
         if !safe_relative_path(relative) {
             bail!("refusing to write `{relative}`: not a plain relative path");
         }
@@ -83,25 +93,37 @@ impl DirSink {
                     .insert(parent.to_string());
             }
         }
+        Ok(())
+    }
+
+    fn write(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.parent(relative)?;
         let path = self.dir.join(relative);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write `{}`", path.display()))
     }
 
-    /// The files and bytes written, or the first failure.
-    fn finish(self) -> anyhow::Result<(usize, usize)> {
-        match self.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(error) => Err(error),
-            None => Ok((self.files.into_inner(), self.bytes.into_inner())),
-        }
+    /// Puts the file at `from` (the previous output's copy of `relative`,
+    /// unchanged) into the new output: a hard link, or a copy where the
+    /// file system cannot link.
+    pub fn keep(&self, from: &Path, relative: &str) {
+        let kept = self.parent(relative).and_then(|()| {
+            let to = self.dir.join(relative);
+            std::fs::hard_link(from, &to)
+                .or_else(|_| std::fs::copy(from, &to).map(drop))
+                .with_context(|| format!("cannot keep `{}`", from.display()))?;
+            Ok(std::fs::metadata(&to)?.len())
+        });
+        self.record(relative, kept, 0);
     }
-}
 
-impl super::Sink for DirSink {
-    fn put(&self, path: String, bytes: Vec<u8>) {
-        match self.write(&path, &bytes) {
-            Ok(()) => {
-                self.files.fetch_add(1, Ordering::Relaxed);
-                self.bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+    fn record(&self, relative: &str, result: anyhow::Result<u64>, written: usize) {
+        match result {
+            Ok(size) => {
+                self.manifest
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(relative.to_string(), size);
+                self.bytes.fetch_add(written, Ordering::Relaxed);
             }
             Err(error) => {
                 self.failure
@@ -110,6 +132,24 @@ impl super::Sink for DirSink {
                     .get_or_insert(error);
             }
         }
+    }
+
+    /// What was written, or the first failure.
+    fn finish(self) -> anyhow::Result<Written> {
+        match self.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(error) => Err(error),
+            None => Ok(Written {
+                manifest: self.manifest.into_inner().unwrap_or_else(|p| p.into_inner()),
+                bytes: self.bytes.into_inner(),
+            }),
+        }
+    }
+}
+
+impl super::Sink for DirSink {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        let written = self.write(&path, &bytes).map(|()| bytes.len() as u64);
+        self.record(&path, written, bytes.len());
     }
 }
 

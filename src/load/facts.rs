@@ -45,7 +45,7 @@ pub struct Snapshot {
 }
 
 /// The identity of an entry across snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FactId {
     /// Repository slug and path.
     Repo(String, String),

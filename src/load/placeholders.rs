@@ -59,8 +59,9 @@ pub struct Resolved {
     /// The targets read (or looked for), by the path the reader took:
     /// what `cairn serve` watches for this file.
     pub targets: Vec<String>,
-    /// The text of each `$json`/`$yaml` target by its display name, for
-    /// quoting lines of the diagnostics that point into it.
+    /// The text of every target read (bundled `$ref`s included) by its
+    /// display name: for quoting lines of the diagnostics that point into
+    /// one, and for the build cache, which compiles the file again later.
     pub texts: Vec<(String, String)>,
 }
 
@@ -72,6 +73,15 @@ pub fn resolve(display: &str, text: &str, dir: &str, documents: &mut [Document],
     if !KEYS.iter().any(|key| text.contains(key)) {
         return resolved;
     }
+    let reads = std::cell::RefCell::new(std::collections::BTreeMap::new());
+    let recording = |path: &str| {
+        let target = read(path);
+        if let Ok(target) = &target {
+            reads.borrow_mut().insert(target.display.clone(), target.text.clone());
+        }
+        target
+    };
+    let read: &Reader = &recording;
     for document in documents.iter_mut() {
         let is_catalog = document
             .root
@@ -93,6 +103,7 @@ pub fn resolve(display: &str, text: &str, dir: &str, documents: &mut [Document],
         document.inlined.extend(inlined);
         document.unfetched.extend(unfetched);
     }
+    resolved.texts = reads.into_inner().into_iter().collect();
     resolved
 }
 
@@ -186,7 +197,6 @@ impl Context<'_, '_> {
             "$text" => node.value = Value::String(read.text),
             "$json" | "$yaml" => {
                 let parsed = parse_yaml(&read.display, &read.text);
-                self.resolved.texts.push((read.display.clone(), read.text.clone()));
                 let problems = !parsed.diagnostics.is_empty();
                 self.resolved.diagnostics.extend(parsed.diagnostics);
                 let mut documents = parsed.documents.into_iter();

@@ -108,10 +108,10 @@ fn differences(incremental: &Files, full: &Files) -> Vec<String> {
     out
 }
 
-type Edit = (&'static str, bool, fn(&TestCatalog));
+pub(crate) type Edit = (&'static str, bool, fn(&TestCatalog));
 
 /// (what, whether it is local — re-renders a small part —, the edit).
-const EDITS: &[Edit] = &[
+pub(crate) const EDITS: &[Edit] = &[
     ("a service's description", true, |c| {
         replace(
             c,

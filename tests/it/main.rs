@@ -11,6 +11,7 @@ mod harness;
 mod backstage;
 mod bad_input;
 mod build;
+mod build_cache;
 mod cli;
 mod corpus;
 mod discover;
