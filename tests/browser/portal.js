@@ -105,6 +105,15 @@ const prefix = new URL(base).pathname;
   await page.click("form.request button[type=submit]");
   report.form_claim = await page.locator(".claim-yaml").innerText();
 
+  // The graph page computes a whole closure from api/v1/graph.json: the
+  // service page links it, and it lists every entity both ways.
+  await page.goto(base + "component/default/checkout-service/index.html");
+  await page.click("a[href*='graph/index.html#']");
+  await page.waitForSelector("#closure ol");
+  report.closure_title = await page.locator("#closure h1").innerText();
+  report.closure_headings = await page.locator("#closure h2").allInnerTexts();
+  report.closure_upstream = await page.locator("#closure section").first().locator("li a").allInnerTexts();
+
   await browser.close();
   process.stdout.write(JSON.stringify(report));
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -155,6 +155,17 @@ fn the_portal_works_from_a_sub_path_in_chromium_and_runs_no_catalog_script() {
         "defaults are included"
     );
 
+    assert_eq!(report["closure_title"], "component:default/checkout-service");
+    let headings = list("closure_headings");
+    assert!(headings[0].as_str().unwrap().starts_with("Depends on ("), "{headings:?}");
+    assert!(headings[1].as_str().unwrap().starts_with("Depended on by ("), "{headings:?}");
+    let upstream: Vec<String> = list("closure_upstream").iter().map(|r| r.as_str().unwrap().to_string()).collect();
+    assert!(
+        upstream.contains(&"component:default/cart-service".to_string())
+            && upstream.contains(&"component:default/inventory-service".to_string()),
+        "the closure has direct and transitive dependencies: {upstream:?}"
+    );
+
     for shot in ["home.png", "service.png", "service-phone.png"] {
         assert!(
             std::fs::metadata(artifacts.join(shot)).unwrap().len() > 10_000,
