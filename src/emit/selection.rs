@@ -432,6 +432,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         definition,
         refs,
         resource_definition,
+        resource_claim,
         file,
         document,
         registered,
@@ -451,6 +452,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         && *definition == after.definition
         && *refs == after.refs
         && *resource_definition == after.resource_definition
+        && *resource_claim == after.resource_claim
         && *file == after.file
         && *document == after.document
         && *registered == after.registered

@@ -11,6 +11,7 @@ mod harness;
 mod backstage;
 mod bad_input;
 mod build;
+mod claims;
 mod cli;
 mod corpus;
 mod discover;
