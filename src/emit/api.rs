@@ -114,6 +114,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
             files.insert(path, bytes);
         }
     }
+    files.extend(super::claims::api_files(catalog, selection));
     files
 }
 

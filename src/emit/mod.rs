@@ -11,6 +11,8 @@
 //! again by [`safe_relative_path`] before anything is written.
 
 pub mod api;
+pub mod claims;
+pub mod engines;
 pub mod markdown;
 pub mod openapi;
 pub mod selection;
@@ -196,6 +198,7 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection) -> Files {
         sources: source_commits(&compilation.files),
     };
     let mut files = api::api_files(&compilation.catalog, &compilation.config, &info, selection);
+    files.extend(claims::rendered_files(&compilation.catalog, selection));
     for schema in SCHEMAS.files() {
         files.insert(
             format!("schemas/{}", schema.path().display()),
