@@ -333,13 +333,16 @@ fn upgrade_impact(catalog: &Catalog, published: &Published, diagnostics: &mut Ve
             // A definition new as a whole has nobody to move yet.
             continue;
         }
-        let claims: Vec<(usize, Resolution)> = claims::claims_of(catalog, name).collect();
         let mut new: Vec<(usize, Version)> = versions
             .iter()
             .filter(|&&v| !was_published(v) && !claims::yanked(catalog, v))
             .filter_map(|&v| Some((v, version_of(&catalog.entities[v])?)))
             .collect();
+        if new.is_empty() {
+            continue;
+        }
         new.sort_by(|a, b| a.1.cmp(&b.1));
+        let claims: Vec<(usize, Resolution)> = claims::claims_of(catalog, name).collect();
         for (to, target) in new {
             impact_of(catalog, to, &target, &claims, diagnostics);
         }

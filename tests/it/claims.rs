@@ -3,8 +3,11 @@
 //! are committed and `cairn check` accepts them, every value the form
 //! refuses `cairn check` refuses for the same reason, and the build renders
 //! them (`main.tf.json` with the engine config's module source and version,
-//! identical to `cairn render`). Also: the diagnostics of every claim rule
-//! and rendered values that stay data.
+//! identical to `cairn render`). Also: the diagnostics of every claim rule,
+//! rendered values that stay data, the upgrade impact of a breaking new
+//! major in a real git repository, `cairn diff` listing claims whose
+//! version changes, and the template workflow's script collecting the
+//! claims a push changed.
 
 use std::path::Path;
 use std::process::Command;
@@ -311,4 +314,121 @@ fn render_prints_one_claim_or_says_why_not() {
     let none = catalog.cairn(&["render", &path("catalog.yaml")]);
     assert_eq!(none.status, 2);
     assert!(none.stderr.contains("holds no ResourceClaim"), "{}", none.stderr);
+}
+
+/// The demo in git, with a new version of aws-rds-postgres made from
+/// 2.0.0 by `edit`.
+fn demo_with_new_version(version: &str, edit: impl Fn(String) -> String) -> TestCatalog {
+    let catalog = TestCatalog::demo();
+    commit(catalog.path(), "the demo catalog");
+    let dir = catalog.path().join("resource-definitions/aws-rds-postgres");
+    let text = std::fs::read_to_string(dir.join("2.0.0.yaml")).unwrap();
+    let text = edit(text.replace("version: \"2.0.0\"", &format!("version: \"{version}\"")));
+    catalog.write(&format!("resource-definitions/aws-rds-postgres/{version}.yaml"), text);
+    catalog
+}
+
+#[test]
+fn a_breaking_new_major_shows_each_claim_that_could_not_move_and_why() {
+    let catalog = demo_with_new_version("3.0.0", |text| {
+        text.replace("        min: 20\n", "        min: 250\n")
+            .replace("enum: [\"15.5\", \"16.3\"]", "enum: [\"16.3\", \"17.2\"]")
+    });
+    let run = catalog.cairn(&["--base", "HEAD", "check"]);
+    assert_eq!(run.status, 0, "warnings only: {}", run.stdout);
+    let upgrade: String = run
+        .stdout
+        .split("\n\n")
+        .filter(|d| d.contains("[claim-upgrade"))
+        .map(|d| format!("{d}\n\n"))
+        .collect();
+    insta::assert_snapshot!(upgrade);
+    // Published history is what makes a version new: without a base, none is.
+    let without = catalog.cairn(&["check"]);
+    assert!(!without.stdout.contains("claim-upgrade"), "{}", without.stdout);
+}
+
+#[test]
+fn diff_lists_claims_whose_resolved_version_changes() {
+    let catalog = demo_with_new_version("2.1.0", |text| text.replace("        max: 35\n", "        max: 42\n"));
+    let run = catalog.cairn(&["diff", "HEAD"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    let json = catalog.cairn(&["--format", "json", "diff", "HEAD"]);
+    assert_eq!(
+        json.json()["claims"],
+        json!([{ "ref": "resourceclaim:default/order-history-db", "resource": "aws-rds-postgres", "from": "2.0.0", "to": "2.1.0" }])
+    );
+}
+
+#[test]
+fn the_template_workflow_renders_the_claims_a_push_changed() {
+    let catalog = TestCatalog::demo();
+    commit(catalog.path(), "the demo catalog");
+    let before = Repository::open(catalog.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    // One claim edited, and a new 2.x version that another claim moves to.
+    let file = catalog.path().join("catalog/claims/email-queue.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("visibility_timeout_seconds: 120", "visibility_timeout_seconds: 90"),
+    )
+    .unwrap();
+    let dir = catalog.path().join("resource-definitions/aws-rds-postgres");
+    let text = std::fs::read_to_string(dir.join("2.0.0.yaml")).unwrap();
+    std::fs::write(
+        dir.join("2.1.0.yaml"),
+        text.replace("version: \"2.0.0\"", "version: \"2.1.0\"")
+            .replace("        max: 35\n", "        max: 42\n"),
+    )
+    .unwrap();
+    commit(catalog.path(), "a push");
+    let build = catalog.cairn(&["build", "--out", "dist"]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+
+    let script = catalog.path().join(".github/scripts/render-changed-claims.sh");
+    let cairn_dir = Path::new(env!("CARGO_BIN_EXE_cairn")).parent().unwrap();
+    let path = format!("{}:{}", cairn_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let rendered = |before: &str, out: &str| {
+        let run = run(Command::new("bash")
+            .arg(&script)
+            .current_dir(catalog.path())
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .env("BEFORE", before)
+            .env("DIST", catalog.path().join("dist"))
+            .env("OUT", out));
+        assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+        let mut files: Vec<String> = walkdir::WalkDir::new(catalog.path().join(out))
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.is_file())
+            .map(|p| p.strip_prefix(catalog.path().join(out)).unwrap().display().to_string())
+            .collect();
+        files.sort();
+        (files, run.stdout)
+    };
+    let (files, said) = rendered(&before, "rendered");
+    assert_eq!(
+        files,
+        [
+            "default/email-queue/main.tf.json",
+            "default/order-history-db/claim.yaml",
+            "default/order-history-db/main.tf.json",
+        ],
+        "the edited claim and the one that moved to 2.1.0, not the others"
+    );
+    assert!(said.contains("rendered 2 Terraform and 1 Crossplane claims"), "{said}");
+    let moved = read_json(&catalog.path().join("rendered/default/order-history-db/main.tf.json"));
+    assert_eq!(moved["module"]["order_history_db"]["version"], "6.9.0");
+    // The first push of a branch has no usable commit before it: every claim.
+    let (all, _) = rendered("0000000000000000000000000000000000000000", "all");
+    assert_eq!(all.len(), 6, "4 claims, 2 of them for both engines: {all:?}");
 }
