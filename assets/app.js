@@ -104,18 +104,25 @@
   }
 
   // --- the request form ----------------------------------------------------
+  // The rules and the words of `cairn check` (model::Input::breach and
+  // Breach::reason): type, enum, min/max (a number's value, a string's or
+  // an array's length), pattern, in that order — a claim the form writes
+  // passes check, and a value it refuses, check refuses for the same reason.
   function check(field) {
     const type = field.dataset.type || "string";
-    const value = field.type === "checkbox" ? field.checked : field.value.trim();
-    if (field.type === "checkbox") return [null, value];
+    if (field.type === "checkbox") return [null, field.checked];
+    const value = field.value.trim();
     if (value === "") return field.required ? ["Required."] : [null, undefined];
     let parsed = value;
     if (type === "integer" || type === "number") {
       parsed = Number(value);
-      if (!Number.isFinite(parsed)) return ["Must be a number."];
       if (type === "integer" && !Number.isInteger(parsed)) return ["Must be a whole number."];
-      if (field.dataset.min !== undefined && parsed < Number(field.dataset.min)) return [`Must be at least ${field.dataset.min}.`];
-      if (field.dataset.max !== undefined && parsed > Number(field.dataset.max)) return [`Must be at most ${field.dataset.max}.`];
+      if (!Number.isFinite(parsed)) return ["Must be a number."];
+    } else if (type === "array" || type === "object") {
+      try { parsed = JSON.parse(value); } catch (e) { parsed = undefined; }
+      const isArray = Array.isArray(parsed);
+      const ok = type === "array" ? isArray : parsed !== null && typeof parsed === "object" && !isArray;
+      if (!ok) return [`Must be a JSON ${type}.`];
     }
     if (field.dataset.enum) {
       const allowed = JSON.parse(field.dataset.enum);
@@ -123,31 +130,43 @@
       if (match === undefined) return [`Must be one of ${allowed.join(", ")}.`];
       parsed = match;
     }
+    const isNumber = typeof parsed === "number";
+    const measure = isNumber ? parsed : typeof parsed === "string" ? [...parsed].length
+      : Array.isArray(parsed) ? parsed.length : null;
+    const { min, max } = field.dataset;
+    if (measure !== null && min !== undefined && measure < Number(min)) {
+      return [isNumber ? `Must be at least ${min}.` : Array.isArray(parsed)
+        ? `Must have at least ${min} items.` : `Must be at least ${min} characters long.`];
+    }
+    if (measure !== null && max !== undefined && measure > Number(max)) {
+      return [isNumber ? `Must be at most ${max}.` : Array.isArray(parsed)
+        ? `Must have at most ${max} items.` : `Must be at most ${max} characters long.`];
+    }
     // As JSON Schema's `pattern`: an ECMAScript regex that matches anywhere.
-    if (field.dataset.pattern && !new RegExp(field.dataset.pattern, "u").test(value)) {
+    if (typeof parsed === "string" && field.dataset.pattern && !new RegExp(field.dataset.pattern, "u").test(parsed)) {
       return [`Must match the pattern ${field.dataset.pattern}.`];
     }
     return [null, parsed];
   }
 
   function yamlScalar(value) {
-    return typeof value === "string" ? JSON.stringify(value) : String(value);
+    return typeof value === "string" || typeof value === "object" ? JSON.stringify(value) : String(value);
   }
 
   document.querySelectorAll("form.request").forEach((form) => {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const inputs = {};
-      let name = "";
+      const claim = {};
       let firstBad = null;
-      form.querySelectorAll("input, select").forEach((field) => {
+      form.querySelectorAll("input, select, textarea").forEach((field) => {
         const [error, value] = check(field);
         const message = document.getElementById(field.id + "-error");
         field.setAttribute("aria-invalid", String(Boolean(error)));
         if (message) { message.hidden = !error; message.textContent = error || ""; }
         if (error && !firstBad) firstBad = field;
         if (!error && value !== undefined) {
-          if (field.name === "__name") name = value;
+          if (field.name.startsWith("__")) claim[field.name.slice(2)] = value;
           else inputs[field.name] = value;
         }
       });
@@ -157,10 +176,11 @@
         "apiVersion: catalog.nestor.io/v1",
         "kind: ResourceClaim",
         "metadata:",
-        "  name: " + yamlScalar(name),
+        "  name: " + yamlScalar(claim.name),
         "spec:",
         "  resource: " + yamlScalar(form.dataset.definition),
-        "  version: " + yamlScalar(form.dataset.version),
+        "  version: " + yamlScalar(claim.version),
+        "  owner: " + yamlScalar(claim.owner),
         "  inputs:" + (Object.keys(inputs).length ? "" : " {}"),
       ];
       for (const [key, value] of Object.entries(inputs)) lines.push(`    ${key}: ${yamlScalar(value)}`);

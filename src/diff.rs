@@ -1,7 +1,9 @@
 //! `cairn diff`: the semantic changes of a catalog between two revisions —
-//! entities added, removed and changed (which fields), ownership moves, and
-//! new ResourceDefinition versions with their change class and findings —
-//! rendered for a terminal, for a pull-request comment (Markdown) or as JSON.
+//! entities added, removed and changed (which fields), ownership moves,
+//! new ResourceDefinition versions with their change class and findings,
+//! and ResourceClaims whose resolved version changes (a new version their
+//! requirement matches, an edited `spec.version`) — rendered for a
+//! terminal, for a pull-request comment (Markdown) or as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::model::{Entity, Kind};
 use crate::resolve::changes::{ChangeClass, Finding};
-use crate::resolve::Catalog;
+use crate::resolve::{claims, Catalog};
 
 /// Everything that differs between two catalogs.
 #[derive(Debug, Default, Serialize)]
@@ -21,6 +23,18 @@ pub struct CatalogDiff {
     pub changed: Vec<ChangedEntity>,
     pub ownership: Vec<OwnershipMove>,
     pub new_versions: Vec<NewVersion>,
+    pub claims: Vec<ClaimMove>,
+}
+
+/// A claim in both catalogs whose resolved version differs.
+#[derive(Debug, Serialize)]
+pub struct ClaimMove {
+    #[serde(rename = "ref")]
+    pub claim: String,
+    pub resource: String,
+    /// The version it resolved to before and after (`None`: to nothing).
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,7 +64,11 @@ pub struct NewVersion {
 
 impl CatalogDiff {
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty() && self.new_versions.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.new_versions.is_empty()
+            && self.claims.is_empty()
     }
 }
 
@@ -124,7 +142,40 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
         }
     }
     result.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
+    result.claims = claim_moves(base, head, &before, &after);
     result
+}
+
+/// The claims of both catalogs that resolve to another version in `head`.
+fn claim_moves(
+    base: &Catalog,
+    head: &Catalog,
+    before: &BTreeMap<String, usize>,
+    after: &BTreeMap<String, usize>,
+) -> Vec<ClaimMove> {
+    let resolved = |catalog: &Catalog, index: usize| {
+        let claim = catalog.entities[index].resource_claim.as_ref()?;
+        let resolution = claims::resolve(catalog, claim).ok()?;
+        Some(claims::version_text(&catalog.entities[resolution.version]).to_string())
+    };
+    claims::claims(head)
+        .filter_map(|i| {
+            let key = key_of(&head.entities[i]);
+            let j = *before.get(&key)?;
+            debug_assert_eq!(after.get(&key), Some(&i));
+            let (from, to) = (resolved(base, j), resolved(head, i));
+            (from != to).then(|| ClaimMove {
+                claim: key,
+                resource: head.entities[i]
+                    .resource_claim
+                    .as_ref()
+                    .and_then(|c| c.resource.clone())
+                    .unwrap_or_default(),
+                from,
+                to,
+            })
+        })
+        .collect()
 }
 
 /// `pointer: old → new` for every JSON leaf that differs.
@@ -202,6 +253,16 @@ pub fn human(diff: &CatalogDiff) -> String {
             let _ = writeln!(out, "    {}", finding_line(finding));
         }
     }
+    for moved in &diff.claims {
+        let _ = writeln!(
+            out,
+            "claim {} ({}): {} → {}",
+            moved.claim,
+            moved.resource,
+            moved.from.as_deref().unwrap_or("nothing"),
+            moved.to.as_deref().unwrap_or("nothing")
+        );
+    }
     out
 }
 
@@ -255,6 +316,22 @@ pub fn markdown(diff: &CatalogDiff) -> String {
                 version.baseline.as_deref().unwrap_or("—"),
                 version.change.map_or("—", ChangeClass::as_str),
                 findings.join("<br>")
+            );
+        }
+    }
+    if !diff.claims.is_empty() {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str("### Claims whose resolved version changes\n\n| claim | definition | from | to |\n| --- | --- | --- | --- |\n");
+        for moved in &diff.claims {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                md(&moved.claim),
+                md(&moved.resource),
+                md(moved.from.as_deref().unwrap_or("—")),
+                md(moved.to.as_deref().unwrap_or("—"))
             );
         }
     }

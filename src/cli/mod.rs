@@ -10,6 +10,7 @@ mod discover;
 mod explain;
 mod init;
 mod publish;
+mod render;
 mod search;
 mod serve;
 
@@ -84,6 +85,8 @@ enum Command {
     Publish(publish::Args),
     /// Search the catalog, as the portal's Cmd+K does.
     Search(search::Args),
+    /// Print a ResourceClaim rendered for Terraform or Crossplane.
+    Render(render::Args),
     /// Scan local clones, a GitHub organisation or an AWS account and write
     /// a facts snapshot for the build to merge.
     Discover(discover::Args),
@@ -205,6 +208,7 @@ pub fn run() -> i32 {
         Command::Diff(args) => diff::execute(&global, args),
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
+        Command::Render(args) => render::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };

@@ -103,6 +103,20 @@ codes! {
     PublishedVersionChanged = "published-version-changed", Error, "a published ResourceDefinition version was edited";
     PublishedVersionDeleted = "published-version-deleted", Error, "a published ResourceDefinition version was deleted";
     VersionReused = "version-reused", Error, "a version that was published before comes back with other content";
+    // ResourceClaims.
+    ClaimUnknownResource = "claim-unknown-resource", Error, "a ResourceClaim names a ResourceDefinition that is not in the catalog";
+    ClaimVersionInvalid = "claim-version-invalid", Error, "a ResourceClaim's `spec.version` is neither a version nor a semver requirement";
+    ClaimUnknownVersion = "claim-unknown-version", Error, "no version of the claimed ResourceDefinition matches the claim's `spec.version`";
+    ClaimVersionYanked = "claim-version-yanked", Error, "a ResourceClaim pins a yanked version";
+    ClaimVersionDeprecated = "claim-version-deprecated", Warning, "a ResourceClaim resolves to a deprecated version";
+    ClaimInputMissing = "claim-input-missing", Error, "a ResourceClaim leaves out a required input";
+    ClaimInputUnknown = "claim-input-unknown", Error, "a ResourceClaim sets an input its version does not have";
+    ClaimInputType = "claim-input-type", Error, "a ResourceClaim's input value is not of the input's type";
+    ClaimInputEnum = "claim-input-enum", Error, "a ResourceClaim's input value is not one of the allowed values";
+    ClaimInputRange = "claim-input-range", Error, "a ResourceClaim's input value is below the input's min or above its max";
+    ClaimInputPattern = "claim-input-pattern", Error, "a ResourceClaim's input value does not match the input's pattern";
+    ClaimUpgradeImpact = "claim-upgrade-impact", Warning, "a new ResourceDefinition version: which claims of older versions could move to it as they are";
+    ClaimUpgradeBlocked = "claim-upgrade-blocked", Warning, "a ResourceClaim could not move to a new version of its definition as it is";
     // Discovered facts.
     FactsInvalid = "facts-invalid", Error, "a facts file is not valid JSON or does not match the facts schema";
     FactsPartial = "facts-partial", Warning, "a facts snapshot is partial: its scan could not read everything";
@@ -141,6 +155,10 @@ impl Code {
                 | Code::UnresolvedRef
                 | Code::LocationTargetMissing
                 | Code::PlaceholderUrl
+                | Code::ClaimVersionYanked
+                | Code::ClaimVersionDeprecated
+                | Code::ClaimUpgradeImpact
+                | Code::ClaimUpgradeBlocked
         )
     }
 }

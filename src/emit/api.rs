@@ -105,6 +105,9 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
                 entity_document(catalog, i),
             )
         });
+    for (path, bytes) in super::claims::api_files(catalog, selection) {
+        sink.put(path, bytes);
+    }
 }
 
 /// Compact JSON with a final newline: at 10,000 services pretty-printing

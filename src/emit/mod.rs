@@ -11,6 +11,8 @@
 //! again by [`safe_relative_path`] before anything is written.
 
 pub mod api;
+pub mod claims;
+pub mod engines;
 pub mod markdown;
 pub mod openapi;
 pub mod selection;
@@ -351,6 +353,9 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
         sources: source_commits(&compilation.files),
     };
     api::api_files(&compilation.catalog, &compilation.config, &info, selection, sink);
+    for (path, bytes) in claims::rendered_files(&compilation.catalog, selection) {
+        sink.put(path, bytes);
+    }
     for schema in SCHEMAS.files() {
         sink.put(
             format!("schemas/{}", schema.path().display()),

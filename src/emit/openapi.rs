@@ -121,6 +121,24 @@ pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
         "AwsLookup",
         &[],
     ),
+    (
+        "/api/v1/claims.json",
+        "All ResourceClaims (first page)",
+        "ClaimPage",
+        &[],
+    ),
+    (
+        "/api/v1/pages/claims/{page}.json",
+        "All ResourceClaims (later pages)",
+        "ClaimPage",
+        &["page"],
+    ),
+    (
+        "/api/v1/claims/{namespace}/{name}.json",
+        "A ResourceClaim: resolved version, inputs with defaults, owner, rendered files",
+        "Claim",
+        &["namespace", "name"],
+    ),
     ("/api/v1/openapi.json", "This document", "OpenApi", &[]),
 ];
 
@@ -202,7 +220,7 @@ fn schemas() -> Json {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
         "OpenApi": { "type": "object" },
     });
-    for more in [discovery_schemas(), dependency_schemas()] {
+    for more in [discovery_schemas(), dependency_schemas(), claim_schemas()] {
         for (name, schema) in more.as_object().expect("an object") {
             schemas[name] = schema.clone();
         }
@@ -232,6 +250,37 @@ fn dependency_schemas() -> Json {
         "Graph": { "type": "object", "required": ["nodes", "dependsOn"], "properties": {
             "nodes": { "type": "array", "items": { "type": "string" }, "description": "Component and Resource refs, in catalog order." },
             "dependsOn": { "type": "array", "items": { "type": "array", "items": { "type": "integer" } }, "description": "For the node at each position, the positions of the nodes it depends on; reverse the edges for dependents." } } }
+    })
+}
+
+/// What ResourceClaims add.
+fn claim_schemas() -> Json {
+    let link = json!({ "$ref": "#/components/schemas/EntityLink" });
+    let nullable = |t: &str| json!({ "type": [t, "null"] });
+    json!({
+        "ClaimSummary": { "type": "object", "required": ["ref", "namespace", "name", "resolved", "url"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" },
+            "resource": nullable("string"), "version": { "type": ["string", "null"], "description": "`spec.version` as written: a version or a requirement" },
+            "resolved": { "type": ["string", "null"], "description": "The version it resolves to" },
+            "owner": nullable("string"), "url": { "type": "string" } } },
+        "ClaimPage": page("ClaimSummary"),
+        "Claim": { "type": "object", "required": ["ref", "name", "resolved", "inputs", "rendered"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" },
+            "title": nullable("string"), "description": nullable("string"),
+            "resource": nullable("string"), "version": nullable("string"),
+            "resolved": { "type": ["object", "null"], "properties": { "version": { "type": "string" }, "yanked": { "type": "boolean" },
+                "deprecated": { "type": "boolean" }, "url": { "type": "string" } } },
+            "inputs": { "type": ["object", "null"], "description": "Every input of the resolved version the claim fills, defaults included" },
+            "defaulted": { "type": "array", "items": { "type": "string" }, "description": "The inputs that got their default" },
+            "owner": { "oneOf": [link, { "type": "null" }] }, "system": { "oneOf": [link, { "type": "null" }] },
+            "dependency_of": { "type": "array", "items": link },
+            "rendered": { "type": "array", "items": { "type": "object", "properties": {
+                "engine": { "enum": ["terraform", "crossplane"] }, "path": { "type": "string", "description": "Relative to the output root" } } } },
+            "upgrade": { "type": ["object", "null"], "description": "Whether it could move to the newest version, when that is newer", "properties": {
+                "version": { "type": "string" }, "could_move": { "type": "boolean" },
+                "blocked_by": { "type": "array", "items": { "type": "object", "properties": { "input": { "type": "string" },
+                    "reason": { "type": "string" }, "rule": nullable("string"), "finding": nullable("string") } } } } },
+            "provenance": { "type": "object", "properties": { "file": { "type": "string" }, "line": { "type": "integer" } } } } },
     })
 }
 

@@ -17,7 +17,10 @@
 //!   dependency closures both ways, the `hasPart` closure, and for a Group
 //!   its descendants' services and the services whose discovery names it;
 //! * when only a chain relation changed: that chain's closure ([`CHAINS`]);
-//! * every version of a ResourceDefinition one of whose versions changed;
+//! * every version of a ResourceDefinition one of whose versions changed,
+//!   or one of whose claims (pages list a definition's claims per
+//!   version), and every claim of such a definition (what it resolves to
+//!   and renders may change) with its owner (whose page shows the version);
 //! * the list chunks holding a selected entity, and every chunk of a kind
 //!   that gained or lost an entity.
 //!
@@ -197,6 +200,9 @@ impl Selection {
             if new.entities[i].kind == Kind::ResourceDefinition {
                 touched_definitions.insert(new.entities[i].metadata.name.to_ascii_lowercase());
             }
+            // A definition's pages list its claims per version.
+            touched_definitions.extend(claimed(&new.entities[i]));
+            touched_definitions.extend(o.and_then(|o| claimed(&old.entities[o])));
         }
         for &o in &deleted {
             marked.extend(old.relations[o].iter().filter_map(|r| to_new(r.target)));
@@ -207,6 +213,7 @@ impl Selection {
             if old.entities[o].kind == Kind::ResourceDefinition {
                 touched_definitions.insert(old.entities[o].metadata.name.to_ascii_lowercase());
             }
+            touched_definitions.extend(claimed(&old.entities[o]));
         }
         for i in marked {
             selection.entities[i] = true;
@@ -220,6 +227,16 @@ impl Selection {
                     selection.entities[v] = true;
                 }
             }
+            // What its claims resolve to, and render, may have changed; their
+            // teams' pages show the version.
+            for c in crate::resolve::claims::claims(new) {
+                if claimed(&new.entities[c]).as_deref() == Some(name.as_str()) {
+                    selection.entities[c] = true;
+                    for owner in new.related(c, "ownedBy") {
+                        selection.entities[owner] = true;
+                    }
+                }
+            }
             selection.definitions.insert(name);
         }
         selection.deleted = deleted;
@@ -228,18 +245,35 @@ impl Selection {
 
     /// For a selection made by [`Selection::affected`], the outputs of the
     /// previous catalog `old` that the new one may no longer have: those of
-    /// deleted entities, of the selected definitions and of the recounted
-    /// lists. Rendered over `old`, the paths that the new build did not
+    /// deleted entities, of the selected definitions and their claims, and
+    /// of the recounted lists. Rendered over `old`, the paths that the new build did not
     /// render are the files to remove.
     pub fn departed(&self, old: &Catalog) -> Selection {
         let mut departed = Selection::none(old);
         for &o in &self.deleted {
             departed.entities[o] = true;
         }
+        // A claim whose definition changed may render for other engines.
+        for c in crate::resolve::claims::claims(old) {
+            if claimed(&old.entities[c]).is_some_and(|name| self.definitions.contains(&name)) {
+                departed.entities[c] = true;
+            }
+        }
         departed.definitions = self.definitions.clone();
         departed.recount = self.recount.clone();
         departed
     }
+}
+
+/// The definition a ResourceClaim names (lowercase, as
+/// `Catalog::resources` keys it).
+fn claimed(entity: &Entity) -> Option<String> {
+    entity
+        .resource_claim
+        .as_ref()?
+        .resource
+        .as_ref()
+        .map(|r| r.to_ascii_lowercase())
 }
 
 fn services_by_entity(catalog: &Catalog) -> HashMap<usize, &Service> {
@@ -432,6 +466,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         definition,
         refs,
         resource_definition,
+        resource_claim,
         file,
         document,
         registered,
@@ -451,6 +486,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         && *definition == after.definition
         && *refs == after.refs
         && *resource_definition == after.resource_definition
+        && *resource_claim == after.resource_claim
         && *file == after.file
         && *document == after.document
         && *registered == after.registered

@@ -305,6 +305,14 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
             context: json!({ "e": e, "tpl": template_context(entity) }),
         };
     }
+    if entity.kind == Kind::ResourceClaim {
+        return Page {
+            path,
+            template: "claim.html",
+            title,
+            context: json!({ "e": e, "c": super::claims::claim_context(catalog, i) }),
+        };
+    }
     Page {
         path,
         template: "entity.html",
@@ -470,6 +478,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "parent": related_one(catalog, i, "childOf"),
         "members": related(catalog, i, "hasMember"),
         "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "claims": super::claims::team_claims(catalog, i),
     })
 }
 
@@ -562,9 +571,11 @@ fn definition_pages(compilation: &Compilation, selection: &Selection) -> Vec<Pag
     let mut pages = Vec::new();
     for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
         let latest = super::api::latest_version(catalog, versions);
+        let claims = super::claims::definition_claims(catalog, name);
         for &v in versions {
             let entity = &catalog.entities[v];
-            let context = json!({ "d": definition_context(catalog, v, versions) });
+            let mut context = json!({ "d": definition_context(catalog, v, versions) });
+            context["d"]["claims"] = claims.clone();
             let title = format!("{} {}", entity.metadata.name, version_of(entity));
             pages.push(Page {
                 path: page_path(entity),
@@ -628,8 +639,9 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
                 "default": input.default,
                 "default_text": input.default.as_ref().map(json_text),
                 "pattern": input.pattern,
-                "min": input.min,
-                "max": input.max,
+                // As the messages write them: `20`, not `20.0`.
+                "min": input.min.map(bound),
+                "max": input.max.map(bound),
                 "enum": allowed,
                 "enum_json": input.allowed.as_ref().map(|a| Json::Array(a.clone()).to_string()),
                 "validation": rules.join("; "),
@@ -684,6 +696,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
         "name": entity.metadata.name,
         "title": entity.metadata.title,
         "version": version_of(entity),
+        "requirements": requirement_choices(entity, &definition),
         "category": definition.category,
         "provider": definition.provider,
         "yanked": definition.yanked,
@@ -697,6 +710,35 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
         "file": entity.file,
         "api": format!("api/v1/resources/{}/{}.json", entity.metadata.name.to_lowercase(), version_of(entity)),
     })
+}
+
+/// A bound as the request form shows it: what Rust's `{}` writes for an
+/// `f64` (`20`, `0.5`), which is what a claim's diagnostic says.
+fn bound(value: f64) -> String {
+    value.to_string()
+}
+
+/// The `spec.version` choices of a version's request form: exactly this
+/// version (unless it is yanked) and its newest compatible version (`^2`;
+/// not for a pre-release, which no caret requirement picks).
+fn requirement_choices(entity: &Entity, definition: &crate::model::ResourceDefinition) -> Vec<Json> {
+    let Some(version) = crate::resolve::version_of(entity) else {
+        return Vec::new();
+    };
+    let mut choices = Vec::new();
+    if !definition.yanked || !version.pre.is_empty() {
+        choices.push(json!({ "value": version.to_string(), "label": format!("exactly {version}") }));
+    }
+    if version.pre.is_empty() {
+        let caret = crate::resolve::claims::caret(&version);
+        let line = if version.major == 0 {
+            format!("0.{}.x", version.minor)
+        } else {
+            format!("{}.x", version.major)
+        };
+        choices.push(json!({ "value": caret, "label": format!("{caret} — the newest {line}") }));
+    }
+    choices
 }
 
 /// `all/{kind}/index.html` and `all/{kind}/{n}/index.html`: every entity of
@@ -713,6 +755,7 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
         Kind::Resource,
         Kind::User,
         Kind::Template,
+        Kind::ResourceClaim,
     ] {
         let listed: Vec<usize> = (0..catalog.entities.len())
             .filter(|&i| catalog.entities[i].kind == kind)
@@ -919,6 +962,9 @@ fn home_page(compilation: &Compilation, history: &HashMap<String, Change>) -> Pa
     let mut counts = counts;
     if let (Json::Array(list), templates @ 1..) = (&mut counts, count(Kind::Template)) {
         list.push(json!({ "label": "templates", "count": templates, "path": "all/template/index.html" }));
+    }
+    if let (Json::Array(list), claims @ 1..) = (&mut counts, count(Kind::ResourceClaim)) {
+        list.push(json!({ "label": "resource claims", "count": claims, "path": "all/resourceclaim/index.html" }));
     }
     let mut owned: HashMap<usize, usize> = HashMap::new();
     for s in &catalog.services {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::resource_claim::{self, ResourceClaim};
 use super::resource_definition::{self, ResourceDefinition};
 use crate::diagnostics::Location;
 use crate::load::git_source::GitOrigin;
@@ -24,12 +25,14 @@ pub enum Kind {
     Location,
     /// A Scaffolder Template (`scaffolder.backstage.io/v1beta3`).
     Template,
+    /// A request for a ResourceDefinition version (`catalog.nestor.io/v1`).
+    ResourceClaim,
     ResourceDefinition,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Component,
         Kind::Api,
         Kind::System,
@@ -39,6 +42,7 @@ impl Kind {
         Kind::User,
         Kind::Location,
         Kind::Template,
+        Kind::ResourceClaim,
         Kind::ResourceDefinition,
     ];
 
@@ -79,6 +83,7 @@ impl Kind {
             Kind::User => "User",
             Kind::Location => "Location",
             Kind::Template => "Template",
+            Kind::ResourceClaim => "ResourceClaim",
             Kind::ResourceDefinition => "ResourceDefinition",
         }
     }
@@ -95,6 +100,7 @@ impl Kind {
             Kind::User => "user",
             Kind::Location => "location",
             Kind::Template => "template",
+            Kind::ResourceClaim => "resourceclaim",
             Kind::ResourceDefinition => "resourcedefinition",
         }
     }
@@ -120,6 +126,7 @@ impl Kind {
             Kind::User => "user.schema.json",
             Kind::Location => "location.schema.json",
             Kind::Template => "template.schema.json",
+            Kind::ResourceClaim => "resource-claim.schema.json",
             Kind::ResourceDefinition => "resource-definition.schema.json",
         }
     }
@@ -214,6 +221,7 @@ impl RefField {
             Kind::Group => &[Parent, Children, Members],
             Kind::User => &[MemberOf],
             Kind::Template => &[Owner],
+            Kind::ResourceClaim => &[Owner, System, DependencyOf],
             Kind::Location | Kind::ResourceDefinition => &[],
         }
     }
@@ -229,6 +237,25 @@ impl RefField {
             ProvidesApis | ConsumesApis => Some(Kind::Api),
             Members => Some(Kind::User),
             DependsOn | DependencyOf => None,
+        }
+    }
+
+    /// [`RefField::default_kind`] in an entity of `kind`: a ResourceClaim's
+    /// `dependencyOf` names Components, so the kind may be left out.
+    pub fn default_kind_in(self, kind: Kind) -> Option<Kind> {
+        match (kind, self) {
+            (Kind::ResourceClaim, RefField::DependencyOf) => Some(Kind::Component),
+            _ => self.default_kind(),
+        }
+    }
+
+    /// [`RefField::allowed_kinds`] in an entity of `kind`: a ResourceClaim
+    /// is owned by a team and used by Components.
+    pub fn allowed_kinds_in(self, kind: Kind) -> &'static [Kind] {
+        match (kind, self) {
+            (Kind::ResourceClaim, RefField::Owner) => &[Kind::Group],
+            (Kind::ResourceClaim, RefField::DependencyOf) => &[Kind::Component],
+            _ => self.allowed_kinds(),
         }
     }
 
@@ -326,6 +353,8 @@ pub struct Entity {
     pub refs: Vec<SpecRef>,
     /// The typed definition, for `kind: ResourceDefinition`.
     pub resource_definition: Option<ResourceDefinition>,
+    /// The typed claim, for `kind: ResourceClaim`.
+    pub resource_claim: Option<ResourceClaim>,
     /// Where the entity was defined.
     pub file: String,
     pub document: usize,
@@ -517,6 +546,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         definition: text(spec_get("definition")),
         refs,
         resource_definition: (kind == Kind::ResourceDefinition).then(|| resource_definition::build(root)),
+        resource_claim: (kind == Kind::ResourceClaim).then(|| resource_claim::build(root)),
         file: file.to_string(),
         document: doc.index,
         registered: false,

@@ -16,10 +16,12 @@
 //! other entities; it works one document at a time.
 
 mod entity;
+mod resource_claim;
 mod resource_definition;
 
 pub use entity::{Entity, EntityKey, Kind, Link, Metadata, Profile, RefField, SpecRef};
-pub use resource_definition::{Input, Output, ResourceDefinition};
+pub use resource_claim::ResourceClaim;
+pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};
 
 use rayon::prelude::*;
 
@@ -112,17 +114,21 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
                         at(file, version_node, "/apiVersion"),
                         format!("unknown apiVersion `{api_version}`"),
                     )
-                    .with_help("ResourceDefinitions use `catalog.nestor.io/v1`"),
+                    .with_help("ResourceDefinitions and ResourceClaims use `catalog.nestor.io/v1`"),
                 );
                 return None;
             }
-            (kind_name == "ResourceDefinition").then_some(Kind::ResourceDefinition)
+            match kind_name {
+                "ResourceDefinition" => Some(Kind::ResourceDefinition),
+                "ResourceClaim" => Some(Kind::ResourceClaim),
+                _ => None,
+            }
         }
         _ => return None,
     };
     let Some(kind) = kind else {
         let known = match group {
-            NESTOR_GROUP => &["ResourceDefinition"][..],
+            NESTOR_GROUP => &["ResourceDefinition", "ResourceClaim"][..],
             SCAFFOLDER_GROUP => &["Template"][..],
             _ => Kind::BACKSTAGE_NAMES,
         };

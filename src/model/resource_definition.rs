@@ -1,7 +1,14 @@
-//! The typed form of a `catalog.nestor.io/v1` ResourceDefinition version.
+//! The typed form of a `catalog.nestor.io/v1` ResourceDefinition version,
+//! and the rules a value must follow to fill one of its inputs
+//! ([`Input::breach`]): the rules the portal's request form applies in the
+//! browser (`assets/app.js`), a claim's inputs are checked with, and
+//! defaults must satisfy — in that order (type, enum, bounds, pattern), so
+//! all three report the same first problem, in the same words
+//! ([`Breach::reason`]).
 
 use std::collections::BTreeMap;
 
+use regex::Regex;
 use serde_json::Value as Json;
 
 use crate::parse::Node;
@@ -135,4 +142,130 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
         yanked: flag("yanked"),
         deprecated: flag("deprecated"),
     }
+}
+
+/// How a value breaks an input's type or validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Breach {
+    /// Not of the input's type (the type's name).
+    Type(String),
+    /// Not in the non-empty `enum`.
+    NotAllowed,
+    /// Below `min`: the bound, and the value's length for strings/arrays.
+    BelowMin(f64, Option<f64>),
+    /// Above `max`: the bound, and the value's length for strings/arrays.
+    AboveMax(f64, Option<f64>),
+    /// Does not match `pattern`.
+    Pattern,
+}
+
+impl Input {
+    /// The first way `value` breaks this input, checking type, enum, bounds
+    /// and pattern in that order, with JSON Schema semantics (an
+    /// integer-valued number is an integer; a pattern matches anywhere
+    /// unless anchored; `min`/`max` bound a number's value and a string's
+    /// or array's length). A pattern that does not compile is reported by
+    /// `validate` and matches everything here.
+    pub fn breach(&self, value: &Json) -> Option<Breach> {
+        if let Some(value_type) = &self.value_type {
+            if !has_type(value, value_type) {
+                return Some(Breach::Type(value_type.clone()));
+            }
+        }
+        if let Some(allowed) = self.allowed.as_ref().filter(|a| !a.is_empty()) {
+            if !allowed.iter().any(|a| same_value(a, value)) {
+                return Some(Breach::NotAllowed);
+            }
+        }
+        if let Some(breach) = bounds_breach(self, value) {
+            return Some(breach);
+        }
+        if let (Some(pattern), Json::String(text)) = (&self.pattern, value) {
+            if Regex::new(pattern).is_ok_and(|regex| !regex.is_match(text)) {
+                return Some(Breach::Pattern);
+            }
+        }
+        None
+    }
+}
+
+impl Breach {
+    /// What the request form says of such a value, as a clause ("must be
+    /// at least 20"): the form shows it capitalized with a full stop
+    /// (`Must be at least 20.`), and a claim's diagnostic quotes it.
+    pub fn reason(&self, input: &Input, value: &Json) -> String {
+        let items = value.is_array();
+        match self {
+            Breach::Type(t) => match t.as_str() {
+                "integer" => "must be a whole number".into(),
+                "number" => "must be a number".into(),
+                "boolean" => "must be true or false".into(),
+                "array" => "must be a JSON array".into(),
+                "object" => "must be a JSON object".into(),
+                other => format!("must be a {other}"),
+            },
+            Breach::NotAllowed => {
+                let list: Vec<String> = input.allowed.iter().flatten().map(value_text).collect();
+                format!("must be one of {}", list.join(", "))
+            }
+            Breach::BelowMin(min, None) => format!("must be at least {min}"),
+            Breach::AboveMax(max, None) => format!("must be at most {max}"),
+            Breach::BelowMin(min, Some(_)) if items => format!("must have at least {min} items"),
+            Breach::AboveMax(max, Some(_)) if items => format!("must have at most {max} items"),
+            Breach::BelowMin(min, Some(_)) => format!("must be at least {min} characters long"),
+            Breach::AboveMax(max, Some(_)) => format!("must be at most {max} characters long"),
+            Breach::Pattern => format!(
+                "must match the pattern {}",
+                input.pattern.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A value as the form writes it in a message: strings bare, everything
+/// else as JSON (`db.m5.large`, `20`, `true`).
+pub fn value_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether `value` is of the input type `value_type` (an unknown type —
+/// the schema check's — accepts anything).
+pub fn has_type(value: &Json, value_type: &str) -> bool {
+    match value_type {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+/// Equality as JSON Schema's `enum` sees it: `1` and `1.0` are the same.
+fn same_value(a: &Json, b: &Json) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn bounds_breach(input: &Input, value: &Json) -> Option<Breach> {
+    let (measure, length) = match value {
+        Json::Number(n) => (n.as_f64()?, false),
+        Json::String(s) => (s.chars().count() as f64, true),
+        Json::Array(items) => (items.len() as f64, true),
+        _ => return None,
+    };
+    let length = length.then_some(measure);
+    if let Some(min) = input.min.filter(|min| measure < *min) {
+        return Some(Breach::BelowMin(min, length));
+    }
+    if let Some(max) = input.max.filter(|max| measure > *max) {
+        return Some(Breach::AboveMax(max, length));
+    }
+    None
 }

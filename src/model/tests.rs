@@ -82,3 +82,47 @@ fn lowers_the_seed_resource_definition() {
     assert_eq!(rd.outputs.len(), 2);
     assert_eq!(rd.engine_configs.len(), 3);
 }
+
+#[test]
+fn a_breach_is_said_in_the_request_form_s_words() {
+    use serde_json::json;
+    let input = |value_type: &str| crate::model::Input {
+        name: "x".into(),
+        value_type: Some(value_type.into()),
+        min: Some(2.0),
+        max: Some(3.5),
+        pattern: Some("^a".into()),
+        ..Default::default()
+    };
+    let reason = |value_type: &str, value: serde_json::Value| {
+        let input = input(value_type);
+        input.breach(&value).map(|b| b.reason(&input, &value))
+    };
+    assert_eq!(reason("integer", json!(2.5)).as_deref(), Some("must be a whole number"));
+    assert_eq!(reason("integer", json!(1)).as_deref(), Some("must be at least 2"));
+    assert_eq!(reason("number", json!(4)).as_deref(), Some("must be at most 3.5"));
+    assert_eq!(
+        reason("string", json!("a")).as_deref(),
+        Some("must be at least 2 characters long")
+    );
+    assert_eq!(
+        reason("string", json!("bb")).as_deref(),
+        Some("must match the pattern ^a")
+    );
+    assert_eq!(
+        reason("array", json!([1, 2, 3, 4])).as_deref(),
+        Some("must have at most 3.5 items")
+    );
+    assert_eq!(reason("object", json!([])).as_deref(), Some("must be a JSON object"));
+    assert_eq!(reason("string", json!("ab")), None);
+    let choice = crate::model::Input {
+        name: "tier".into(),
+        allowed: Some(vec![json!("gp2"), json!(3)]),
+        ..Default::default()
+    };
+    let value = json!("io1");
+    assert_eq!(
+        choice.breach(&value).map(|b| b.reason(&choice, &value)).as_deref(),
+        Some("must be one of gp2, 3")
+    );
+}

@@ -20,6 +20,7 @@
 //! identity), whatever order files were read or threads ran in.
 
 pub mod changes;
+pub mod claims;
 pub mod graph;
 mod org;
 pub mod reconcile;

@@ -120,7 +120,7 @@ fn unresolved_ref(entity: &Entity, spec_ref: &SpecRef, diagnostic: &Diagnostic) 
     let parsed = parse_ref(&spec_ref.text).ok()?;
     let kind = match parsed.kind {
         Some(text) => Kind::from_ref(text)?,
-        None => spec_ref.field.default_kind()?,
+        None => spec_ref.field.default_kind_in(entity.kind)?,
     };
     let key = EntityKey::new(
         kind,
@@ -149,7 +149,7 @@ pub(super) fn ref_diagnostics(catalog: &Catalog, i: usize) -> Vec<Diagnostic> {
 fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usize, Box<Diagnostic>> {
     let field = spec_ref.field;
     let location = || entity.location(&spec_ref.pointer);
-    let allowed = field.allowed_kinds();
+    let allowed = field.allowed_kinds_in(entity.kind);
     let parsed = parse_ref(&spec_ref.text).map_err(|why| {
         Box::new(
             Diagnostic::new(
@@ -181,7 +181,7 @@ fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usiz
             };
             Box::new(d)
         })?,
-        None => field.default_kind().ok_or_else(|| {
+        None => field.default_kind_in(entity.kind).ok_or_else(|| {
             Box::new(
                 Diagnostic::new(
                     Code::InvalidRef,

@@ -10,7 +10,10 @@
 //!   is a valid JSON Schema;
 //! * [`policy`]: organisation rules whose severity `cairn.yaml` may change;
 //! * [`versions`]: each ResourceDefinition version's bump covers its changes
-//!   (SEMVER.md), from the classification made in `resolve::changes`.
+//!   (SEMVER.md), from the classification made in `resolve::changes`;
+//! * [`claims`]: each ResourceClaim against the definition version it
+//!   resolves to (inputs checked as the request form checks them), and the
+//!   claims a new definition version could or could not take over.
 //!
 //! Reference checks happen in `resolve`, where refs are looked up.
 //!
@@ -18,6 +21,7 @@
 //! each entity is checked independently (in parallel), so one bad file
 //! never hides another.
 
+pub mod claims;
 pub mod names;
 pub mod policy;
 pub mod resource_definition;
@@ -93,5 +97,6 @@ pub fn validate_reusing(
         .collect();
     policy::check(catalog, config, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);
+    claims::check(catalog, published, &mut diagnostics);
     diagnostics
 }

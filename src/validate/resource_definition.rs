@@ -25,7 +25,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic, Location};
-use crate::model::{Entity, Input, ResourceDefinition};
+use crate::model::{has_type, Breach, Entity, Input, ResourceDefinition};
 use crate::parse::{escape_pointer, Node, Value};
 
 static SNAKE_CASE: LazyLock<Regex> =
@@ -397,84 +397,6 @@ fn check_enum(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>)
 
 // ---------------------------------------------------------------- default
 
-/// How a value breaks an input's type or validation.
-#[derive(Debug, Clone, PartialEq)]
-enum Breach {
-    /// Not of the input's type (the type's name).
-    Type(String),
-    /// Not in the non-empty `enum`.
-    NotAllowed,
-    /// Below `min`: the bound, and the value's length for strings/arrays.
-    BelowMin(f64, Option<f64>),
-    /// Above `max`: the bound, and the value's length for strings/arrays.
-    AboveMax(f64, Option<f64>),
-    /// Does not match `pattern`.
-    Pattern,
-}
-
-/// The first way `value` breaks `input`, checking type, enum, bounds and
-/// pattern in that order, with JSON Schema semantics (an integer-valued
-/// number is an integer; a pattern matches anywhere unless anchored).
-fn breach(input: &Input, value: &Json) -> Option<Breach> {
-    if let Some(value_type) = &input.value_type {
-        if !has_type(value, value_type) {
-            return Some(Breach::Type(value_type.clone()));
-        }
-    }
-    if let Some(allowed) = input.allowed.as_ref().filter(|a| !a.is_empty()) {
-        if !allowed.iter().any(|a| same_value(a, value)) {
-            return Some(Breach::NotAllowed);
-        }
-    }
-    if let Some(breach) = bounds_breach(input, value) {
-        return Some(breach);
-    }
-    if let (Some(pattern), Json::String(text)) = (&input.pattern, value) {
-        // An invalid pattern is reported by `check_pattern`.
-        if Regex::new(pattern).is_ok_and(|regex| !regex.is_match(text)) {
-            return Some(Breach::Pattern);
-        }
-    }
-    None
-}
-
-fn has_type(value: &Json, value_type: &str) -> bool {
-    match value_type {
-        "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
-        "number" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        "array" => value.is_array(),
-        "object" => value.is_object(),
-        _ => true, // an unknown type is the schema check's
-    }
-}
-
-/// Equality as JSON Schema's `enum` sees it: `1` and `1.0` are the same.
-fn same_value(a: &Json, b: &Json) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-fn bounds_breach(input: &Input, value: &Json) -> Option<Breach> {
-    let (measure, length) = match value {
-        Json::Number(n) => (n.as_f64()?, false),
-        Json::String(s) => (s.chars().count() as f64, true),
-        Json::Array(items) => (items.len() as f64, true),
-        _ => return None,
-    };
-    let length = length.then_some(measure);
-    if let Some(min) = input.min.filter(|min| measure < *min) {
-        return Some(Breach::BelowMin(min, length));
-    }
-    if let Some(max) = input.max.filter(|max| measure > *max) {
-        return Some(Breach::AboveMax(max, length));
-    }
-    None
-}
-
 /// "a string", "an integer"… for messages about a value's type.
 fn describe_type(value: &Json) -> &'static str {
     match value {
@@ -536,7 +458,7 @@ fn breach_help(value: &Json, breach: &Breach) -> String {
 
 fn check_default(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>) {
     let Some(default) = &input.default else { return };
-    let Some(breach) = breach(input, default) else {
+    let Some(breach) = input.breach(default) else {
         return;
     };
     diagnostics.push(

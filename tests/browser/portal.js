@@ -94,6 +94,7 @@ const prefix = new URL(base).pathname;
   // values produce the claim.
   await page.goto(base + "resourcedefinition/aws-rds-postgres/index.html");
   await page.fill("#claim-name", "orders-db");
+  await page.fill("#claim-owner", "fulfillment");
   await page.fill("#input-instance_class", "m5.large");
   await page.fill("#input-allocated_storage", "100");
   await page.fill("#input-db_subnet_group_name", "main-vpc");

@@ -227,6 +227,51 @@ pub(crate) const EDITS: &[Edit] = &[
     ("a definition version deleted", true, |c| {
         std::fs::remove_file(c.path().join("resource-definitions/aws-sqs-queue/0.1.0.yaml")).unwrap()
     }),
+    // Its page, API file and rendered files; its definition's pages list
+    // it; its team's page shows it.
+    ("a claim's input", true, |c| {
+        replace(
+            c,
+            "catalog/claims/order-history-db.yaml",
+            "allocated_storage: 200",
+            "allocated_storage: 300",
+        )
+    }),
+    ("a claim pinned to another version", true, |c| {
+        replace(
+            c,
+            "catalog/claims/reporting-db.yaml",
+            "version: \"^1.1\"",
+            "version: \"1.1.0\"",
+        )
+    }),
+    // What its claims resolve to changes: their pages and rendered files.
+    ("a definition version its claims move to", true, |c| {
+        let text = std::fs::read_to_string(c.path().join("resource-definitions/aws-rds-postgres/2.0.0.yaml")).unwrap();
+        c.write(
+            "resource-definitions/aws-rds-postgres/2.1.0.yaml",
+            text.replace("version: \"2.0.0\"", "version: \"2.1.0\"")
+                .replace("AWS RDS PostgreSQL database instance", "AWS RDS PostgreSQL instance"),
+        );
+    }),
+    ("a new major without an engine", true, |c| {
+        let text = std::fs::read_to_string(c.path().join("resource-definitions/aws-rds-postgres/2.0.0.yaml")).unwrap();
+        c.write(
+            "resource-definitions/aws-rds-postgres/3.0.0.yaml",
+            text.replace("version: \"2.0.0\"", "version: \"3.0.0\"")
+                .replace("    - crossplane\n", "")
+                .replace("    crossplane:\n      composition_ref: \"aws-rds-postgres-composition\"\n      version: \"v1.4.0\"\n\n", ""),
+        );
+    }),
+    // Its Crossplane claim is gone.
+    ("a claim moved to that major", true, |c| {
+        replace(
+            c,
+            "catalog/claims/order-history-db.yaml",
+            "version: \"^2\"",
+            "version: \"^3\"",
+        )
+    }),
     ("a discovered fact changed", true, |c| {
         replace(c, "discovered/git.json", "\"commits\": 23", "\"commits\": 3")
     }),
@@ -245,6 +290,9 @@ const PATCHES: &[&str] = &[
     "the top team's title, in every escalation chain",
     "a domain's title",
     "an API's title",
+    "a claim's input",
+    "a claim pinned to another version",
+    "a claim moved to that major",
 ];
 
 #[test]

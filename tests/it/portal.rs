@@ -35,7 +35,7 @@ spec:
   owner: checkout
 "#;
 
-struct StaticServer(Child);
+pub(crate) struct StaticServer(Child);
 
 impl Drop for StaticServer {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ impl Drop for StaticServer {
 }
 
 /// Python's `http.server`: a plain file server, no rewrites.
-fn serve(dir: &Path) -> (StaticServer, u16) {
+pub(crate) fn serve(dir: &Path) -> (StaticServer, u16) {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("python3")
         .args([
@@ -148,6 +148,8 @@ fn the_portal_works_from_a_sub_path_in_chromium_and_runs_no_catalog_script() {
     let root = parsed.documents[0].root.to_json();
     assert_eq!(root["kind"], "ResourceClaim", "{claim}");
     assert_eq!(root["spec"]["resource"], "aws-rds-postgres");
+    assert_eq!(root["spec"]["owner"], "fulfillment");
+    assert_eq!(root["spec"]["version"], "2.0.0", "exactly this version, by default");
     assert_eq!(root["spec"]["inputs"]["instance_class"], "db.m5.large");
     assert_eq!(root["spec"]["inputs"]["allocated_storage"], 100);
     assert_eq!(
@@ -157,9 +159,18 @@ fn the_portal_works_from_a_sub_path_in_chromium_and_runs_no_catalog_script() {
 
     assert_eq!(report["closure_title"], "component:default/checkout-service");
     let headings = list("closure_headings");
-    assert!(headings[0].as_str().unwrap().starts_with("Depends on ("), "{headings:?}");
-    assert!(headings[1].as_str().unwrap().starts_with("Depended on by ("), "{headings:?}");
-    let upstream: Vec<String> = list("closure_upstream").iter().map(|r| r.as_str().unwrap().to_string()).collect();
+    assert!(
+        headings[0].as_str().unwrap().starts_with("Depends on ("),
+        "{headings:?}"
+    );
+    assert!(
+        headings[1].as_str().unwrap().starts_with("Depended on by ("),
+        "{headings:?}"
+    );
+    let upstream: Vec<String> = list("closure_upstream")
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
     assert!(
         upstream.contains(&"component:default/cart-service".to_string())
             && upstream.contains(&"component:default/inventory-service".to_string()),

@@ -213,7 +213,7 @@ fn cairn_search_finds_a_service_through_a_typo() {
         found.stdout
     );
     assert!(
-        found.stderr.contains("of 75 entities match `chekout`"),
+        found.stderr.contains("of 79 entities match `chekout`"),
         "{}",
         found.stderr
     );

@@ -70,6 +70,11 @@ apiVersion: catalog.nestor.io/v1
 kind: ResourceDefinition
 metadata: { name: aws-db, version: '1.2.0', yanked: true }
 spec: {}
+---
+apiVersion: catalog.nestor.io/v1
+kind: ResourceClaim
+metadata: { name: ledger-db }
+spec: { resource: aws-db, version: '^1', owner: payments }
 ";
 
 fn catalog() -> Catalog {

@@ -1,0 +1,47 @@
+//! The typed form of a `catalog.nestor.io/v1` ResourceClaim: a request for
+//! a version of a ResourceDefinition, with the inputs to fill it. Its refs
+//! (`spec.owner`, `spec.system`, `spec.dependencyOf`) are ordinary
+//! [`super::SpecRef`]s; what it resolves to is `resolve::claims`' business.
+
+use serde_json::Value as Json;
+
+use crate::parse::Node;
+
+/// One ResourceClaim, as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceClaim {
+    /// `spec.resource`: the name of the ResourceDefinition claimed.
+    pub resource: Option<String>,
+    /// `spec.version`: an exact version (`2.0.0`) or a requirement (`^2.0`)
+    /// when it is a string (anything else is the schema check's).
+    pub version: Option<String>,
+    /// `spec.inputs`, in source order.
+    pub inputs: Vec<(String, Json)>,
+}
+
+impl ResourceClaim {
+    /// The value written for input `name`.
+    pub fn input(&self, name: &str) -> Option<&Json> {
+        self.inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+pub(super) fn build(root: &Node) -> ResourceClaim {
+    let spec = root.get("spec");
+    let text = |key: &str| spec.and_then(|s| s.get_str(key)).map(str::to_string);
+    let inputs = spec
+        .and_then(|s| s.get("inputs"))
+        .and_then(Node::as_map)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.to_json())))
+                .collect()
+        })
+        .unwrap_or_default();
+    ResourceClaim {
+        resource: text("resource"),
+        version: text("version"),
+        inputs,
+    }
+}
