@@ -434,16 +434,7 @@ pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::R
 mod tests {
     use super::*;
 
-    /// Writes `files` to `out` as a build does.
-    fn write_files(root: &Path, out: &Path, files: &Files) -> anyhow::Result<()> {
-        write_streaming(root, out, |sink| {
-            for (path, bytes) in files {
-                sink.put(path.clone(), bytes.clone());
-            }
-            Ok(())
-        })
-        .map(drop)
-    }
+    use super::write::tests::write_files;
 
     #[test]
     fn safe_paths() {

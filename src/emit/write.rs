@@ -385,7 +385,7 @@ fn exchange_unsupported(error: &std::io::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{Files, Sink};
     use super::*;
 
@@ -400,7 +400,8 @@ mod tests {
         names
     }
 
-    fn write_files(root: &Path, out: &Path, files: &Files) -> anyhow::Result<()> {
+    /// Writes `files` to `out` as a build does (for the tests of `emit`).
+    pub(in crate::emit) fn write_files(root: &Path, out: &Path, files: &Files) -> anyhow::Result<()> {
         write_streaming(root, out, |sink| {
             for (path, bytes) in files {
                 sink.put(path.clone(), bytes.clone());
