@@ -75,7 +75,12 @@ binary="${CAIRN_RELEASE_BINARY:-}"
 if [ -z "$binary" ]; then
   case "$target" in
     *-linux-gnu)
+      # The system's static libraries (Debian/Ubuntu: libssl-dev,
+      # zlib1g-dev). Naming the directories keeps openssl-sys from asking
+      # pkg-config, which links system libraries dynamically.
       export OPENSSL_STATIC="${OPENSSL_STATIC:-1}"
+      export OPENSSL_LIB_DIR="${OPENSSL_LIB_DIR:-/usr/lib/${target%%-*}-linux-gnu}"
+      export OPENSSL_INCLUDE_DIR="${OPENSSL_INCLUDE_DIR:-/usr/include}"
       export LIBZ_SYS_STATIC="${LIBZ_SYS_STATIC:-1}"
       ;;
   esac
