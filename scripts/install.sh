@@ -74,6 +74,7 @@ else
   url="$releases/download/$version/$archive"
 fi
 
+command -v curl >/dev/null || fail "curl is needed to download cairn"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 curl -fsSL --retry 3 -o "$work/$archive" "$url" ||
@@ -105,9 +106,8 @@ else
   installed="cairn for $target"
 fi
 
-mkdir -p "$to"
-cp "$work/unpacked/$exe" "$to/.$exe.partial"
-chmod 755 "$to/.$exe.partial"
+{ mkdir -p "$to" && cp "$work/unpacked/$exe" "$to/.$exe.partial" && chmod 755 "$to/.$exe.partial"; } ||
+  fail "cannot write to $to; nothing was installed"
 mv -f "$to/.$exe.partial" "$to/$exe"
 echo "installed $installed (release $version, sha256 verified) to $to/$exe"
 case ":$PATH:" in
