@@ -12,7 +12,8 @@ if [ ! -d ../shared/corpus/backstage-examples ]; then
 fi
 
 # The tools tests drive, from PyPI, in a virtualenv under target/: moto's
-# server (the local AWS for publish and the Action) and pre-commit.
+# server (the local AWS for publish and the Action), pre-commit, and the
+# linters of the release files (jactionlint, shellcheck, hadolint).
 venv=target/tools/venv
 if ! "$venv/bin/python" -c 'import moto, pre_commit' 2>/dev/null ||
   ! cmp -s scripts/test-requirements.txt "$venv/requirements.txt"; then

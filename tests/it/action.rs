@@ -12,6 +12,7 @@ use std::process::Command;
 use git2::{IndexAddOption, Repository, Signature};
 
 use crate::harness::{copy_dir, Run, TestCatalog};
+use crate::release::{foreign_uname, tag, Releases, TARGET, VERSION};
 
 struct Step {
     id: Option<String>,
@@ -274,13 +275,13 @@ fn on_a_pull_request_errors_are_annotated_and_summarized_with_the_diff() {
     let sarif = pr.workspace.path().join("cairn.sarif");
     let mut runner = Runner::new(
         pr.workspace.path(),
-        &[("root", "platform"), ("sarif", sarif.to_str().unwrap())],
+        &[("version", "source"), ("root", "platform"), ("sarif", sarif.to_str().unwrap())],
         &[("GITHUB_EVENT_NAME", "pull_request"), ("GITHUB_BASE_REF", "main")],
     );
     runner.restore_cached_cairn();
     let (runs, outputs) = runner.run_action();
 
-    // key, install, check — and the check failed, so nothing after it ran.
+    // version, install, check — and the check failed, so nothing after it ran.
     assert_eq!(runs.len(), 3, "{runs:#?}");
     let check = &runs[2];
     assert_eq!(check.status, 1, "{check:#?}");
@@ -329,11 +330,15 @@ fn on_a_push_the_portal_is_built_and_published() {
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
     ];
     env.extend(crate::aws::ENV);
-    let mut runner = Runner::new(workspace.path(), &[("publish-to", "s3://portal-site/catalog")], &env);
+    let mut runner = Runner::new(
+        workspace.path(),
+        &[("version", "source"), ("publish-to", "s3://portal-site/catalog")],
+        &env,
+    );
     runner.restore_cached_cairn();
     let (runs, outputs) = runner.run_action();
     assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
-    assert_eq!(runs.len(), 5, "key, install, check, build, publish");
+    assert_eq!(runs.len(), 5, "version, install, check, build, publish");
     assert_eq!(outputs["errors"], "0");
     let dist = PathBuf::from(&outputs["dist"]);
     assert_eq!(dist, workspace.path().join("dist"));
@@ -356,37 +361,47 @@ fn on_a_push_the_portal_is_built_and_published() {
 }
 
 #[test]
-fn a_release_version_is_downloaded_instead_of_built() {
-    let releases = tempfile::tempdir().unwrap();
-    let release = releases.path().join("v9.9.9");
-    std::fs::create_dir_all(&release).unwrap();
-    let staging = tempfile::tempdir().unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_cairn"), staging.path().join("cairn")).unwrap();
-    let target = match std::env::consts::ARCH {
-        "aarch64" => "aarch64-unknown-linux-gnu",
-        _ => "x86_64-unknown-linux-gnu",
-    };
-    let tar = Command::new("tar")
-        .arg("-czf")
-        .arg(release.join(format!("cairn-{target}.tar.gz")))
-        .arg("-C")
-        .arg(staging.path())
-        .arg("cairn")
-        .status()
-        .unwrap();
-    assert!(tar.success());
+fn by_default_the_release_of_the_actions_own_version_is_installed_verified() {
+    let releases = Releases::new();
+    releases.packaged(&tag());
     let workspace = TestCatalog::demo();
-    let url = format!("file://{}", releases.path().display());
-    let mut runner = Runner::new(
-        workspace.path(),
-        &[("version", "v9.9.9")],
-        &[("GITHUB_EVENT_NAME", "push"), ("CAIRN_RELEASES_URL", &url)],
-    );
-    let (runs, _) = runner.run_action();
-    assert!(runs[1].stdout.contains("(release v9.9.9)"), "{:?}", runs[1]);
+    let url = releases.url();
+    let env = [("GITHUB_EVENT_NAME", "push"), ("CAIRN_RELEASES_URL", url.as_str())];
+    let mut runner = Runner::new(workspace.path(), &[], &env);
+    let (runs, outputs) = runner.run_action();
     assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
+    assert_eq!(runs.len(), 5, "version, install, check, build, publish");
+    assert!(
+        runs[1]
+            .stdout
+            .contains(&format!("installed cairn {VERSION} (release v{VERSION}, sha256 verified)")),
+        "{:?}",
+        runs[1]
+    );
+    assert_eq!(outputs["errors"], "0");
 
-    // A release that does not exist is a clear failure.
+    // A tampered archive is refused: the job stops at the install step.
+    releases.tamper(&tag(), &format!("cairn-{TARGET}.tar.gz"));
+    let mut runner = Runner::new(workspace.path(), &[("version", tag().as_str())], &env);
+    let (runs, _) = runner.run_action();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert_eq!(runs[1].status, 2);
+    assert!(runs[1].stderr.contains("error: checksum mismatch"), "{:?}", runs[1]);
+    assert!(
+        runs[1]
+            .stderr
+            .contains(&format!("::error::cannot install the cairn release v{VERSION} (see above); version: source")),
+        "{:?}",
+        runs[1]
+    );
+    assert!(!runner.runner_temp().join(format!("cairn-v{VERSION}/bin/cairn")).exists());
+}
+
+#[test]
+fn a_missing_release_or_platform_is_a_clear_failure() {
+    let releases = Releases::new();
+    let workspace = TestCatalog::demo();
+    let url = releases.url();
     let mut runner = Runner::new(
         workspace.path(),
         &[("version", "v0.0.0-missing")],
@@ -400,4 +415,21 @@ fn a_release_version_is_downloaded_instead_of_built() {
         "{:?}",
         runs[1]
     );
+
+    let shim = foreign_uname("Linux", "riscv64");
+    let path = format!("{}:{}", shim.path().display(), std::env::var("PATH").unwrap());
+    let mut runner = Runner::new(
+        workspace.path(),
+        &[],
+        &[("GITHUB_EVENT_NAME", "push"), ("CAIRN_RELEASES_URL", &url), ("PATH", &path)],
+    );
+    let (runs, _) = runner.run_action();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].status, 2);
+    assert!(
+        runs[1].stderr.contains("no cairn release binary for Linux riscv64"),
+        "{:?}",
+        runs[1]
+    );
+    assert!(runs[1].stderr.contains("version: source builds cairn"), "{:?}", runs[1]);
 }

@@ -26,6 +26,7 @@ mod incremental;
 mod portal;
 mod precommit;
 mod publish;
+mod release;
 mod search;
 mod serve;
 mod template;
