@@ -219,15 +219,21 @@ pub fn build_incremental(
         .filter(|path| !path.starts_with("search/") && !removed.contains(path.as_str()))
         .filter(|path| !changed.files.contains_key(*path))
         .collect();
+    // Search shards are named by their content (but the manifest): one the
+    // previous output has is the same file, and is kept.
+    let (same, new_shards): (Vec<_>, Vec<_>) = search
+        .iter()
+        .partition(|(path, _)| path.as_str() != "search/manifest.json" && previous.contains_key(*path));
     let written = write::write_streaming(&new.root, out_dir, |sink| {
-        kept.par_iter().for_each(|path| sink.keep(&out_dir.join(path), path));
+        kept.par_iter()
+            .copied()
+            .chain(same.par_iter().map(|(path, _)| *path))
+            .for_each(|path| sink.keep(&out_dir.join(path), path));
         changed
             .files
             .par_iter()
-            .chain(search.par_iter())
-            .for_each(|(path, bytes)| {
-                sink.put(path.clone(), bytes.clone());
-            });
+            .chain(new_shards.into_par_iter())
+            .for_each(|(path, bytes)| sink.put(path.clone(), bytes.clone()));
         Ok(())
     })?;
     Ok(BuildReport {

@@ -275,7 +275,11 @@ fn on_a_pull_request_errors_are_annotated_and_summarized_with_the_diff() {
     let sarif = pr.workspace.path().join("cairn.sarif");
     let mut runner = Runner::new(
         pr.workspace.path(),
-        &[("version", "source"), ("root", "platform"), ("sarif", sarif.to_str().unwrap())],
+        &[
+            ("version", "source"),
+            ("root", "platform"),
+            ("sarif", sarif.to_str().unwrap()),
+        ],
         &[("GITHUB_EVENT_NAME", "pull_request"), ("GITHUB_BASE_REF", "main")],
     );
     runner.restore_cached_cairn();
@@ -372,9 +376,9 @@ fn by_default_the_release_of_the_actions_own_version_is_installed_verified() {
     assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
     assert_eq!(runs.len(), 5, "version, install, check, build, publish");
     assert!(
-        runs[1]
-            .stdout
-            .contains(&format!("installed cairn {VERSION} (release v{VERSION}, sha256 verified)")),
+        runs[1].stdout.contains(&format!(
+            "installed cairn {VERSION} (release v{VERSION}, sha256 verified)"
+        )),
         "{:?}",
         runs[1]
     );
@@ -388,13 +392,16 @@ fn by_default_the_release_of_the_actions_own_version_is_installed_verified() {
     assert_eq!(runs[1].status, 2);
     assert!(runs[1].stderr.contains("error: checksum mismatch"), "{:?}", runs[1]);
     assert!(
-        runs[1]
-            .stderr
-            .contains(&format!("::error::cannot install the cairn release v{VERSION} (see above); version: source")),
+        runs[1].stderr.contains(&format!(
+            "::error::cannot install the cairn release v{VERSION} (see above); version: source"
+        )),
         "{:?}",
         runs[1]
     );
-    assert!(!runner.runner_temp().join(format!("cairn-v{VERSION}/bin/cairn")).exists());
+    assert!(!runner
+        .runner_temp()
+        .join(format!("cairn-v{VERSION}/bin/cairn"))
+        .exists());
 }
 
 #[test]
@@ -421,7 +428,11 @@ fn a_missing_release_or_platform_is_a_clear_failure() {
     let mut runner = Runner::new(
         workspace.path(),
         &[],
-        &[("GITHUB_EVENT_NAME", "push"), ("CAIRN_RELEASES_URL", &url), ("PATH", &path)],
+        &[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("CAIRN_RELEASES_URL", &url),
+            ("PATH", &path),
+        ],
     );
     let (runs, _) = runner.run_action();
     assert_eq!(runs.len(), 2);

@@ -119,7 +119,11 @@ fn the_release_hook_installs_the_verified_binary_in_seconds() {
     let clean = try_release_hook(catalog.path(), home.path(), &releases, &["--all-files"]);
     let elapsed = started.elapsed();
     assert_eq!(clean.status, 0, "{}\n{}", clean.stdout, clean.stderr);
-    assert!(clean.stdout.contains("cairn check") && clean.stdout.contains("Passed"), "{}", clean.stdout);
+    assert!(
+        clean.stdout.contains("cairn check") && clean.stdout.contains("Passed"),
+        "{}",
+        clean.stdout
+    );
     assert!(elapsed < Duration::from_secs(60), "install and run took {elapsed:?}");
 
     stage_broken_service(&catalog, &repo);
@@ -130,14 +134,22 @@ fn the_release_hook_installs_the_verified_binary_in_seconds() {
     let new_home = tempfile::tempdir().unwrap();
     let refused = try_release_hook(catalog.path(), new_home.path(), &releases, &["--all-files"]);
     assert_ne!(refused.status, 0, "{}\n{}", refused.stdout, refused.stderr);
-    assert!(refused.stdout.contains("checksum mismatch"), "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains("checksum mismatch"),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
     assert!(!refused.stdout.contains("Passed"), "{}", refused.stdout);
 }
 
 #[test]
 fn the_system_hook_runs_the_cairn_on_path() {
     let (catalog, repo) = staged_demo();
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_cairn")).parent().unwrap().to_path_buf();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_cairn"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let home = tempfile::tempdir().unwrap();
     let try_system = |args: &[&str]| {

@@ -100,7 +100,11 @@ fn release_script(target: &str, dir: &Path) -> Run {
 /// per build: a directory named by the binary's size and modification time.
 fn shared_assets() -> PathBuf {
     let binary = std::fs::metadata(env!("CARGO_BIN_EXE_cairn")).unwrap();
-    let modified = binary.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let modified = binary
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     let cache = repository_root().join("target/test-releases");
     let assets = cache.join(format!("{}-{}", binary.len(), modified.as_nanos()));
     if !assets.join("SHA256SUMS").is_file() {
@@ -163,7 +167,9 @@ fn a_packaged_release_installs_verified_into_a_clean_directory_and_checks_a_cata
     let releases = Releases::new();
     let packaged = releases.package(&tag(), TARGET);
     assert!(
-        packaged.stdout.contains(&format!("packaging cairn {VERSION} for {TARGET}")),
+        packaged
+            .stdout
+            .contains(&format!("packaging cairn {VERSION} for {TARGET}")),
         "the script runs the binary it packages: {packaged:#?}"
     );
 
@@ -179,9 +185,15 @@ fn a_packaged_release_installs_verified_into_a_clean_directory_and_checks_a_cata
         ]
     );
     let line = format!("{}  {archive}\n", sha256_hex(&assets.join(&archive)));
-    assert_eq!(std::fs::read_to_string(assets.join(format!("{archive}.sha256"))).unwrap(), line);
+    assert_eq!(
+        std::fs::read_to_string(assets.join(format!("{archive}.sha256"))).unwrap(),
+        line
+    );
     assert_eq!(std::fs::read_to_string(assets.join("SHA256SUMS")).unwrap(), line);
-    let verified = run(Command::new("sha256sum").arg("-c").arg("SHA256SUMS").current_dir(&assets));
+    let verified = run(Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&assets));
     assert_eq!(verified.status, 0, "{verified:#?}");
 
     // A new user: no Rust toolchain on PATH, an empty home, a directory
@@ -189,27 +201,45 @@ fn a_packaged_release_installs_verified_into_a_clean_directory_and_checks_a_cata
     let user = tempfile::tempdir().unwrap();
     let bin = user.path().join("tools/bin");
     let started = Instant::now();
-    let installed = install(&releases, &["--version", VERSION, "--to", bin.to_str().unwrap()], SYSTEM_PATH);
+    let installed = install(
+        &releases,
+        &["--version", VERSION, "--to", bin.to_str().unwrap()],
+        SYSTEM_PATH,
+    );
     assert_eq!(installed.status, 0, "{installed:#?}");
     assert!(
-        installed
-            .stdout
-            .contains(&format!("installed cairn {VERSION} (release v{VERSION}, sha256 verified) to {}/cairn", bin.display())),
+        installed.stdout.contains(&format!(
+            "installed cairn {VERSION} (release v{VERSION}, sha256 verified) to {}/cairn",
+            bin.display()
+        )),
         "{installed:#?}"
     );
     assert!(installed.stderr.contains("is not on PATH"), "{installed:#?}");
     let catalog = TestCatalog::empty();
     let init = run(Command::new(bin.join("cairn")).args(["init"]).arg(catalog.path()));
     assert_eq!(init.status, 0, "{init:#?}");
-    let check = run(Command::new(bin.join("cairn")).arg("--root").arg(catalog.path()).arg("check"));
+    let check = run(Command::new(bin.join("cairn"))
+        .arg("--root")
+        .arg(catalog.path())
+        .arg("check"));
     assert_eq!(check.status, 0, "{check:#?}");
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(60), "install and first check took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "install and first check took {elapsed:?}"
+    );
 
     // Installing again replaces the binary in place and leaves nothing beside it.
-    let again = install(&releases, &["--version", &tag(), "--to", bin.to_str().unwrap()], SYSTEM_PATH);
+    let again = install(
+        &releases,
+        &["--version", &tag(), "--to", bin.to_str().unwrap()],
+        SYSTEM_PATH,
+    );
     assert_eq!(again.status, 0, "{again:#?}");
-    let names: Vec<_> = std::fs::read_dir(&bin).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&bin)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["cairn"]);
 }
 
@@ -223,7 +253,10 @@ fn without_a_version_the_latest_release_is_installed() {
     let to = tempfile::tempdir().unwrap();
     let installed = install(&releases, &["--to", to.path().to_str().unwrap()], SYSTEM_PATH);
     assert_eq!(installed.status, 0, "{installed:#?}");
-    assert!(installed.stdout.contains("(release latest, sha256 verified)"), "{installed:#?}");
+    assert!(
+        installed.stdout.contains("(release latest, sha256 verified)"),
+        "{installed:#?}"
+    );
     assert!(to.path().join("cairn").is_file());
 }
 
@@ -235,12 +268,16 @@ fn a_tampered_archive_or_a_missing_checksum_is_refused_and_nothing_is_installed(
     releases.tamper(&tag(), &archive);
     let user = tempfile::tempdir().unwrap();
     let bin = user.path().join("bin");
-    let refused = install(&releases, &["--version", &tag(), "--to", bin.to_str().unwrap()], SYSTEM_PATH);
+    let refused = install(
+        &releases,
+        &["--version", &tag(), "--to", bin.to_str().unwrap()],
+        SYSTEM_PATH,
+    );
     assert_eq!(refused.status, 2, "{refused:#?}");
     assert!(
-        refused
-            .stderr
-            .contains(&format!("error: checksum mismatch for {archive}: {archive}.sha256 says ")),
+        refused.stderr.contains(&format!(
+            "error: checksum mismatch for {archive}: {archive}.sha256 says "
+        )),
         "{refused:#?}"
     );
     assert!(refused.stderr.contains("nothing was installed"), "{refused:#?}");
@@ -249,9 +286,16 @@ fn a_tampered_archive_or_a_missing_checksum_is_refused_and_nothing_is_installed(
     // An archive without its .sha256 is not installed either.
     releases.packaged(&tag());
     std::fs::remove_file(releases.assets(&tag()).join(format!("{archive}.sha256"))).unwrap();
-    let unverified = install(&releases, &["--version", &tag(), "--to", bin.to_str().unwrap()], SYSTEM_PATH);
+    let unverified = install(
+        &releases,
+        &["--version", &tag(), "--to", bin.to_str().unwrap()],
+        SYSTEM_PATH,
+    );
     assert_eq!(unverified.status, 2, "{unverified:#?}");
-    assert!(unverified.stderr.contains("cannot download the checksum"), "{unverified:#?}");
+    assert!(
+        unverified.stderr.contains("cannot download the checksum"),
+        "{unverified:#?}"
+    );
     assert!(!bin.exists());
 }
 
@@ -279,19 +323,30 @@ fn a_platform_without_a_release_binary_or_a_missing_release_is_a_clear_error() {
     let foreign = install(&releases, &["--to", to.path().to_str().unwrap()], &path);
     assert_eq!(foreign.status, 2, "{foreign:#?}");
     assert!(
-        foreign.stderr.contains("error: no cairn release binary for FreeBSD riscv64; build it from source"),
+        foreign
+            .stderr
+            .contains("error: no cairn release binary for FreeBSD riscv64; build it from source"),
         "{foreign:#?}"
     );
 
-    let missing = install(&releases, &["--version", "v9.9.9", "--to", to.path().to_str().unwrap()], SYSTEM_PATH);
+    let missing = install(
+        &releases,
+        &["--version", "v9.9.9", "--to", to.path().to_str().unwrap()],
+        SYSTEM_PATH,
+    );
     assert_eq!(missing.status, 2, "{missing:#?}");
     assert!(
-        missing.stderr.contains(&format!("error: cannot download cairn v9.9.9 for {TARGET} from file://")),
+        missing.stderr.contains(&format!(
+            "error: cannot download cairn v9.9.9 for {TARGET} from file://"
+        )),
         "{missing:#?}"
     );
     let bad_option = install(&releases, &["--verison", &tag()], SYSTEM_PATH);
     assert_eq!(bad_option.status, 2, "{bad_option:#?}");
-    assert!(bad_option.stderr.contains("unknown option --verison"), "{bad_option:#?}");
+    assert!(
+        bad_option.stderr.contains("unknown option --verison"),
+        "{bad_option:#?}"
+    );
     assert_eq!(std::fs::read_dir(to.path()).unwrap().count(), 0);
 }
 
@@ -300,9 +355,14 @@ fn windows_gets_a_zip_with_cairn_exe() {
     let releases = Releases::new();
     let target = "x86_64-pc-windows-msvc";
     let packaged = releases.package(&tag(), target);
-    assert!(packaged.stdout.contains("not run"), "a foreign target is only packaged: {packaged:#?}");
+    assert!(
+        packaged.stdout.contains("not run"),
+        "a foreign target is only packaged: {packaged:#?}"
+    );
     let assets = releases.assets(&tag());
-    let listing = run(Command::new("unzip").arg("-Z1").arg(assets.join(format!("cairn-{target}.zip"))));
+    let listing = run(Command::new("unzip")
+        .arg("-Z1")
+        .arg(assets.join(format!("cairn-{target}.zip"))));
     assert_eq!(listing.stdout, "cairn.exe\nREADME.md\n", "{listing:#?}");
     let sums = std::fs::read_to_string(assets.join("SHA256SUMS")).unwrap();
     assert!(sums.ends_with(&format!("  cairn-{target}.zip\n")), "{sums}");
@@ -311,11 +371,21 @@ fn windows_gets_a_zip_with_cairn_exe() {
     let to = tempfile::tempdir().unwrap();
     let installed = install(
         &releases,
-        &["--version", &tag(), "--target", target, "--to", to.path().to_str().unwrap()],
+        &[
+            "--version",
+            &tag(),
+            "--target",
+            target,
+            "--to",
+            to.path().to_str().unwrap(),
+        ],
         SYSTEM_PATH,
     );
     assert_eq!(installed.status, 0, "{installed:#?}");
-    assert!(installed.stdout.contains(&format!("installed cairn for {target}")), "{installed:#?}");
+    assert!(
+        installed.stdout.contains(&format!("installed cairn for {target}")),
+        "{installed:#?}"
+    );
     assert!(to.path().join("cairn.exe").is_file());
 }
 
@@ -349,9 +419,9 @@ fn sums_cover_every_archive_and_a_tag_must_be_the_crate_version() {
     let mismatch = run(&mut command);
     assert_eq!(mismatch.status, 2, "{mismatch:#?}");
     assert!(
-        mismatch
-            .stderr
-            .contains(&format!("error: the tag v0.0.1 is not Cargo.toml's version (v{VERSION})")),
+        mismatch.stderr.contains(&format!(
+            "error: the tag v0.0.1 is not Cargo.toml's version (v{VERSION})"
+        )),
         "{mismatch:#?}"
     );
 }
@@ -376,7 +446,11 @@ fn the_workflows_and_the_action_pass_actionlint() {
 
 /// PATH with the directory of `tool` first.
 fn path_with(tool: &Path) -> String {
-    format!("{}:{}", tool.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        tool.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 #[test]
@@ -435,9 +509,17 @@ fn the_dockerfile_lints_clean_and_its_build_stage_makes_a_binary_that_runs() {
         .collect();
     assert_eq!(stages.len(), 2, "the image and its shell variant");
     for stage in &stages {
-        let from = stage.iter().rev().find(|(i, _)| i == "FROM").map(|(_, a)| a.as_str()).unwrap();
+        let from = stage
+            .iter()
+            .rev()
+            .find(|(i, _)| i == "FROM")
+            .map(|(_, a)| a.as_str())
+            .unwrap();
         assert!(from.starts_with("gcr.io/distroless/"), "{from}");
-        assert!(stage.contains(&("USER".to_string(), "65532:65532".to_string())), "{stage:?}");
+        assert!(
+            stage.contains(&("USER".to_string(), "65532:65532".to_string())),
+            "{stage:?}"
+        );
         assert_eq!(stage.last().unwrap().1, r#"["cairn"]"#);
     }
 
