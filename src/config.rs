@@ -433,9 +433,9 @@ impl Reader {
     /// A severity: `error`, `warning` or `off` (`Some(None)` is off).
     fn level(&mut self, value: &Node, pointer: &str, key: &str) -> Option<Option<Severity>> {
         match &value.value {
-            Value::String(s) if s == "error" => Some(Some(Severity::Error)),
-            Value::String(s) if s == "warning" => Some(Some(Severity::Warning)),
-            Value::String(s) if s == "off" => Some(None),
+            Value::String(s) if &**s == "error" => Some(Some(Severity::Error)),
+            Value::String(s) if &**s == "warning" => Some(Some(Severity::Warning)),
+            Value::String(s) if &**s == "off" => Some(None),
             // `off` unquoted is a string in YAML 1.2, but `false` is not.
             Value::Bool(false) => Some(None),
             _ => {
@@ -467,7 +467,7 @@ impl Reader {
             let pointer = format!("/fields/{key}");
             if key == "on_call" {
                 fields.on_call = match &value.value {
-                    Value::String(s) => vec![s.clone()],
+                    Value::String(s) => vec![s.to_string()],
                     Value::Seq(items) => items
                         .iter()
                         .enumerate()

@@ -111,7 +111,7 @@ fn env_of(node: &Node, outer: &BTreeMap<String, String>) -> BTreeMap<String, Str
     let mut env = outer.clone();
     for (key, value) in node.get("env").and_then(Node::as_map).unwrap_or_default() {
         if let (Value::String(key), Some(value)) = (&key.value, value.as_scalar_text()) {
-            env.insert(key.clone(), value);
+            env.insert(key.to_string(), value);
         }
     }
     env

@@ -194,7 +194,7 @@ impl Context<'_, '_> {
         let start = node.start;
         let end = node.end;
         match key {
-            "$text" => node.value = Value::String(read.text),
+            "$text" => node.value = Value::String(read.text.into()),
             "$json" | "$yaml" => {
                 let parsed = parse_yaml(&read.display, &read.text);
                 let problems = !parsed.diagnostics.is_empty();
@@ -227,7 +227,7 @@ impl Context<'_, '_> {
                 }
             }
             _ => match bundle(&read, &path, self.read) {
-                Ok(text) => node.value = Value::String(text),
+                Ok(text) => node.value = Value::String(text.into()),
                 Err(problem) => self.resolved.diagnostics.push(
                     Diagnostic::new(
                         Code::PlaceholderInvalid,

@@ -524,7 +524,7 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
             }
             (Value::String(t), false) => refs.push(SpecRef {
                 field,
-                text: t.clone(),
+                text: t.to_string(),
                 pointer,
             }),
             _ => {} // wrong shape: reported by the schema check

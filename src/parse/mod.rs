@@ -291,10 +291,10 @@ impl<'f> TreeBuilder<'f> {
     fn close(&mut self, end: Pos) -> Step {
         let frame = self.stack.pop().expect("the parser balances collection events");
         let (node, anchor) = match frame {
-            Frame::Seq { start, anchor, items } => (Node::new(Value::Seq(items), start, end), anchor),
+            Frame::Seq { start, anchor, items } => (Node::new(Value::Seq(items.into()), start, end), anchor),
             Frame::Map {
                 start, anchor, entries, ..
-            } => (Node::new(Value::Map(entries), start, end), anchor),
+            } => (Node::new(Value::Map(entries.into()), start, end), anchor),
         };
         if anchor != 0 {
             self.remember(anchor, &node, node.size());
@@ -366,7 +366,7 @@ impl<'f> TreeBuilder<'f> {
         }
         // Keys are kept as strings (as JSON has them), so lookups never
         // allocate.
-        key.value = Value::String(key_text);
+        key.value = Value::String(key_text.into());
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
             *pending_key = Some(key);
         }

@@ -9,11 +9,11 @@ use super::Value;
 pub fn resolve(text: &str, plain: bool, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag {
         if tag.is_yaml_core_schema() && tag.suffix == "str" {
-            return Value::String(text.to_string());
+            return Value::String(text.into());
         }
     }
     if !plain {
-        return Value::String(text.to_string());
+        return Value::String(text.into());
     }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -32,7 +32,7 @@ pub fn resolve(text: &str, plain: bool, tag: Option<&Tag>) -> Value {
             return Value::Float(f);
         }
     }
-    Value::String(text.to_string())
+    Value::String(text.into())
 }
 
 fn parse_int(text: &str) -> Option<Value> {
