@@ -282,7 +282,7 @@ impl Reader {
             };
             match key {
                 "title" => site.title = text,
-                "edit_url" if crate::emit::markdown::safe_url(&text) && !text.starts_with("mailto:") => {
+                "edit_url" if crate::util::safe_url(&text) && !text.starts_with("mailto:") => {
                     site.edit_url = Some(text)
                 }
                 "edit_url" => self.invalid(

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::Value as Json;
 
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, RelationKind};
 use crate::resolve::changes::{ChangeClass, Finding};
 use crate::resolve::{claims, Catalog};
 
@@ -92,7 +91,7 @@ fn by_key(catalog: &Catalog) -> BTreeMap<String, usize> {
 
 fn owner_of(catalog: &Catalog, index: usize) -> Option<String> {
     catalog
-        .related(index, "ownedBy")
+        .related(index, RelationKind::OwnedBy)
         .next()
         .map(|o| catalog.entities[o].key().to_string())
 }
@@ -126,7 +125,7 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
         let (old, new) = (base.entities[j].to_json(), entity.to_json());
         if old != new {
             let mut fields = Vec::new();
-            json_diff(&old, &new, String::new(), &mut fields);
+            crate::util::json_diff(&old, &new, String::new(), &mut fields);
             result.changed.push(ChangedEntity {
                 entity: key.clone(),
                 fields,
@@ -176,31 +175,6 @@ fn claim_moves(
             })
         })
         .collect()
-}
-
-/// `pointer: old → new` for every JSON leaf that differs.
-pub fn json_diff(old: &Json, new: &Json, pointer: String, out: &mut Vec<String>) {
-    match (old, new) {
-        (Json::Object(a), Json::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let child = format!("{pointer}/{}", crate::parse::escape_pointer(key));
-                json_diff(
-                    a.get(key).unwrap_or(&Json::Null),
-                    b.get(key).unwrap_or(&Json::Null),
-                    child,
-                    out,
-                );
-            }
-        }
-        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                json_diff(x, y, format!("{pointer}/{i}"), out);
-            }
-        }
-        _ if old != new => out.push(format!("{pointer}: {old} → {new}")),
-        _ => {}
-    }
 }
 
 fn finding_line(finding: &Finding) -> String {

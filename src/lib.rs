@@ -7,20 +7,29 @@
 //!
 //! Each stage is a module that takes the previous stage's output as data and
 //! returns its own plus diagnostics; [`pipeline`] strings them together and
-//! the `cli` module turns flags into calls. See ARCHITECTURE.md for the map.
+//! the `cli` module turns flags into calls. Modules are listed bottom-up: a
+//! module imports only from the modules above it (ARCHITECTURE.md's import
+//! table, checked by `tests/it/tidy.rs`).
 
-pub mod cli;
-pub mod config;
+// The ground floor: what every stage shares.
+pub mod util;
 pub mod diagnostics;
-pub mod diff;
-pub mod discover;
-pub mod emit;
-pub mod load;
-pub mod model;
 pub mod parse;
-pub mod pipeline;
-pub mod publish;
+pub mod source;
+pub mod config;
+pub mod facts;
+// The compiler, in pipeline order.
+pub mod model;
+pub mod load;
 pub mod resolve;
-pub mod search;
-pub mod serve;
 pub mod validate;
+pub mod pipeline;
+pub mod diff;
+pub mod output;
+pub mod search;
+pub mod emit;
+// What runs around the compiler.
+pub mod discover;
+pub mod publish;
+pub mod serve;
+pub mod cli;

@@ -15,9 +15,10 @@ use crate::diagnostics::{sort_and_dedup, Code, Counts, Diagnostic};
 use crate::load::build_cache::BuildCache;
 use crate::load::facts::{load_snapshots, Snapshots};
 use crate::load::published::published_set;
-use crate::load::{load, load_reusing, Reuse, SourceFile, Stamp, Walked};
+use crate::load::{load, load_reusing, Reuse, Walked};
 use crate::model::{Entity, Kind};
 use crate::resolve::{resolve, Catalog};
+use crate::source::{SourceFile, Stamp};
 use crate::{model, validate};
 
 /// Everything one run of the pipeline produced.

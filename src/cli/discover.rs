@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{Global, EXIT_ERRORS, EXIT_OK};
-use crate::discover::{self, facts::Facts, write_facts};
+use crate::discover::{self, write_facts};
+use crate::facts::Facts;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

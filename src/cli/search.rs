@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use super::{Global, EXIT_OK};
 use crate::diagnostics::render::Format;
-use crate::emit::{search_index, SEARCH_INDEX_DIR};
+use crate::emit::search_index;
 use crate::load::source_stamp;
+use crate::output::SEARCH_INDEX_DIR;
 use crate::pipeline::compile;
 use crate::search::store::{hits_json, Store};
 use crate::search::Filters;

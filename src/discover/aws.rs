@@ -28,15 +28,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use super::facts::{Facts, Resource, ResourceKind, ScanError, Source};
+use crate::facts::{Facts, Resource, ResourceKind, ScanError, Source};
 
 /// Attempts per call, first included; throttling and transient errors are
 /// retried with the SDK's exponential backoff.
@@ -84,27 +83,10 @@ pub fn scan(args: &Args) -> anyhow::Result<(Facts, serde_json::Value)> {
 }
 
 async fn scan_all(args: &Args) -> anyhow::Result<(Facts, serde_json::Value)> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(crate::publish::s3::https_client())
+    let loader = crate::util::aws::loader(args.profile.as_deref(), args.endpoint_url.as_deref())
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(timeouts(args.timeout));
-    if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(url) = &args.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let shared = loader.load().await;
-    let provider = shared
-        .credentials_provider()
-        .ok_or_else(|| anyhow!("no AWS credentials provider is configured"))?;
-    if let Err(error) = provider.provide_credentials().await {
-        bail!(
-            "no AWS credentials: {}\n  help: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile, \
-             or run where an IAM role is available",
-            DisplayErrorContext(&error)
-        );
-    }
+    let shared = crate::util::aws::load(loader).await?;
     let mut regions = args.region.clone();
     if regions.is_empty() {
         match shared.region() {

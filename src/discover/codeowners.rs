@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 
+use crate::facts::round4;
+
 /// Where GitHub looks for CODEOWNERS, in order.
 pub const LOCATIONS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
 
@@ -79,12 +81,6 @@ impl CodeOwners {
             .collect()
     }
 }
-
-/// Rounds to four decimals, so facts stay readable and stable.
-pub fn round4(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
-}
-
 /// Drops a `#` comment (an escaped `\#` stays).
 fn strip_comment(line: &str) -> &str {
     let bytes = line.as_bytes();

@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use super::codeowners::{self, CodeOwners};
-use super::facts::{Author, Facts, Repo, ScanError, Source};
 use super::workflows::deploy_targets;
+use crate::facts::{Author, Facts, Repo, ScanError, Source};
 
 /// How far back commit authors are counted, from HEAD's commit time.
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
@@ -91,7 +91,7 @@ pub fn scan_path(path: &Path, window_days: u32) -> anyhow::Result<Repo> {
     let codeowners = codeowners::LOCATIONS.iter().find_map(|location| {
         let text = read(location)?;
         let rules = CodeOwners::parse(&text);
-        Some(super::facts::CodeOwners {
+        Some(crate::facts::CodeOwners {
             file: location.to_string(),
             shares: rules.shares(own.iter().map(|f| f.path.as_str())),
         })

@@ -52,9 +52,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::codeowners::{self, CodeOwners};
-use super::facts::{self, Author, Facts, Repo, ScanError, Source, Team, User};
 use super::git::{first_paragraph, DEFAULT_WINDOW_DAYS};
 use super::workflows::deploy_targets;
+use crate::facts::{self, Author, Facts, Repo, ScanError, Source, Team, User};
 
 /// GitHub's API; GraphQL is at `{api}/graphql`.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";

@@ -14,7 +14,6 @@
 
 pub mod aws;
 pub mod codeowners;
-pub mod facts;
 pub mod git;
 pub mod github;
 pub mod workflows;
@@ -23,7 +22,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use facts::Facts;
+use crate::facts::Facts;
 
 /// Writes a facts file atomically (temporary file in the same directory,
 /// then rename), and the scan metadata beside it as `NAME.scan.json`, which

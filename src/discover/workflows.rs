@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::facts::{DeployTarget, TargetKind};
+use crate::facts::{DeployTarget, TargetKind};
 use crate::parse::{parse_yaml, Node, Value};
 
 /// Every deploy target of one workflow file (empty when it is not YAML).

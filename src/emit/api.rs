@@ -13,17 +13,16 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
-use super::{safe_relative_path, BuildInfo, Selection, Sink};
+use super::{BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, RelationKind};
+use crate::output::{path_of, ref_of, safe_relative_path, url_of, API};
 use crate::resolve::graph::Reach;
 use crate::resolve::reconcile::Discovery;
 use crate::resolve::{Catalog, Service};
 
 /// Rows per page of a paginated list.
 pub const PAGE_SIZE: usize = 1000;
-
-const PREFIX: &str = "api/v1";
 
 /// The files of the JSON API that `selection` selects (all of them for
 /// [`Selection::all`]).
@@ -34,10 +33,10 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
             sink.put(path, to_bytes(&value));
         }
     };
-    put(format!("{PREFIX}/status.json"), status(catalog, config, info));
-    put(format!("{PREFIX}/openapi.json"), super::openapi::document(config));
-    put(format!("{PREFIX}/lookup/aws.json"), aws_lookup(catalog));
-    put(format!("{PREFIX}/graph.json"), dependency_graph(catalog));
+    put(format!("{API}/status.json"), status(catalog, config, info));
+    put(format!("{API}/openapi.json"), super::openapi::document(config));
+    put(format!("{API}/lookup/aws.json"), aws_lookup(catalog));
+    put(format!("{API}/graph.json"), dependency_graph(catalog));
 
     let services_chunk =
         |chunk: &[Arc<Service>]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));
@@ -65,7 +64,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         put(path, page);
     }
     for &team in teams.iter().filter(|&&t| selection.entity(t)) {
-        let base = format!("{PREFIX}/teams/{}", path_of(&catalog.entities[team]));
+        let base = format!("{API}/teams/{}", path_of(&catalog.entities[team]));
         put(format!("{base}.json"), team_detail(catalog, &config.fields, team));
         let owned: Vec<Json> = catalog.owned_services(team).map(|s| service_row(catalog, s)).collect();
         put(format!("{base}/services.json"), json!({ "data": owned }));
@@ -79,7 +78,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         put(path, page);
     }
     for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
-        let base = format!("{PREFIX}/resources/{}", name.to_ascii_lowercase());
+        let base = format!("{API}/resources/{}", name.to_ascii_lowercase());
         if let Some(latest) = latest_version(catalog, versions) {
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
         }
@@ -101,7 +100,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         .filter(|(i, e)| e.kind != Kind::ResourceDefinition && selection.entity(*i))
         .for_each(|(i, e)| {
             put(
-                format!("{PREFIX}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
+                format!("{API}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
                 entity_document(catalog, i),
             )
         });
@@ -116,29 +115,6 @@ fn to_bytes(value: &Json) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(value).expect("JSON values serialize");
     bytes.push(b'\n');
     bytes
-}
-
-/// `namespace/name`, lowercase, as used in paths.
-fn path_of(entity: &Entity) -> String {
-    format!(
-        "{}/{}",
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
-}
-
-/// The entity ref Backstage writes in relations: `kind:namespace/name`.
-fn ref_of(entity: &Entity) -> String {
-    format!("{}:{}", entity.kind.slug(), path_of(entity))
-}
-
-/// The relative URL (from the API root's parent) of an entity's main file.
-fn url_of(entity: &Entity) -> String {
-    match entity.kind {
-        Kind::Component => format!("{PREFIX}/services/{}.json", path_of(entity)),
-        Kind::Group => format!("{PREFIX}/teams/{}.json", path_of(entity)),
-        _ => format!("{PREFIX}/entities/{}/{}.json", entity.kind.slug(), path_of(entity)),
-    }
 }
 
 fn indices_of(catalog: &Catalog, kind: Kind) -> Vec<usize> {
@@ -173,7 +149,7 @@ fn entity_link(catalog: &Catalog, index: usize) -> Json {
     json!({ "ref": ref_of(entity), "kind": entity.kind.as_str(), "name": entity.metadata.name, "title": entity.metadata.title })
 }
 
-fn links(catalog: &Catalog, entity: usize, relation: &str) -> Vec<Json> {
+fn links(catalog: &Catalog, entity: usize, relation: RelationKind) -> Vec<Json> {
     catalog
         .related(entity, relation)
         .map(|t| entity_link(catalog, t))
@@ -194,9 +170,9 @@ pub fn paginate<T>(
     let pages = total.div_ceil(page_size).max(1);
     let path = |page: usize| {
         if page == 1 {
-            format!("{PREFIX}/{list}.json")
+            format!("{API}/{list}.json")
         } else {
-            format!("{PREFIX}/pages/{list}/{page}.json")
+            format!("{API}/pages/{list}/{page}.json")
         }
     };
     super::pages_of(items, page_size)
@@ -243,7 +219,7 @@ fn owner_json(catalog: &Catalog, service: &Service) -> Json {
             .get(&service.entity)
             .into_iter()
             .flatten()
-            .find(|u| u.relation == "ownedBy");
+            .find(|u| u.relation == RelationKind::OwnedBy);
         return written.map_or(
             Json::Null,
             |u| json!({ "ref": u.target, "name": u.text, "resolved": false }),
@@ -377,10 +353,10 @@ fn on_call_json(service: &Service) -> Vec<Json> {
 fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     let i = service.entity;
     let entity = &catalog.entities[i];
-    let base = format!("{PREFIX}/services/{}", path_of(entity));
+    let base = format!("{API}/services/{}", path_of(entity));
     let domain = service.system.and_then(|s| {
         catalog
-            .related(s, "partOf")
+            .related(s, RelationKind::PartOf)
             .find(|&d| catalog.entities[d].kind == Kind::Domain)
     });
     let node = entity.locate("/metadata/name");
@@ -400,10 +376,10 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "tech": service.tech,
             "system": service.system.map(|s| entity_link(catalog, s)),
             "domain": domain.map(|d| entity_link(catalog, d)),
-            "apis": { "provides": links(catalog, i, "providesApi"), "consumes": links(catalog, i, "consumesApi") },
+            "apis": { "provides": links(catalog, i, RelationKind::ProvidesApi), "consumes": links(catalog, i, RelationKind::ConsumesApi) },
             "dependencies": {
-                "upstream": links(catalog, i, "dependsOn"),
-                "downstream": links(catalog, i, "dependencyOf"),
+                "upstream": links(catalog, i, RelationKind::DependsOn),
+                "downstream": links(catalog, i, RelationKind::DependencyOf),
                 "transitive": {
                     "upstream": reach_json(catalog.dependencies.upstream[i]),
                     "downstream": reach_json(catalog.dependencies.downstream[i]),
@@ -417,15 +393,15 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     );
     let dependencies = json!({
         "ref": ref_of(entity),
-        "graph": format!("{PREFIX}/graph.json"),
-        "upstream": dependency_side(catalog, i, "dependsOn", catalog.dependencies.upstream[i]),
-        "downstream": dependency_side(catalog, i, "dependencyOf", catalog.dependencies.downstream[i]),
+        "graph": format!("{API}/graph.json"),
+        "upstream": dependency_side(catalog, i, RelationKind::DependsOn, catalog.dependencies.upstream[i]),
+        "downstream": dependency_side(catalog, i, RelationKind::DependencyOf, catalog.dependencies.downstream[i]),
     });
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
     let escalation: Vec<Json> = owner
         .map(|o| {
             catalog
-                .transitive(o, "childOf")
+                .transitive(o, RelationKind::ChildOf)
                 .into_iter()
                 .map(|(g, _)| entity_link(catalog, g))
                 .collect()
@@ -461,7 +437,7 @@ fn reach_json(reach: Reach) -> Json {
 /// One direction of `dependencies.json`: the direct list, the closure's
 /// size and depth, and its nearest [`NEAREST`] entities with their
 /// distance.
-fn dependency_side(catalog: &Catalog, i: usize, relation: &str, reach: Reach) -> Json {
+fn dependency_side(catalog: &Catalog, i: usize, relation: RelationKind, reach: Reach) -> Json {
     let nearest: Vec<Json> = crate::resolve::graph::nearest(catalog, i, relation, NEAREST)
         .into_iter()
         .map(|(t, depth)| json!({ "ref": ref_of(&catalog.entities[t]), "depth": depth }))
@@ -493,7 +469,7 @@ fn dependency_graph(catalog: &Catalog) -> Json {
         .iter()
         .map(|&i| {
             catalog
-                .related(i, "dependsOn")
+                .related(i, RelationKind::DependsOn)
                 .map(|t| position[t])
                 .filter(|&p| p != usize::MAX)
                 .collect()
@@ -513,9 +489,9 @@ fn team_row(catalog: &Catalog, team: usize) -> Json {
         "name": entity.metadata.name,
         "display_name": entity.profile.display_name,
         "type": entity.spec_type,
-        "parent": catalog.related(team, "childOf").next().map(|p| ref_of(&catalog.entities[p])),
+        "parent": catalog.related(team, RelationKind::ChildOf).next().map(|p| ref_of(&catalog.entities[p])),
         "services": catalog.owned_services(team).count(),
-        "members": catalog.related(team, "hasMember").count(),
+        "members": catalog.related(team, RelationKind::HasMember).count(),
         "url": url_of(entity),
     })
 }
@@ -531,9 +507,9 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
         entity,
         json!({
             "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
-            "parent": catalog.related(team, "childOf").next().map(|p| entity_link(catalog, p)),
-            "children": links(catalog, team, "parentOf"),
-            "members": links(catalog, team, "hasMember"),
+            "parent": catalog.related(team, RelationKind::ChildOf).next().map(|p| entity_link(catalog, p)),
+            "children": links(catalog, team, RelationKind::ParentOf),
+            "members": links(catalog, team, RelationKind::HasMember),
             "slack": entity.annotation(&fields.slack),
             "on_call": on_call,
             "services": catalog.owned_services(team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
@@ -582,7 +558,7 @@ fn resource_row(catalog: &Catalog, name: &str) -> Json {
         "category": rd.and_then(|r| r.category.clone()),
         "resource_type": rd.and_then(|r| r.resource_type.clone()),
         "description": latest.and_then(|e| e.metadata.description.clone()),
-        "url": format!("{PREFIX}/resources/{}.json", name.to_ascii_lowercase()),
+        "url": format!("{API}/resources/{}.json", name.to_ascii_lowercase()),
     })
 }
 
@@ -599,7 +575,7 @@ fn version_row(catalog: &Catalog, index: usize, name: &str) -> Json {
         "baseline": change.map(|c| version_text(&catalog.entities[c.baseline])),
         "change": change.map(|c| c.class),
         "findings": change.map(|c| c.findings.as_slice()).unwrap_or_default(),
-        "url": format!("{PREFIX}/resources/{}/{version}.json", name.to_ascii_lowercase()),
+        "url": format!("{API}/resources/{}/{version}.json", name.to_ascii_lowercase()),
     })
 }
 
@@ -629,7 +605,7 @@ fn entity_document(catalog: &Catalog, index: usize) -> Json {
     let mut document = entity.to_json();
     // (type, target, resolved): refs that name nothing in the catalog are
     // listed too, marked `"resolved": false`.
-    let mut relations: Vec<(&str, String, bool)> = catalog.relations[index]
+    let mut relations: Vec<(RelationKind, String, bool)> = catalog.relations[index]
         .iter()
         .map(|r| (r.kind, ref_of(&catalog.entities[r.target]), true))
         .collect();

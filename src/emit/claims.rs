@@ -16,12 +16,11 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::engines::{self, Claimed, Engine};
-use super::{safe_relative_path, Files, Selection};
-use crate::model::{value_text, Entity, Kind};
+use super::Selection;
+use crate::model::{value_text, Entity, Kind, RelationKind};
+use crate::output::{path_of, ref_of, safe_relative_path, Files, API};
 use crate::resolve::claims::{self, blockers, finding_text, version_text, Resolution};
 use crate::resolve::{version_of, Catalog};
-
-const PREFIX: &str = "api/v1";
 
 /// Rows per page of `claims.json`.
 const PAGE_SIZE: usize = super::api::PAGE_SIZE;
@@ -29,26 +28,13 @@ const PAGE_SIZE: usize = super::api::PAGE_SIZE;
 /// How many claims a definition's page links (the counts are complete).
 const LINKED: usize = 100;
 
-/// `namespace/name`, lowercase, as paths use them.
-fn path_of(entity: &Entity) -> String {
-    format!(
-        "{}/{}",
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
-}
-
-fn ref_of(entity: &Entity) -> String {
-    format!("{}:{}", entity.kind.slug(), path_of(entity))
-}
-
 /// The directory of a claim's rendered files.
 fn rendered_dir(entity: &Entity) -> String {
     format!("claims/{}", path_of(entity))
 }
 
 fn detail_url(entity: &Entity) -> String {
-    format!("{PREFIX}/claims/{}.json", path_of(entity))
+    format!("{API}/claims/{}.json", path_of(entity))
 }
 
 /// A claim resolved, with what it is rendered from.
@@ -148,7 +134,7 @@ fn resolved_json(resolved: &Resolved) -> Json {
         "version": version_text(resolved.version),
         "yanked": definition.is_some_and(|d| d.yanked),
         "deprecated": definition.is_some_and(|d| d.deprecated),
-        "url": format!("{PREFIX}/resources/{}/{}.json", resolved.resolution.definition, version_text(resolved.version)),
+        "url": format!("{API}/resources/{}/{}.json", resolved.resolution.definition, version_text(resolved.version)),
     })
 }
 
@@ -163,7 +149,7 @@ fn row(catalog: &Catalog, c: usize) -> Json {
         "resource": claim.and_then(|c| c.resource.clone()),
         "version": claim.and_then(|c| c.version.clone()),
         "resolved": resolved.as_ref().map(|r| version_text(r.version)),
-        "owner": catalog.related(c, "ownedBy").next().map(|o| ref_of(&catalog.entities[o])),
+        "owner": catalog.related(c, RelationKind::OwnedBy).next().map(|o| ref_of(&catalog.entities[o])),
         "url": detail_url(entity),
     })
 }
@@ -188,7 +174,8 @@ fn detail(catalog: &Catalog, c: usize) -> Json {
                 .collect()
         })
         .unwrap_or_default();
-    let links = |relation: &str| -> Vec<Json> { catalog.related(c, relation).map(|t| link(catalog, t)).collect() };
+    let links =
+        |relation: RelationKind| -> Vec<Json> { catalog.related(c, relation).map(|t| link(catalog, t)).collect() };
     let node = entity.locate("/metadata/name");
     json!({
         "ref": ref_of(entity),
@@ -201,9 +188,9 @@ fn detail(catalog: &Catalog, c: usize) -> Json {
         "resolved": resolved.as_ref().map(resolved_json),
         "inputs": resolved.as_ref().map(|r| json!(r.inputs)),
         "defaulted": defaulted,
-        "owner": catalog.related(c, "ownedBy").next().map(|o| link(catalog, o)),
-        "system": catalog.related(c, "partOf").next().map(|s| link(catalog, s)),
-        "dependency_of": links("dependencyOf"),
+        "owner": catalog.related(c, RelationKind::OwnedBy).next().map(|o| link(catalog, o)),
+        "system": catalog.related(c, RelationKind::PartOf).next().map(|s| link(catalog, s)),
+        "dependency_of": links(RelationKind::DependencyOf),
         "rendered": rendered,
         "upgrade": resolved.as_ref().and_then(|r| upgrade(catalog, entity, r)),
         "provenance": { "file": entity.file, "line": node.start.line },
@@ -273,7 +260,7 @@ pub fn claim_context(catalog: &Catalog, c: usize) -> Json {
         "resource": claim.and_then(|c| c.resource.clone()),
         "requirement": claim.and_then(|c| c.version.clone()),
         "definition": resolved.as_ref().map(|r| json!({
-            "path": super::site::page_path(r.version),
+            "path": crate::output::page_path(r.version),
             "name": r.version.metadata.name,
             "version": version_text(r.version),
             "yanked": r.version.resource_definition.as_ref().is_some_and(|d| d.yanked),
@@ -307,14 +294,14 @@ pub fn definition_claims(catalog: &Catalog, name: &str) -> Json {
                 .take(LINKED.saturating_sub(linked))
                 .map(|&c| {
                     let e = &catalog.entities[c];
-                    json!({ "path": super::site::page_path(e), "name": e.metadata.name, "namespace": e.metadata.namespace })
+                    json!({ "path": crate::output::page_path(e), "name": e.metadata.name, "namespace": e.metadata.namespace })
                 })
                 .collect();
             linked += shown.len();
             let entity = &catalog.entities[v];
             json!({
                 "version": version_text(entity),
-                "path": super::site::page_path(entity),
+                "path": crate::output::page_path(entity),
                 "yanked": claims::yanked(catalog, v),
                 "count": claims.len(),
                 "claims": shown,
@@ -362,13 +349,13 @@ pub fn definition_claims(catalog: &Catalog, name: &str) -> Json {
 /// and the version it resolves to.
 pub fn team_claims(catalog: &Catalog, team: usize) -> Vec<Json> {
     catalog
-        .related(team, "ownerOf")
+        .related(team, RelationKind::OwnerOf)
         .filter(|&c| catalog.entities[c].kind == Kind::ResourceClaim)
         .map(|c| {
             let entity = &catalog.entities[c];
             let resolved = resolved(catalog, entity);
             json!({
-                "path": super::site::page_path(entity),
+                "path": crate::output::page_path(entity),
                 "name": entity.metadata.name,
                 "title": entity.metadata.title,
                 "resource": entity.resource_claim.as_ref().and_then(|c| c.resource.clone()),

@@ -33,12 +33,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::load::build_cache::BuildCache;
-use crate::load::SourceFile;
+use crate::output::{hashed_name, Files, SEARCH_INDEX_DIR};
 use crate::pipeline::Compilation;
+use crate::source::SourceFile;
 use crate::validate::schema::SCHEMAS;
-
-/// The files of one build: relative path → contents.
-pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Facts about the build that go into `status.json`. No timestamps: the same
 /// input must give byte-identical output.
@@ -403,29 +401,6 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
     ("app", "js", include_bytes!("../../assets/app.js")),
 ];
 
-/// `name.<first 10 hex digits of the SHA-256>.extension`.
-pub fn hashed_name(name: &str, extension: &str, contents: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(contents);
-    let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
-    format!("{name}.{hex}.{extension}")
-}
-
-/// Whether `path` is a plain relative path: `/`-separated segments, none
-/// empty, `.` or `..`, no backslashes, no absolute path or drive.
-pub fn safe_relative_path(path: &str) -> bool {
-    !path.is_empty()
-        && !path.starts_with('/')
-        && !path.contains(['\\', '\0', ':'])
-        && path
-            .split('/')
-            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
-}
-
-/// Where the search index that `cairn search` reads lives, under the
-/// catalog root: outside the public site.
-pub const SEARCH_INDEX_DIR: &str = ".cairn/index";
-
 /// Writes the tantivy search index of `catalog` to [`SEARCH_INDEX_DIR`],
 /// atomically, stamped with the sources it was built from.
 pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::Result<()> {
@@ -441,30 +416,6 @@ mod tests {
     use super::*;
 
     use super::write::tests::write_files;
-
-    #[test]
-    fn safe_paths() {
-        for good in [
-            "api/v1/status.json",
-            "a/b.c/d-e_f.json",
-            "schemas/component.schema.json",
-        ] {
-            assert!(safe_relative_path(good), "{good}");
-        }
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            "a//b",
-            "a/./b",
-            "a\\b",
-            "c:/x",
-            "a/",
-        ] {
-            assert!(!safe_relative_path(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn writes_atomically_and_keeps_the_old_output_on_error() {
@@ -536,7 +487,7 @@ mod tests {
     #[test]
     fn source_commits_are_distinct_and_sorted() {
         let file = |url: &str, commit: &str| {
-            let origin = crate::load::git_source::GitOrigin {
+            let origin = crate::source::GitOrigin {
                 url: url.into(),
                 commit: commit.into(),
                 path: "x.yaml".into(),

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, RelationKind};
 use crate::resolve::{Catalog, Relation, Service};
 
 /// An entity's identity across builds: its key, and its version for a
@@ -183,7 +183,7 @@ impl Selection {
             marked.push(i);
             // Neighbours show its identity and title; its owner lists its
             // services with their fields.
-            let neighbours = |relation: &&Relation| how.shown || relation.kind == "ownedBy";
+            let neighbours = |relation: &&Relation| how.shown || relation.kind == RelationKind::OwnedBy;
             marked.extend(new.relations[i].iter().filter(neighbours).map(|r| r.target));
             if let Some(o) = o {
                 marked.extend(
@@ -232,7 +232,7 @@ impl Selection {
             for c in crate::resolve::claims::claims(new) {
                 if claimed(&new.entities[c]).as_deref() == Some(name.as_str()) {
                     selection.entities[c] = true;
-                    for owner in new.related(c, "ownedBy") {
+                    for owner in new.related(c, RelationKind::OwnedBy) {
                         selection.entities[owner] = true;
                     }
                 }
@@ -313,16 +313,16 @@ impl Pair<'_> {
         if shown(before) != shown(after) {
             return Some(Changed::everything());
         }
-        let chains: Vec<&'static str> = CHAINS
+        let chains: Vec<RelationKind> = CHAINS
             .iter()
-            .filter(|(changed, _)| {
-                let of_kind = |relation: &&(&str, &Identity)| relation.0 == *changed;
+            .filter(|changed| {
+                let of_kind = |relation: &&(RelationKind, &Identity)| relation.0 == **changed;
                 old_relations
                     .iter()
                     .filter(of_kind)
                     .ne(new_relations.iter().filter(of_kind))
             })
-            .map(|(_, closure)| *closure)
+            .map(|changed| changed.inverse())
             .collect();
         let changed = !chains.is_empty()
             || old_relations != new_relations
@@ -360,7 +360,7 @@ impl Pair<'_> {
         &self,
         i: Option<usize>,
         o: Option<usize>,
-        chains: &[&str],
+        chains: &[RelationKind],
         to_new: &dyn Fn(usize) -> Option<usize>,
     ) -> Vec<usize> {
         let mut out = Vec::new();
@@ -378,7 +378,7 @@ impl Pair<'_> {
             }
         }
         let group = i.map(|i| &self.new.entities[i]).or(o.map(|o| &self.old.entities[o]));
-        if chains.contains(&"parentOf") && group.is_some_and(|g| g.kind == Kind::Group) {
+        if chains.contains(&RelationKind::ParentOf) && group.is_some_and(|g| g.kind == Kind::Group) {
             // Services of the descendants (escalation chains run up to it).
             let groups: Vec<usize> = out
                 .iter()
@@ -387,7 +387,7 @@ impl Pair<'_> {
                 .chain(i)
                 .collect();
             for g in groups {
-                out.extend(self.new.related(g, "ownerOf"));
+                out.extend(self.new.related(g, RelationKind::OwnerOf));
             }
             let key = group.map(|g| g.key());
             out.extend(
@@ -408,21 +408,26 @@ impl Pair<'_> {
 
 /// Relations whose chains outputs show beyond the direct neighbours —
 /// transitive dependencies, escalation chains, a system's domain — each
-/// with the direction [`Pair::closures`] follows when they change: when
+/// followed by [`Pair::closures`] in the inverse direction when they change: when
 /// what an entity depends on changes, everything that depends on it sees
 /// new transitive dependencies (and the other way round); when a group's
 /// parent changes, the services of its descendants see a new escalation
 /// chain; when a system's domain changes, its components see it.
-const CHAINS: [(&str, &str); 4] = [
-    ("dependsOn", "dependencyOf"),
-    ("dependencyOf", "dependsOn"),
-    ("childOf", "parentOf"),
-    ("partOf", "hasPart"),
+const CHAINS: [RelationKind; 4] = [
+    RelationKind::DependsOn,
+    RelationKind::DependencyOf,
+    RelationKind::ChildOf,
+    RelationKind::PartOf,
 ];
 
 /// Every direction of [`CHAINS`]: followed when what others show of an
 /// entity (identity, title, profile) changed.
-const CLOSURES: [&str; 4] = ["dependsOn", "dependencyOf", "parentOf", "hasPart"];
+const CLOSURES: [RelationKind; 4] = [
+    RelationKind::DependsOn,
+    RelationKind::DependencyOf,
+    RelationKind::ParentOf,
+    RelationKind::HasPart,
+];
 
 /// How an entity changed between two builds.
 struct Changed {
@@ -430,7 +435,7 @@ struct Changed {
     /// or it is new.
     shown: bool,
     /// The chains ([`CLOSURES`]) through which other outputs see the change.
-    chains: Vec<&'static str>,
+    chains: Vec<RelationKind>,
 }
 
 impl Changed {
@@ -443,8 +448,8 @@ impl Changed {
 }
 
 /// The relations of entity `index` as (kind, target identity), sorted.
-fn relations<'a>(catalog: &Catalog, ids: &'a [Identity<'a>], index: usize) -> Vec<(&'static str, &'a Identity<'a>)> {
-    let mut relations: Vec<(&'static str, &Identity)> = catalog.relations[index]
+fn relations<'a>(catalog: &Catalog, ids: &'a [Identity<'a>], index: usize) -> Vec<(RelationKind, &'a Identity<'a>)> {
+    let mut relations: Vec<(RelationKind, &Identity)> = catalog.relations[index]
         .iter()
         .map(|r| (r.kind, &ids[r.target]))
         .collect();

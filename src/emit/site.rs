@@ -19,15 +19,17 @@ use minijinja::{AutoEscape, Environment, Value};
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
-use super::markdown::{safe_url, to_html};
+use super::markdown::to_html;
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
-use crate::model::{Entity, Kind, Link};
+use crate::model::{Entity, Kind, Link, RelationKind};
+use crate::output::{definition_path, page_path};
 use crate::parse::Node;
 use crate::pipeline::Compilation;
 use crate::resolve::reconcile::{Discovery, OwnershipStatus};
 use crate::resolve::{Catalog, Service};
+use crate::util::safe_url;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -153,34 +155,6 @@ pub fn pages(
     })
 }
 
-/// The page of an entity: `{kind}/{namespace}/{name}/index.html`, and for
-/// a ResourceDefinition version `resourcedefinition/{name}/{version}/index.html`.
-pub fn page_path(entity: &Entity) -> String {
-    if entity.kind == Kind::ResourceDefinition {
-        let version = entity
-            .resource_definition
-            .as_ref()
-            .and_then(|d| d.version.as_deref())
-            .unwrap_or("0");
-        return format!(
-            "resourcedefinition/{}/{}/index.html",
-            entity.metadata.name.to_lowercase(),
-            version
-        );
-    }
-    format!(
-        "{}/{}/{}/index.html",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_lowercase(),
-        entity.metadata.name.to_lowercase()
-    )
-}
-
-/// The latest version's page of a definition: `resourcedefinition/{name}/index.html`.
-fn definition_path(name: &str) -> String {
-    format!("resourcedefinition/{}/index.html", name.to_lowercase())
-}
-
 fn link(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     json!({ "path": page_path(entity), "name": entity.metadata.name, "title": entity.metadata.title })
@@ -188,7 +162,7 @@ fn link(catalog: &Catalog, index: usize) -> Json {
 
 /// The entities `index` has `relation` to, then the refs of that relation
 /// that name nothing in the catalog (shown as text, marked missing).
-fn related(catalog: &Catalog, index: usize, relation: &str) -> Vec<Json> {
+fn related(catalog: &Catalog, index: usize, relation: RelationKind) -> Vec<Json> {
     let mut items: Vec<Json> = catalog.related(index, relation).map(|t| link(catalog, t)).collect();
     items.extend(missing(catalog, index, relation));
     items
@@ -196,7 +170,7 @@ fn related(catalog: &Catalog, index: usize, relation: &str) -> Vec<Json> {
 
 /// The first entity `index` has `relation` to, else the first such ref
 /// that names nothing in the catalog.
-fn related_one(catalog: &Catalog, index: usize, relation: &str) -> Option<Json> {
+fn related_one(catalog: &Catalog, index: usize, relation: RelationKind) -> Option<Json> {
     catalog
         .related(index, relation)
         .next()
@@ -205,7 +179,7 @@ fn related_one(catalog: &Catalog, index: usize, relation: &str) -> Option<Json> 
 }
 
 /// The refs of `relation` of entity `index` that resolve to nothing.
-fn missing<'a>(catalog: &'a Catalog, index: usize, relation: &'a str) -> impl Iterator<Item = Json> + 'a {
+fn missing(catalog: &Catalog, index: usize, relation: RelationKind) -> impl Iterator<Item = Json> + '_ {
     catalog
         .unresolved
         .get(&index)
@@ -222,16 +196,17 @@ fn external_links(links: &[Link]) -> Vec<Json> {
         .collect()
 }
 
-/// Relation groups shown on every entity page, with their headings.
-const RELATIONS: [(&str, &str); 8] = [
-    ("hasPart", "Parts"),
-    ("partOf", "Part of"),
-    ("ownerOf", "Owns"),
-    ("providesApi", "Provides APIs"),
-    ("apiProvidedBy", "Provided by"),
-    ("apiConsumedBy", "Consumed by"),
-    ("memberOf", "Member of"),
-    ("dependencyOf", "Depended on by"),
+/// Relation groups shown on every entity page, in this order, under their
+/// headings ([`RelationKind::label`]).
+const SHOWN_RELATIONS: [RelationKind; 8] = [
+    RelationKind::HasPart,
+    RelationKind::PartOf,
+    RelationKind::OwnerOf,
+    RelationKind::ProvidesApi,
+    RelationKind::ApiProvidedBy,
+    RelationKind::ApiConsumedBy,
+    RelationKind::MemberOf,
+    RelationKind::DependencyOf,
 ];
 
 fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Option<&Service>) -> Page {
@@ -246,12 +221,14 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         (None, Some(prefix)) => Some(format!("{prefix}{}", entity.file)),
         _ => None,
     };
-    let relations: Vec<Json> = RELATIONS
-        .iter()
-        .filter(|(relation, _)| service.is_none() || !matches!(*relation, "providesApi" | "dependencyOf"))
-        .filter_map(|(relation, label)| {
+    let relations: Vec<Json> = SHOWN_RELATIONS
+        .into_iter()
+        .filter(|relation| {
+            service.is_none() || !matches!(relation, RelationKind::ProvidesApi | RelationKind::DependencyOf)
+        })
+        .filter_map(|relation| {
             let items = related(catalog, i, relation);
-            (!items.is_empty()).then(|| json!({ "label": label, "items": items }))
+            (!items.is_empty()).then(|| json!({ "label": relation.label(), "items": items }))
         })
         .collect();
     let e = json!({
@@ -263,8 +240,8 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "ref": entity.ref_string(),
         "description_html": entity.metadata.description.as_deref().map(to_html),
         "tags": entity.metadata.tags,
-        "owner": related_one(catalog, i, "ownedBy"),
-        "system": catalog.related(i, "partOf").find(|&s| catalog.entities[s].kind == Kind::System).map(|s| link(catalog, s)),
+        "owner": related_one(catalog, i, RelationKind::OwnedBy),
+        "system": catalog.related(i, RelationKind::PartOf).find(|&s| catalog.entities[s].kind == Kind::System).map(|s| link(catalog, s)),
         "definition": entity.definition,
         // A placeholder naming a URL (never fetched): linked instead.
         "definition_url": entity.unfetched_url("/spec/definition").filter(|url| safe_url(url)),
@@ -330,7 +307,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
     let (declared, discovered) = super::api::field_sources(entity, service);
     let (confidence, owner_source) = super::api::owner_confidence(catalog, service);
     json!({
-        "owner": service.owner.map(|o| link(catalog, o)).or_else(|| missing(catalog, i, "ownedBy").next()),
+        "owner": service.owner.map(|o| link(catalog, o)).or_else(|| missing(catalog, i, RelationKind::OwnedBy).next()),
         "owner_source": owner_source,
         "confidence": service.owner.map(|_| format!("{confidence:.2}")),
         "discovery": service.discovery.as_ref().map(|d| discovery_context(catalog, d)),
@@ -343,25 +320,25 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "declared": declared,
         "discovered": discovered,
         "runbooks": external_links(&service.runbooks),
-        "provides": related(catalog, i, "providesApi"),
-        "consumes": related(catalog, i, "consumesApi"),
-        "upstream": related(catalog, i, "dependsOn"),
-        "downstream": related(catalog, i, "dependencyOf"),
+        "provides": related(catalog, i, RelationKind::ProvidesApi),
+        "consumes": related(catalog, i, RelationKind::ConsumesApi),
+        "upstream": related(catalog, i, RelationKind::DependsOn),
+        "downstream": related(catalog, i, RelationKind::DependencyOf),
         "reach": {
             "upstream": { "count": catalog.dependencies.upstream[i].count, "depth": catalog.dependencies.upstream[i].depth },
             "downstream": { "count": catalog.dependencies.downstream[i].count, "depth": catalog.dependencies.downstream[i].depth },
         },
         // The next level of each closure (bounded like the API's nearest);
         // the whole closure is on the graph page.
-        "upstream_next": second_level(catalog, i, "dependsOn"),
-        "downstream_next": second_level(catalog, i, "dependencyOf"),
+        "upstream_next": second_level(catalog, i, RelationKind::DependsOn),
+        "downstream_next": second_level(catalog, i, RelationKind::DependencyOf),
         "graph": neighbourhood(catalog, i),
     })
 }
 
 /// The entities two `relation` steps away (not one), nearest first, at
 /// most [`super::api::NEAREST`] with the first level.
-fn second_level(catalog: &Catalog, i: usize, relation: &str) -> Vec<Json> {
+fn second_level(catalog: &Catalog, i: usize, relation: RelationKind) -> Vec<Json> {
     crate::resolve::graph::nearest(catalog, i, relation, super::api::NEAREST)
         .into_iter()
         .filter(|&(_, depth)| depth == 2)
@@ -419,8 +396,8 @@ fn neighbourhood(catalog: &Catalog, i: usize) -> Json {
     const ROW: usize = 40;
     const WIDTH: usize = 760;
     const BOX: usize = 220;
-    let upstream: Vec<usize> = catalog.related(i, "dependsOn").collect();
-    let downstream: Vec<usize> = catalog.related(i, "dependencyOf").collect();
+    let upstream: Vec<usize> = catalog.related(i, RelationKind::DependsOn).collect();
+    let downstream: Vec<usize> = catalog.related(i, RelationKind::DependencyOf).collect();
     let rows = upstream.len().max(downstream.len()).clamp(1, GRAPH_SIDE + 1);
     let height = rows * ROW + 8;
     let middle = height / 2;
@@ -475,8 +452,8 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "email": entity.profile.email,
         "slack": entity.annotation(&fields.slack),
         "on_call": on_call.join(", "),
-        "parent": related_one(catalog, i, "childOf"),
-        "members": related(catalog, i, "hasMember"),
+        "parent": related_one(catalog, i, RelationKind::ChildOf),
+        "members": related(catalog, i, RelationKind::HasMember),
         "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
         "claims": super::claims::team_claims(catalog, i),
     })
@@ -766,8 +743,8 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
                 "path": page_path(e),
                 "name": e.metadata.name,
                 "title": e.metadata.title,
-                "owner": catalog.related(i, "ownedBy").next().map(|o| catalog.entities[o].metadata.name.clone())
-                    .or_else(|| catalog.unresolved.get(&i)?.iter().find(|u| u.relation == "ownedBy").map(|u| u.text.clone())),
+                "owner": catalog.related(i, RelationKind::OwnedBy).next().map(|o| catalog.entities[o].metadata.name.clone())
+                    .or_else(|| catalog.unresolved.get(&i)?.iter().find(|u| u.relation == RelationKind::OwnedBy).map(|u| u.text.clone())),
                 "lifecycle": e.lifecycle,
                 "description": short_description(e),
             })

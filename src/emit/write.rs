@@ -21,7 +21,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 
-use super::safe_relative_path;
+use crate::output::safe_relative_path;
 
 /// Replaces `out_dir` with the files `render` puts into the [`DirSink`]
 /// it is given, atomically: each file is written, as soon as it is

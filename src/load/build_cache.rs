@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::facts::{FactId, Snapshot, Snapshots};
-use crate::discover::facts::Facts;
+use crate::facts::Facts;
 
 /// The version of this file's format; another one is ignored.
 pub const FORMAT: u32 = 1;

@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
-use crate::discover::facts::{Facts, FORMAT};
+use crate::facts::{Facts, FORMAT};
 
 /// How many committed versions of a facts file are read for staleness.
 pub const HISTORY: usize = 10;

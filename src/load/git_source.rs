@@ -15,19 +15,10 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use sha2::{Digest, Sha256};
 
-use super::{redact_url, SourceFile};
+use super::redact_url;
 use crate::config::CONFIG_FILE;
 use crate::diagnostics::{Code, Diagnostic, Location};
-
-/// Where a file from a git source came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitOrigin {
-    /// The repository URL, credentials redacted.
-    pub url: String,
-    pub commit: String,
-    /// The file's path inside that repository.
-    pub path: String,
-}
+use crate::source::{GitOrigin, SourceFile};
 
 /// The cache directory of a remote: a readable name plus a hash of the URL.
 fn cache_dir(root: &Path, url: &str) -> PathBuf {

@@ -18,10 +18,11 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use super::confine::{Confine, Reach};
-use super::{canonical, display_path, SourceFile};
+use super::{canonical, display_path};
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::parse::Node;
+use crate::source::SourceFile;
 
 /// Follows Location targets for one load; what it learns about the root
 /// (its confinement, its repository) is looked up once, when first needed.

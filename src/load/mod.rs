@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use self::confine::{Confine, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
 use crate::diagnostics::{Code, Diagnostic, Location};
-use crate::parse::{parse_yaml, Document};
+use crate::source::{SourceFile, Stamp};
 
 /// Files larger than this are refused: a catalog file is a few kilobytes,
 /// and reading a runaway generated file into memory helps nobody.
@@ -40,37 +40,6 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Directory names never walked.
 const SKIPPED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
-
-/// One catalog file, read and parsed.
-#[derive(Debug)]
-pub struct SourceFile {
-    /// Path relative to the catalog root with `/` separators (how every
-    /// diagnostic and output names the file).
-    pub display: String,
-    pub text: String,
-    pub documents: Vec<Document>,
-    /// Whether a Location entity targets this file (such a definition wins
-    /// over a stray copy that was only found by walking).
-    pub registered: bool,
-    /// For a file from a `git:` source: the repository, commit and path.
-    pub origin: Option<git_source::GitOrigin>,
-    /// Size and modification time when it was read, if asked for
-    /// ([`Reuse`]).
-    pub stamp: Option<Stamp>,
-    /// Left unparsed because the [`Reuse`] callback holds its entities:
-    /// `documents` is empty.
-    pub reused: bool,
-    /// The files its placeholders read (or looked for), as the reader
-    /// names them: `cairn serve` reads this file again when one changes.
-    pub placeholder_targets: Vec<String>,
-    /// The texts of the files its placeholders inlined data from (display
-    /// name, text), so diagnostics inside them can quote their lines.
-    pub placeholder_texts: Vec<(String, String)>,
-}
-
-/// A file's size and modification time: what tells `cairn serve` that a
-/// file it parsed before is unchanged.
-pub type Stamp = (u64, std::time::SystemTime);
 
 /// What a load may take from the previous one (`cairn serve`'s rebuilds).
 #[derive(Clone, Copy)]
@@ -93,42 +62,6 @@ pub struct Walked {
 }
 
 impl SourceFile {
-    /// Parses `text` into a file named `display`; every file cairn reads —
-    /// from disk, a git source or a past revision — goes through here, so
-    /// each gets the same diagnostics (an empty file is a warning).
-    pub fn parse(
-        display: String,
-        text: String,
-        origin: Option<git_source::GitOrigin>,
-    ) -> (SourceFile, Vec<Diagnostic>) {
-        let parsed = parse_yaml(&display, &text);
-        let mut diagnostics = parsed.diagnostics;
-        if parsed.documents.is_empty() && diagnostics.is_empty() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::EmptyFile,
-                    Location::file_only(&display),
-                    "file holds no YAML document",
-                )
-                .with_help("add an entity or delete the file"),
-            );
-        }
-        (
-            SourceFile {
-                display,
-                text,
-                documents: parsed.documents,
-                registered: false,
-                origin,
-                stamp: None,
-                reused: false,
-                placeholder_targets: Vec::new(),
-                placeholder_texts: Vec::new(),
-            },
-            diagnostics,
-        )
-    }
-
     /// Resolves the placeholders of this file's documents ([`placeholders`]),
     /// reading targets with `read`; `dir` is this file's directory in the
     /// reader's terms.
@@ -137,21 +70,6 @@ impl SourceFile {
         self.placeholder_targets = resolved.targets;
         self.placeholder_texts = resolved.texts;
         resolved.diagnostics
-    }
-
-    /// A file whose contents could not be read (the diagnostic says why).
-    fn unreadable(display: &str) -> SourceFile {
-        SourceFile {
-            display: display.to_string(),
-            text: String::new(),
-            documents: Vec::new(),
-            registered: false,
-            origin: None,
-            stamp: None,
-            reused: false,
-            placeholder_targets: Vec::new(),
-            placeholder_texts: Vec::new(),
-        }
     }
 }
 

@@ -131,7 +131,7 @@ impl Context<'_, '_> {
             }
             Value::Map(entries) => {
                 for (key, value) in entries.iter_mut() {
-                    let token = crate::parse::escape_pointer(key.as_str().unwrap_or_default());
+                    let token = crate::util::escape_pointer(key.as_str().unwrap_or_default());
                     self.walk(value, format!("{pointer}/{token}"));
                 }
             }
@@ -154,7 +154,7 @@ impl Context<'_, '_> {
             self.resolved.diagnostics.push(
                 Diagnostic::new(
                     Code::PlaceholderInvalid,
-                    self.at(value, &format!("{pointer}/{}", crate::parse::escape_pointer(key))),
+                    self.at(value, &format!("{pointer}/{}", crate::util::escape_pointer(key))),
                     format!("placeholder `{key}` expects a string: a path relative to this file, or a URL"),
                 )
                 .with_help(format!("write e.g. `{key}: ./openapi.yaml`")),

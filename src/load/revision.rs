@@ -10,7 +10,8 @@ use git2::Repository;
 use rayon::prelude::*;
 
 use super::published::{prefix_of, resolve_base};
-use super::{Loaded, SourceFile};
+use super::Loaded;
+use crate::source::SourceFile;
 
 /// Loads the catalog at `root` as of revision `rev`.
 pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {

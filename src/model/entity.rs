@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::relation::RelationKind;
 use super::resource_claim::{self, ResourceClaim};
 use super::resource_definition::{self, ResourceDefinition};
 use crate::diagnostics::Location;
-use crate::load::git_source::GitOrigin;
 use crate::parse::{Document, Inlined, Node, Value};
+use crate::source::GitOrigin;
 
 /// The kinds cairn understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -274,20 +275,21 @@ impl RefField {
         }
     }
 
-    /// The Backstage relation this field creates, and its reverse.
-    pub fn relations(self) -> (&'static str, &'static str) {
+    /// The Backstage relation this field creates (its target has the
+    /// inverse).
+    pub fn relation(self) -> RelationKind {
         use RefField::*;
         match self {
-            Owner => ("ownedBy", "ownerOf"),
-            System | Domain | SubdomainOf | SubcomponentOf => ("partOf", "hasPart"),
-            ProvidesApis => ("providesApi", "apiProvidedBy"),
-            ConsumesApis => ("consumesApi", "apiConsumedBy"),
-            DependsOn => ("dependsOn", "dependencyOf"),
-            DependencyOf => ("dependencyOf", "dependsOn"),
-            Parent => ("childOf", "parentOf"),
-            Children => ("parentOf", "childOf"),
-            Members => ("hasMember", "memberOf"),
-            MemberOf => ("memberOf", "hasMember"),
+            Owner => RelationKind::OwnedBy,
+            System | Domain | SubdomainOf | SubcomponentOf => RelationKind::PartOf,
+            ProvidesApis => RelationKind::ProvidesApi,
+            ConsumesApis => RelationKind::ConsumesApi,
+            DependsOn => RelationKind::DependsOn,
+            DependencyOf => RelationKind::DependencyOf,
+            Parent => RelationKind::ChildOf,
+            Children => RelationKind::ParentOf,
+            Members => RelationKind::HasMember,
+            MemberOf => RelationKind::MemberOf,
         }
     }
 

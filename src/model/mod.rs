@@ -16,18 +16,20 @@
 //! other entities; it works one document at a time.
 
 mod entity;
+mod relation;
 mod resource_claim;
 mod resource_definition;
 
 pub use entity::{Entity, EntityKey, Kind, Link, Metadata, Profile, RefField, SpecRef};
+pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};
 
 use rayon::prelude::*;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
-use crate::load::SourceFile;
 use crate::parse::{Document, Node};
+use crate::source::SourceFile;
 
 /// API groups whose documents are catalog entities.
 const BACKSTAGE_GROUP: &str = "backstage.io";

@@ -20,7 +20,7 @@
 mod scalar;
 mod tree;
 
-pub use tree::{escape_pointer, Node, Pos, Value};
+pub use tree::{Node, Pos, Value};
 
 use std::collections::HashMap;
 
@@ -202,7 +202,7 @@ impl<'f> TreeBuilder<'f> {
                 Frame::Map { pending_key, .. } => {
                     if let Some(key) = pending_key.as_ref().and_then(Node::as_str) {
                         pointer.push('/');
-                        pointer.push_str(&tree::escape_pointer(key));
+                        pointer.push_str(&crate::util::escape_pointer(key));
                     }
                 }
             }
@@ -354,7 +354,7 @@ impl<'f> TreeBuilder<'f> {
         };
         if let Some(first) = find_key(entries, index, &key_text) {
             let first_pos = entries[first].0.start;
-            let pointer = format!("{}/{}", self.pointer(), tree::escape_pointer(&key_text));
+            let pointer = format!("{}/{}", self.pointer(), crate::util::escape_pointer(&key_text));
             let diagnostic = Diagnostic::new(
                 Code::YamlDuplicateKey,
                 location(self.file, key.start, &pointer),

@@ -188,7 +188,12 @@ impl Node {
             Json::Object(entries) => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| (Node::new(Value::String(k.as_str().into()), at, at), Node::from_json(v, at)))
+                    .map(|(k, v)| {
+                        (
+                            Node::new(Value::String(k.as_str().into()), at, at),
+                            Node::from_json(v, at),
+                        )
+                    })
                     .collect(),
             ),
         };
@@ -201,9 +206,4 @@ fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
         .split('/')
         .skip(1)
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
-}
-
-/// Escapes a key for use as a JSON pointer token.
-pub fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }

@@ -106,7 +106,7 @@ pub fn scan_site(dist: &Path) -> anyhow::Result<Vec<LocalFile>> {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        if !crate::emit::safe_relative_path(&relative) {
+        if !crate::output::safe_relative_path(&relative) {
             bail!("refusing to publish `{relative}`: not a plain relative path");
         }
         paths.push((relative, entry.into_path()));

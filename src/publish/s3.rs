@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Context};
-use aws_sdk_s3::config::{ProvideCredentials, Region, RequestChecksumCalculation};
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -38,27 +38,11 @@ impl Clients {
     /// Loads the SDK configuration and fails early — before anything is
     /// listed, uploaded or deleted — when there are no credentials.
     pub async fn connect(connection: &Connection) -> anyhow::Result<Clients> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
-        if let Some(profile) = &connection.profile {
-            loader = loader.profile_name(profile);
-        }
+        let mut loader = crate::util::aws::loader(connection.profile.as_deref(), connection.endpoint_url.as_deref());
         if let Some(region) = &connection.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(url) = &connection.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let shared = loader.load().await;
-        let provider = shared
-            .credentials_provider()
-            .ok_or_else(|| anyhow!("no AWS credentials provider is configured"))?;
-        if let Err(error) = provider.provide_credentials().await {
-            bail!(
-                "no AWS credentials: {}\n  help: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / --profile, \
-                 or run where an IAM role is available",
-                DisplayErrorContext(&error)
-            );
-        }
+        let shared = crate::util::aws::load(loader).await?;
         let region = shared.region().cloned().unwrap_or_else(|| Region::new("us-east-1"));
         let s3 = aws_sdk_s3::config::Builder::from(&shared)
             .region(region)
@@ -199,15 +183,6 @@ impl Clients {
             })?;
         Ok(output.invalidation().map(|i| i.id().to_string()).unwrap_or_default())
     }
-}
-
-/// The HTTP client of every AWS call: hyper and rustls with ring, trusting
-/// the platform's certificates (plain HTTP too, for local endpoints).
-pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }
 
 /// What a publish did.

@@ -408,7 +408,7 @@ fn compare_engines(old: &ResourceDefinition, new: &ResourceDefinition, findings:
         let Some(previous) = old.engine_configs.get(engine) else {
             continue;
         };
-        let at = |key: &str| format!("/spec/engine_configs/{}/{key}", crate::parse::escape_pointer(engine));
+        let at = |key: &str| format!("/spec/engine_configs/{}/{key}", crate::util::escape_pointer(engine));
         let field = |c: &Json, key: &str| c.get(key).cloned();
         if field(previous, "module_source") != field(config, "module_source") {
             findings.push(

@@ -20,6 +20,7 @@
 use rayon::prelude::*;
 
 use super::Catalog;
+use crate::model::RelationKind;
 
 /// Targets per batch: 64 words of 64 bits.
 const BATCH_BITS: usize = 64 * 64;
@@ -45,10 +46,12 @@ impl Dependencies {
     /// The summary of `catalog`'s dependency relations.
     pub fn of(catalog: &Catalog) -> Dependencies {
         let count = catalog.entities.len();
-        let up: Vec<Vec<usize>> = (0..count).map(|i| catalog.related(i, "dependsOn").collect()).collect();
+        let up: Vec<Vec<usize>> = (0..count)
+            .map(|i| catalog.related(i, RelationKind::DependsOn).collect())
+            .collect();
         let components = Components::of(&up);
         let down: Vec<Vec<usize>> = (0..count)
-            .map(|i| catalog.related(i, "dependencyOf").collect())
+            .map(|i| catalog.related(i, RelationKind::DependencyOf).collect())
             .collect();
         let (upstream, downstream) = rayon::join(|| reach(&up, &components), || reach(&down, &components));
         Dependencies { upstream, downstream }
@@ -222,7 +225,7 @@ fn reach(edges: &[Vec<usize>], components: &Components) -> Vec<Reach> {
 /// The nearest entities `entity` reaches through `relation`, breadth
 /// first and in a stable order, at most `limit` of them: (entity,
 /// distance). The work is bounded by `limit`, never by the closure.
-pub fn nearest(catalog: &Catalog, entity: usize, relation: &str, limit: usize) -> Vec<(usize, usize)> {
+pub fn nearest(catalog: &Catalog, entity: usize, relation: RelationKind, limit: usize) -> Vec<(usize, usize)> {
     let mut found: Vec<(usize, usize)> = Vec::new();
     let mut seen = std::collections::HashSet::from([entity]);
     let mut level = vec![entity];

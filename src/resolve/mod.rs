@@ -38,12 +38,12 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::load::facts::Snapshots;
-use crate::model::{Entity, EntityKey, Kind};
+use crate::model::{Entity, EntityKey, Kind, RelationKind};
 
 /// A relation from one entity to another, Backstage-named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Relation {
-    pub kind: &'static str,
+    pub kind: RelationKind,
     pub target: usize,
 }
 
@@ -99,7 +99,7 @@ impl Catalog {
     }
 
     /// Targets of the outgoing relations of `entity` of one kind.
-    pub fn related<'a>(&'a self, entity: usize, kind: &'a str) -> impl Iterator<Item = usize> + 'a {
+    pub fn related(&self, entity: usize, kind: RelationKind) -> impl Iterator<Item = usize> + '_ {
         self.relations[entity]
             .iter()
             .filter(move |r| r.kind == kind)
@@ -108,7 +108,7 @@ impl Catalog {
 
     /// Every entity reachable from `entity` through relations of `kind`,
     /// with its distance (1 = direct), breadth-first and in a stable order.
-    pub fn transitive(&self, entity: usize, kind: &str) -> Vec<(usize, usize)> {
+    pub fn transitive(&self, entity: usize, kind: RelationKind) -> Vec<(usize, usize)> {
         let mut depth_of: BTreeMap<usize, usize> = BTreeMap::new();
         let mut queue = VecDeque::from([(entity, 0)]);
         while let Some((current, depth)) = queue.pop_front() {
@@ -409,7 +409,7 @@ fn group_cycles(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
         }
         let mut path = vec![start];
         let mut current = start;
-        while let Some(parent) = catalog.related(current, "childOf").next() {
+        while let Some(parent) = catalog.related(current, RelationKind::ChildOf).next() {
             if let Some(pos) = path.iter().position(|&p| p == parent) {
                 let cycle = &path[pos..];
                 let first = *cycle.iter().min().expect("a cycle has members");

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use super::reconcile::DISCOVERED_ANNOTATION;
-use crate::discover::facts::Source;
+use crate::facts::Source;
 use crate::load::facts::Snapshots;
 use crate::model::{Entity, Kind};
 use crate::parse::{Document, Node, Pos};
@@ -231,7 +231,7 @@ fn entity(file: &str, index: usize, document: &Json) -> Option<Entity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::facts::{Facts, Team as FactTeam, User};
+    use crate::facts::{Facts, Team as FactTeam, User};
     use crate::load::facts::Snapshot;
 
     fn snapshots() -> Snapshots {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::{Catalog, Relation};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
-use crate::model::{Entity, EntityKey, Kind, RefField, SpecRef};
+use crate::model::{Entity, EntityKey, Kind, RefField, RelationKind, SpecRef};
 
 /// A reference split into its parts; `kind` is `None` when omitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ fn kinds_text(kinds: &[Kind]) -> String {
 }
 
 /// A relation from the first entity to the third, as (source, kind, target).
-type Edge = (usize, &'static str, usize);
+type Edge = (usize, RelationKind, usize);
 
 /// Resolves every ref of every entity and records relations both ways.
 pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnostic>) {
@@ -67,9 +67,9 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
             for spec_ref in &entity.refs {
                 match lookup(catalog, entity, spec_ref) {
                     Ok(target) => {
-                        let (forward, reverse) = spec_ref.field.relations();
-                        edges.push((source, forward, target));
-                        edges.push((target, reverse, source));
+                        let relation = spec_ref.field.relation();
+                        edges.push((source, relation, target));
+                        edges.push((target, relation.inverse(), source));
                     }
                     Err(diagnostic) => {
                         if let Some(unresolved) = unresolved_ref(entity, spec_ref, &diagnostic) {
@@ -104,7 +104,7 @@ pub(super) fn resolve_refs(catalog: &mut Catalog, diagnostics: &mut Vec<Diagnost
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnresolvedRef {
     /// The relation the ref would have made (`ownedBy`, `hasMember`…).
-    pub relation: &'static str,
+    pub relation: RelationKind,
     /// `kind:namespace/name`, lowercase, as relations are written.
     pub target: String,
     /// The ref as written.
@@ -128,7 +128,7 @@ fn unresolved_ref(entity: &Entity, spec_ref: &SpecRef, diagnostic: &Diagnostic) 
         parsed.name,
     );
     Some(UnresolvedRef {
-        relation: spec_ref.field.relations().0,
+        relation: spec_ref.field.relation(),
         target: key.to_string(),
         text: spec_ref.text.clone(),
         field: spec_ref.field,

@@ -12,7 +12,7 @@ use super::Catalog;
 use crate::config::FieldMap;
 use std::collections::HashMap;
 
-use crate::model::{Entity, EntityKey, Kind, Link};
+use crate::model::{Entity, EntityKey, Kind, Link, RelationKind};
 
 /// Who to page for a service: an annotation and where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub(super) fn build(catalog: &Catalog, fields: &FieldMap) -> Vec<Arc<Service>> {
 /// The service of the Component `i`, before discovery is attached.
 pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Service {
     let entity = &catalog.entities[i];
-    let owner = catalog.related(i, "ownedBy").next();
+    let owner = catalog.related(i, RelationKind::OwnedBy).next();
     let owner_entity = owner.map(|o| &catalog.entities[o]).filter(|o| o.kind == Kind::Group);
     let on_call_from = |source: &Entity, from_owner: bool| -> Vec<OnCall> {
         fields
@@ -85,7 +85,7 @@ pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Servi
         entity: i,
         owner,
         system: catalog
-            .related(i, "partOf")
+            .related(i, RelationKind::PartOf)
             .find(|&t| catalog.entities[t].kind == Kind::System),
         tier: entity.annotation(&fields.tier).map(str::to_string),
         repo: entity.annotation(&fields.repo).map(str::to_string),

@@ -40,12 +40,15 @@ fn relations_are_recorded_both_ways_and_transitively() {
         idx(Kind::Component, "b"),
         idx(Kind::Component, "c"),
     );
-    assert_eq!(catalog.transitive(a, "dependsOn"), [(b, 1), (c, 2)]);
-    assert_eq!(catalog.transitive(c, "dependencyOf"), [(b, 1), (a, 2)]);
+    assert_eq!(catalog.transitive(a, RelationKind::DependsOn), [(b, 1), (c, 2)]);
+    assert_eq!(catalog.transitive(c, RelationKind::DependencyOf), [(b, 1), (a, 2)]);
     let payments = idx(Kind::Group, "payments");
-    assert_eq!(catalog.related(payments, "ownerOf").collect::<Vec<_>>(), [a, c]);
     assert_eq!(
-        catalog.related(payments, "hasMember").collect::<Vec<_>>(),
+        catalog.related(payments, RelationKind::OwnerOf).collect::<Vec<_>>(),
+        [a, c]
+    );
+    assert_eq!(
+        catalog.related(payments, RelationKind::HasMember).collect::<Vec<_>>(),
         [idx(Kind::User, "ana")]
     );
     let service_a = catalog.services.iter().find(|s| s.entity == a).unwrap();

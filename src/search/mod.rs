@@ -16,7 +16,7 @@ pub mod typo;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Kind;
+use crate::model::{Kind, RelationKind};
 use crate::resolve::Catalog;
 
 pub use engine::{Filters, Hit, Index};
@@ -110,7 +110,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
         })
         .map(|(i, entity)| {
             let owner = catalog
-                .related(i, "ownedBy")
+                .related(i, RelationKind::OwnedBy)
                 .next()
                 .map(|o| catalog.entities[o].metadata.name.clone())
                 .unwrap_or_default();
@@ -133,7 +133,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 path: if entity.kind == Kind::ResourceDefinition {
                     format!("resourcedefinition/{}/index.html", entity.metadata.name.to_lowercase())
                 } else {
-                    crate::emit::site::page_path(entity)
+                    crate::output::page_path(entity)
                 },
             }
         })

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::{Index, SearchDoc};
-use crate::emit::Files;
+use crate::output::Files;
 
 /// Target size of a postings shard (uncompressed JSON).
 pub const POSTINGS_SHARD_BYTES: usize = 32 * 1024;
@@ -160,7 +160,7 @@ fn facets(docs: &[SearchDoc]) -> Json {
 /// relative to `search/`.
 fn put(files: &mut Files, path: &str, value: Json) -> String {
     let bytes = json_bytes(&value);
-    let name = crate::emit::hashed_name(path, "json", &bytes);
+    let name = crate::output::hashed_name(path, "json", &bytes);
     files.insert(format!("search/{name}"), bytes);
     name
 }

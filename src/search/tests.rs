@@ -92,7 +92,7 @@ fn documents_are_numbered_in_name_order() {
 
 #[test]
 fn the_static_index_is_sharded_and_content_hashed() {
-    let mut files = crate::emit::Files::new();
+    let mut files = crate::output::Files::new();
     shards::write(&sample(), &mut files);
     let manifest: serde_json::Value = serde_json::from_slice(&files["search/manifest.json"]).unwrap();
     assert_eq!(manifest["docs"], 4);

@@ -26,7 +26,7 @@ use tiny_http::{HTTPVersion, Header, Method, Request, Response, Server, StatusCo
 
 use super::events::{Filter, Slot};
 use super::{inject, Snapshot, State, Stop};
-use crate::emit::safe_relative_path;
+use crate::output::safe_relative_path;
 use crate::search::store::hits_json;
 use crate::search::Filters;
 

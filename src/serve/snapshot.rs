@@ -19,8 +19,9 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 
-use crate::emit::{Files, Rerendered};
-use crate::model::{Entity, Kind};
+use crate::emit::Rerendered;
+use crate::model::{Entity, Kind, RelationKind};
+use crate::output::Files;
 use crate::pipeline::Compilation;
 use crate::resolve::Catalog;
 use crate::search::store::Store;
@@ -271,10 +272,10 @@ fn entity_ref(entity: &Entity) -> String {
 fn entity_info(catalog: &Catalog, i: usize, files: &imbl::HashMap<String, File>) -> Option<(String, EntityInfo)> {
     let entity = &catalog.entities[i];
     let key = entity_key(catalog, i)?;
-    let path = crate::emit::site::page_path(entity);
+    let path = crate::output::page_path(entity);
     let version = files.get(&path)?.etag.trim_matches('"').to_string();
     let owner = catalog
-        .related(i, "ownedBy")
+        .related(i, RelationKind::OwnedBy)
         .next()
         .map(|o| catalog.entities[o].metadata.name.clone())
         .unwrap_or_default();

@@ -27,12 +27,12 @@ use semver::Version;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
 use crate::load::published::Published;
 use crate::model::{Breach, Entity};
-use crate::parse::escape_pointer;
 use crate::resolve::claims::{
     self, blockers, caret, finding_text, newest_compatible, problems, version_text, Problem, Requirement, Resolution,
     Unresolved,
 };
 use crate::resolve::{version_of, Catalog};
+use crate::util::escape_pointer;
 
 /// Checks every claim, and the upgrade impact of new definition versions.
 pub fn check(catalog: &Catalog, published: &Published, diagnostics: &mut Vec<Diagnostic>) {

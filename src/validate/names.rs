@@ -119,7 +119,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         );
     }
     for (key, value) in &meta.labels {
-        let pointer = format!("/metadata/labels/{}", crate::parse::escape_pointer(key));
+        let pointer = format!("/metadata/labels/{}", crate::util::escape_pointer(key));
         if let Some(why) = key_problem(key) {
             diagnostics.push(
                 Diagnostic::new(
@@ -145,7 +145,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     }
     for key in meta.annotations.keys() {
         if let Some(why) = key_problem(key) {
-            let pointer = format!("/metadata/annotations/{}", crate::parse::escape_pointer(key));
+            let pointer = format!("/metadata/annotations/{}", crate::util::escape_pointer(key));
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidAnnotation,
@@ -157,7 +157,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for (i, link) in meta.links.iter().enumerate() {
-        if !crate::emit::markdown::safe_url(&link.url) {
+        if !crate::util::safe_url(&link.url) {
             let scheme: String = link.url.chars().take_while(|c| *c != ':').take(20).collect();
             diagnostics.push(
                 Diagnostic::new(

@@ -8,8 +8,8 @@
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::RefField;
-use crate::parse::escape_pointer;
 use crate::resolve::{Catalog, Service};
+use crate::util::escape_pointer;
 
 const TIERS: &[&str] = &["tier1", "tier2", "tier3"];
 

@@ -26,7 +26,8 @@ use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::model::{has_type, Breach, Entity, Input, ResourceDefinition};
-use crate::parse::{escape_pointer, Node, Value};
+use crate::parse::{Node, Value};
+use crate::util::escape_pointer;
 
 static SNAKE_CASE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$").expect("valid regex"));

@@ -15,7 +15,8 @@ use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Entity, Kind};
-use crate::parse::{escape_pointer, Value};
+use crate::parse::Value;
+use crate::util::escape_pointer;
 
 /// The schema files, as shipped.
 pub static SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");

@@ -53,7 +53,7 @@ fn published_gates(catalog: &Catalog, current: &Current, published: &Published, 
                 let now = entity.to_json();
                 if digest(&now) != digest(base_document) {
                     let mut changed = Vec::new();
-                    crate::diff::json_diff(base_document, &now, String::new(), &mut changed);
+                    crate::util::json_diff(base_document, &now, String::new(), &mut changed);
                     let shown: Vec<&String> = changed.iter().take(8).collect();
                     let more = if changed.len() > 8 {
                         format!(" and {} more", changed.len() - 8)

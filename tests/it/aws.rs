@@ -48,7 +48,7 @@ impl Moto {
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::new()
             .behavior_version_latest()
-            .http_client(cairn::publish::s3::https_client())
+            .http_client(cairn::util::aws::https_client())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .force_path_style(true)
@@ -66,7 +66,7 @@ impl Moto {
     pub fn config(&self) -> aws_config::SdkConfig {
         block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(cairn::publish::s3::https_client())
+                .http_client(cairn::util::aws::https_client())
                 .region(aws_config::Region::new("us-east-1"))
                 .endpoint_url(&self.endpoint)
                 .credentials_provider(aws_sdk_s3::config::Credentials::new(

@@ -6,7 +6,8 @@
 //! edited catalog, byte for byte (but the search shards, which are made
 //! whole) — and a local edit must not re-render most pages and API files.
 
-use cairn::emit::{render, rerender, Files};
+use cairn::emit::{render, rerender};
+use cairn::output::Files;
 use cairn::pipeline::{compile, compile_cached, patch, Cache, Compilation};
 
 use crate::harness::TestCatalog;

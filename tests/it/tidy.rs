@@ -1,5 +1,6 @@
 //! Chores kept inside `cargo test`: every source file says what it owns in a
-//! `//!` doc comment, and no snapshot is orphaned.
+//! `//!` doc comment, no snapshot is orphaned, and every import points down
+//! the layers of ARCHITECTURE.md's import-order table.
 
 use std::path::Path;
 
@@ -69,4 +70,108 @@ fn no_orphaned_snapshots() {
         }
     }
     assert!(orphans.is_empty(), "orphaned snapshots: {orphans:?}");
+}
+
+/// The module order of ARCHITECTURE.md's `import-order` table.
+fn layers(root: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let table = text
+        .split("```text import-order\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("ARCHITECTURE.md has an import-order table");
+    table
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The crate's top-level modules a source file names through `crate::`.
+fn imported_modules(text: &str, modules: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        let names: Vec<&str> = match rest.strip_prefix('{') {
+            // `crate::{a, b::c}`: the first segment of each item.
+            Some(group) => group
+                .split('}')
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(|item| item.trim().split("::").next().unwrap_or_default())
+                .collect(),
+            None => vec![rest
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or_default()],
+        };
+        found.extend(
+            names
+                .into_iter()
+                .filter(|n| modules.iter().any(|m| m == n))
+                .map(str::to_string),
+        );
+    }
+    found
+}
+
+#[test]
+fn imports_are_read_in_both_forms() {
+    let modules: Vec<String> = ["model", "emit", "util"].map(String::from).to_vec();
+    let text = "use crate::{model, emit::site::x};\nlet y = crate::util::safe_url(u); // crate::other";
+    assert_eq!(imported_modules(text, &modules), ["model", "emit", "util"]);
+}
+
+#[test]
+fn every_import_points_down_the_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let layers = layers(root);
+    let rank = |module: &str| layers.iter().position(|m| m == module);
+    let mut upward = Vec::new();
+    for file in rust_files(&root.join("src")) {
+        let relative = file.strip_prefix(root.join("src")).unwrap();
+        let first = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .to_string();
+        let module = first.trim_end_matches(".rs").to_string();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let own =
+            rank(&module).unwrap_or_else(|| panic!("module `{module}` is not in ARCHITECTURE.md's import-order table"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        for imported in imported_modules(&text, &layers) {
+            if rank(&imported).unwrap() > own {
+                upward.push(format!("{} imports `{imported}`", relative.display()));
+            }
+        }
+    }
+    upward.sort();
+    upward.dedup();
+    assert!(
+        upward.is_empty(),
+        "imports that point up the layers (see ARCHITECTURE.md, Layers):\n{}",
+        upward.join("\n")
+    );
+}
+
+#[test]
+fn lib_declares_the_modules_in_layer_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    let declared: Vec<String> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod "))
+        .map(|name| name.trim_end_matches(';').to_string())
+        .collect();
+    assert_eq!(
+        declared,
+        layers(root),
+        "src/lib.rs and ARCHITECTURE.md's import-order table differ"
+    );
 }

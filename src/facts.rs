@@ -19,6 +19,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Rounds to four decimals, so facts (shares, confidences) stay readable
+/// and stable.
+pub fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
 /// The value of `format` in every facts file this version writes and reads.
 pub const FORMAT: &str = "cairn.dev/facts/v1";
 

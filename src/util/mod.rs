@@ -1,0 +1,63 @@
+//! The ground floor: small helpers every stage may use, knowing nothing of
+//! the catalog — JSON pointers and JSON differences, which URLs may be
+//! linked, and the AWS SDK's HTTP client ([`aws`]).
+
+pub mod aws;
+
+use serde_json::Value as Json;
+
+/// Escapes a key for use as a JSON pointer token.
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// `pointer: old → new` for every JSON leaf that differs.
+pub fn json_diff(old: &Json, new: &Json, pointer: String, out: &mut Vec<String>) {
+    match (old, new) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let child = format!("{pointer}/{}", escape_pointer(key));
+                json_diff(
+                    a.get(key).unwrap_or(&Json::Null),
+                    b.get(key).unwrap_or(&Json::Null),
+                    child,
+                    out,
+                );
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                json_diff(x, y, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ if old != new => out.push(format!("{pointer}: {old} → {new}")),
+        _ => {}
+    }
+}
+
+/// Whether a link may be rendered as a link: http(s) or mailto only.
+pub fn safe_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_and_mail_urls_are_safe() {
+        assert!(safe_url("https://runbooks.acme.dev/x") && safe_url("mailto:oncall@acme.dev") && safe_url("HTTP://x"));
+        assert!(!safe_url("javascript:alert(1)") && !safe_url(" data:text/html,x") && !safe_url("/relative"));
+    }
+
+    #[test]
+    fn json_differences_name_their_pointers() {
+        let mut out = Vec::new();
+        let old = serde_json::json!({"a/b": 1, "list": [1, 2], "same": true});
+        let new = serde_json::json!({"a/b": 2, "list": [1, 3], "same": true, "new": "x"});
+        json_diff(&old, &new, String::new(), &mut out);
+        assert_eq!(out, ["/a~1b: 1 → 2", "/list/1: 2 → 3", r#"/new: null → "x""#]);
+    }
+}
