@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod contracts;
 pub mod diagnostics;
 pub mod diff;
 pub mod discover;

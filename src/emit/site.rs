@@ -313,6 +313,14 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
             context: json!({ "e": e, "c": super::claims::claim_context(catalog, i) }),
         };
     }
+    if entity.kind == Kind::Api {
+        return Page {
+            path,
+            template: "api.html",
+            title,
+            context: json!({ "e": e, "api": super::contracts::page_context(catalog, i) }),
+        };
+    }
     Page {
         path,
         template: "entity.html",

@@ -422,6 +422,16 @@ impl Entity {
             .map_or(&self.file, |region| &region.file)
     }
 
+    /// The file whose whole text a `$text` placeholder put at `pointer`
+    /// (a string exactly as that file holds it), if one did.
+    pub fn text_file(&self, pointer: &str) -> Option<&str> {
+        self.inlined
+            .iter()
+            .find(|region| region.pointer == pointer)
+            .map(|region| region.file.as_str())
+            .filter(|_| self.node.pointer(pointer).is_some_and(|n| n.as_str().is_some()))
+    }
+
     /// The URL a placeholder at `pointer` names, if it is one left as
     /// written (a build fetches nothing).
     pub fn unfetched_url(&self, pointer: &str) -> Option<&str> {

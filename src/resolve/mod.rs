@@ -82,6 +82,10 @@ pub struct Catalog {
     /// How many entities each one reaches through `dependsOn` and
     /// `dependencyOf`, and how deep: the closures' summary, computed once.
     pub dependencies: Arc<graph::Dependencies>,
+    /// The API definitions at the base revision, when there is one
+    /// (`load::base_apis`; set by `pipeline` after resolving): what
+    /// breaking changes are measured against.
+    pub base_apis: Arc<crate::load::base_apis::BaseApis>,
 }
 
 impl Catalog {

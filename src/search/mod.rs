@@ -77,6 +77,10 @@ pub struct SearchDoc {
     pub tier: String,
     /// The entity's portal page, relative to the site root.
     pub path: String,
+    /// An API's operations (`GET /payments/{id} Get a payment`), searched
+    /// like its description.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
 }
 
 impl SearchDoc {
@@ -89,6 +93,7 @@ impl SearchDoc {
                 (Field::Meta, self.owner.as_str()),
                 (Field::Description, self.description.as_str()),
             ])
+            .chain(self.operations.iter().map(|o| (Field::Description, o.as_str())))
     }
 }
 
@@ -135,6 +140,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 } else {
                     crate::emit::site::page_path(entity)
                 },
+                operations: crate::emit::contracts::search_operations(entity),
             }
         })
         .collect()
