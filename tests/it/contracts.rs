@@ -342,6 +342,43 @@ fn a_removed_endpoint_fails_naming_its_consumers_and_warns_without_any() {
         "{found:#?}"
     );
 
+    // A build against the same base: the API's JSON file and its page carry
+    // the changes; an API that did not change has none.
+    let out = tempfile::tempdir().unwrap();
+    let build = repo
+        .catalog
+        .cairn(&["--base", "HEAD", "build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+    let file = |name: &str| -> serde_json::Value {
+        let path = out.path().join(format!("api/v1/apis/default/{name}.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    assert_eq!(
+        file("payments-api")["changes"],
+        serde_json::json!({
+            "breaking": 1,
+            "changes": [{
+                "breaking": true,
+                "pointer": "/paths/~1payments~1{id}/delete",
+                "reason": "operation `DELETE /payments/{id}` was removed",
+            }],
+        })
+    );
+    assert_eq!(file("payments-api")["consumers"], serde_json::json!([]));
+    assert_eq!(
+        file("petstore-api")["changes"],
+        serde_json::json!({ "breaking": 0, "changes": [] })
+    );
+    let page = std::fs::read_to_string(out.path().join("api/default/payments-api/index.html")).unwrap();
+    let changes = &page[page
+        .find("Changes against the base revision")
+        .expect("the page lists the changes")..];
+    let change = &changes[..changes.find("</li>").unwrap()];
+    assert!(
+        change.contains(">breaking<") && change.contains("was removed") && change.contains("DELETE"),
+        "{change}"
+    );
+
     // A change in a file the `$openapi` bundle pulls in is seen too: a new
     // required request property of `Money` (through `$ref: ./schemas/money.yaml`).
     repo.write("services/services.yaml", &services);
@@ -407,6 +444,7 @@ fn reference_pages_render_in_chromium_and_run_no_script_from_spec_text() {
     assert_eq!(contract["operation_count"], 5);
     assert_eq!(contract["consumers"][0]["ref"], "component:default/storefront");
     assert_eq!(contract["providers"][0]["ref"], "component:default/payments-service");
+    assert_eq!(contract["changes"], serde_json::Value::Null, "no base: no changes");
     assert_eq!(
         contract["operations"][2]["url"],
         "api/default/payments-api/index.html#op-get-payments-id"
@@ -567,4 +605,67 @@ fn backstage_s_catalog_client_reads_the_static_catalog_api() {
     let total = got["query"]["totalItems"].as_u64().unwrap();
     assert_eq!(got["query"]["items"].as_array().unwrap().len() as u64, total);
     assert!(total >= 12, "{total}");
+}
+
+/// `entities/by-query` is the first page of every entity; the rest follow
+/// `pagination.next`, paginated like `api/v1/`, and together they hold
+/// each entity once, as its `by-name` file has it.
+#[test]
+fn the_static_entity_list_is_paginated_like_the_rest_of_the_api() {
+    let catalog = TestCatalog::empty();
+    let mut yaml = String::from(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: big-team }\nspec: { type: team, children: [] }\n",
+    );
+    for i in 0..1_001 {
+        yaml.push_str(&format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: service-{i:04} }}\nspec: {{ type: service, lifecycle: production, owner: big-team }}\n"
+        ));
+    }
+    catalog.write("catalog.yaml", &yaml);
+    let out = tempfile::tempdir().unwrap();
+    let build = catalog.cairn(&["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(build.status, 0, "{}{}", build.stdout, build.stderr);
+
+    let read = |path: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.path().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+    };
+    let first = read("api/catalog/entities/by-query");
+    assert_eq!(first["totalItems"], 1_002);
+    assert_eq!(first["items"].as_array().unwrap().len(), 1_000);
+    assert_eq!(
+        first["pagination"],
+        serde_json::json!({ "has_more": true, "next": "api/catalog/pages/entities/2.json", "total_count": 1_002 })
+    );
+    let second = read(first["pagination"]["next"].as_str().unwrap());
+    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        second["pagination"],
+        serde_json::json!({ "has_more": false, "next": null, "total_count": 1_002 })
+    );
+    assert!(!out.path().join("api/catalog/pages/entities/3.json").exists());
+
+    let mut refs = std::collections::BTreeSet::new();
+    for item in first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+    {
+        let (kind, namespace, name) = (
+            item["kind"].as_str().unwrap().to_ascii_lowercase(),
+            item["metadata"]["namespace"].as_str().unwrap(),
+            item["metadata"]["name"].as_str().unwrap(),
+        );
+        assert!(
+            refs.insert(format!("{kind}:{namespace}/{name}")),
+            "{kind}:{namespace}/{name} twice"
+        );
+        assert_eq!(
+            item,
+            &read(&format!("api/catalog/entities/by-name/{kind}/{namespace}/{name}")),
+            "the list and the by-name file agree"
+        );
+    }
+    assert_eq!(refs.len(), 1_002);
+    assert!(refs.contains("group:default/big-team") && refs.contains("component:default/service-1000"));
 }
