@@ -269,6 +269,17 @@ pub fn parse(format: Format, text: &str) -> Parsed {
     }
 }
 
+/// An API entity's definition read as its format (parsed once per entity,
+/// then kept with it), with the format; `None` when it has no definition
+/// in a format cairn reads.
+pub fn reference_of(entity: &Entity) -> Option<(Format, &Parsed)> {
+    let (format, text) = definition_of(entity)?;
+    let parsed = entity
+        .reference
+        .get_or_init(|| std::sync::Arc::new(parse(format, text)));
+    Some((format, parsed))
+}
+
 /// The format and definition text of an API entity, when it has both.
 pub fn definition_of(entity: &Entity) -> Option<(Format, &str)> {
     let text = entity.definition.as_deref()?;

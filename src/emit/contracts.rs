@@ -8,7 +8,7 @@
 use serde_json::{json, Value as Json};
 
 use super::{safe_relative_path, Selection, Sink};
-use crate::contracts::{self, catalog as api_catalog, definition_of, Invalid};
+use crate::contracts::{self, catalog as api_catalog, reference_of, Invalid};
 use crate::model::{Entity, Kind};
 use crate::resolve::Catalog;
 
@@ -20,10 +20,10 @@ const SOURCE_LINES: usize = 5_000;
 /// no format cairn reads (the page shows it as text).
 pub fn page_context(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
-    let Some((format, text)) = definition_of(entity) else {
+    let Some((format, parsed)) = reference_of(entity) else {
         return Json::Null;
     };
-    match contracts::parse(format, text) {
+    match parsed {
         Ok(reference) => json!({
             "format": format,
             "reference": reference,
@@ -33,7 +33,7 @@ pub fn page_context(catalog: &Catalog, index: usize) -> Json {
         Err(invalid) => json!({
             "format": format,
             "invalid": invalid,
-            "source": source(text, &invalid),
+            "source": source(entity.definition.as_deref().unwrap_or_default(), invalid),
         }),
     }
 }
@@ -56,10 +56,10 @@ pub fn search_operations(entity: &Entity) -> Vec<String> {
     if entity.kind != Kind::Api {
         return Vec::new();
     }
-    definition_of(entity)
-        .and_then(|(format, text)| contracts::parse(format, text).ok())
-        .map(|reference| reference.operations().map(contracts::Operation::search_text).collect())
-        .unwrap_or_default()
+    match reference_of(entity) {
+        Some((_, Ok(reference))) => reference.operations().map(contracts::Operation::search_text).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `api/v1/apis/{namespace}/{name}.json` for every API `selection`
@@ -95,9 +95,9 @@ fn api_document(catalog: &Catalog, index: usize) -> Json {
             .map(|i| super::api::entity_link(catalog, i))
             .collect()
     };
-    let definition = definition_of(entity);
-    let parsed = definition.map(|(format, text)| contracts::parse(format, text));
-    let operations: Vec<Json> = match &parsed {
+    let definition = reference_of(entity);
+    let parsed = definition.map(|(_, parsed)| parsed);
+    let operations: Vec<Json> = match parsed {
         Some(Ok(reference)) => reference
             .groups
             .iter()

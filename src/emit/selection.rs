@@ -484,6 +484,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         node,
         inlined,
         unfetched,
+        reference: _, // computed from `definition` and `spec_type`
     } = before;
     (Arc::ptr_eq(node, &after.node) || **node == *after.node)
         && *kind == after.kind

@@ -19,7 +19,7 @@ mod entity;
 mod resource_claim;
 mod resource_definition;
 
-pub use entity::{Entity, EntityKey, Kind, Link, Metadata, Profile, RefField, SpecRef};
+pub use entity::{Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};
 

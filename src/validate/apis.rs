@@ -12,10 +12,10 @@ use crate::resolve::Catalog;
 
 /// `api-definition-invalid` for an API whose definition cannot be read.
 pub fn check_definition(entity: &Entity, out: &mut Vec<Diagnostic>) {
-    let Some((format, text)) = definition_of(entity) else {
+    let Some((format, parsed)) = contracts::reference_of(entity) else {
         return;
     };
-    if let Err(invalid) = contracts::parse(format, text) {
+    if let Err(invalid) = parsed {
         out.push(
             Diagnostic::new(
                 Code::ApiDefinitionInvalid,
