@@ -4,6 +4,12 @@
 //! cargo run --release --example gen_catalog -- --services 10000 --definitions 200 --versions 5 --out target/bench/10k
 //! ```
 //!
+//! `--api-operations N` adds one API, `big-api`, whose OpenAPI 3.0
+//! definition (`apis/big-api.openapi.yaml`, read with `$text`) has N
+//! operations over ten tags, with parameters, bodies and responses that
+//! `$ref` N/4 component schemas (nested objects, arrays, enums, a cycle):
+//! a large reference page.
+//!
 //! `--resources N` also writes discovered facts: `discovered/aws.json` with
 //! N AWS resources (a stack and an ECS service for declared services, the
 //! rest Lambdas in name-prefix groups and databases, tagged with teams)
@@ -32,6 +38,7 @@ struct Args {
     definitions: usize,
     versions: usize,
     resources: usize,
+    api_operations: usize,
     shape: Shape,
     out: PathBuf,
 }
@@ -50,6 +57,7 @@ fn parse_args() -> Args {
         definitions: 0,
         versions: 5,
         resources: 0,
+        api_operations: 0,
         shape: Shape::Clustered,
         out: PathBuf::from("target/bench/catalog"),
     };
@@ -61,6 +69,7 @@ fn parse_args() -> Args {
             "--definitions" => args.definitions = value.parse().expect("--definitions N"),
             "--versions" => args.versions = value.parse().expect("--versions N"),
             "--resources" => args.resources = value.parse().expect("--resources N"),
+            "--api-operations" => args.api_operations = value.parse().expect("--api-operations N"),
             "--shape" => {
                 args.shape = match value.as_str() {
                     "clustered" => Shape::Clustered,
@@ -71,7 +80,7 @@ fn parse_args() -> Args {
             }
             "--out" => args.out = PathBuf::from(value),
             other => {
-                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --shape --out")
+                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --api-operations --shape --out")
             }
         }
     }
@@ -189,6 +198,14 @@ fn main() {
                 root,
                 &format!("resources/db-{}.yaml", i / 10),
                 &format!("apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {{ name: db-{} }}\nspec: {{ type: database, owner: team-{} }}\n", i / 10, (i / 20) % teams),
+            );
+        }
+        if i == 0 && args.api_operations > 0 {
+            write(root, "apis/big-api.openapi.yaml", &big_openapi(args.api_operations));
+            write(
+                root,
+                "apis/big-api.yaml",
+                &format!("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {{ name: big-api }}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-0\n  definition:\n    $text: ./big-api.openapi.yaml\n"),
             );
         }
         let apis = if i % 5 == 0 {
@@ -328,4 +345,41 @@ fn write_facts(root: &Path, args: &Args, teams: usize) {
         "discovered/git.json",
         &serde_json::to_string_pretty(&git).unwrap(),
     );
+}
+
+/// An OpenAPI 3.0 document with `operations` operations (see the module
+/// docs), as YAML.
+fn big_openapi(operations: usize) -> String {
+    let schemas = (operations / 4).max(1);
+    let mut out = String::from("openapi: 3.0.3\ninfo:\n  title: Big API\n  version: 1.0.0\n  description: A large generated API.\nservers:\n  - url: https://big.example.com/v1\ntags:\n");
+    for t in 0..10 {
+        let _ = writeln!(out, "  - name: area-{t}\n    description: Operations of area {t}.");
+    }
+    out.push_str("paths:\n");
+    let methods = ["get", "put", "post", "delete"];
+    for path in 0..operations.div_ceil(methods.len()) {
+        let _ = writeln!(out, "  /area-{}/things-{path}/{{id}}:", path % 10);
+        for (m, method) in methods.iter().enumerate() {
+            let op = path * methods.len() + m;
+            if op >= operations {
+                break;
+            }
+            let schema = op % schemas;
+            let _ = writeln!(out, "    {method}:\n      tags: [area-{}]\n      operationId: op{op}\n      summary: Operation {op} on things {path}\n      description: Does **thing {op}**; see the area's guide.", path % 10);
+            out.push_str("      parameters:\n        - { name: id, in: path, required: true, schema: { type: string, format: uuid } }\n        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 100 } }\n");
+            if *method == "put" || *method == "post" {
+                let _ = writeln!(out, "      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {{ $ref: '#/components/schemas/Thing{schema}' }}");
+            }
+            let _ = writeln!(out, "      responses:\n        '200':\n          description: The thing.\n          content:\n            application/json:\n              schema: {{ $ref: '#/components/schemas/Thing{schema}' }}\n        '404':\n          description: Not found.");
+        }
+    }
+    out.push_str("components:\n  schemas:\n");
+    for s in 0..schemas {
+        let next = (s + 1) % schemas;
+        let _ = writeln!(
+            out,
+            "    Thing{s}:\n      type: object\n      required: [id, name]\n      properties:\n        id: {{ type: string, format: uuid }}\n        name: {{ type: string, maxLength: 80 }}\n        status: {{ type: string, enum: [active, retired, draft] }}\n        size: {{ type: number }}\n        labels:\n          type: object\n          properties:\n            team: {{ type: string }}\n            tier: {{ type: integer }}\n        parts:\n          type: array\n          items: {{ $ref: '#/components/schemas/Thing{next}' }}"
+        );
+    }
+    out
 }

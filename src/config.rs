@@ -100,15 +100,6 @@ impl Config {
             .copied()
             .unwrap_or(Some(code.default_severity()))
     }
-
-    /// [`Config::severity_of`] for a diagnostic about `target`: the
-    /// severity set for that target, else the code's.
-    pub fn severity_for(&self, code: Code, target: Option<&str>) -> Option<Severity> {
-        target
-            .and_then(|t| self.policy_targets.get(&(code, t.to_string())))
-            .copied()
-            .unwrap_or_else(|| self.severity_of(code))
-    }
 }
 
 /// The parsed configuration and the diagnostics found in it. A missing file

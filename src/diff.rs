@@ -1,9 +1,11 @@
 //! `cairn diff`: the semantic changes of a catalog between two revisions —
 //! entities added, removed and changed (which fields), ownership moves,
 //! new ResourceDefinition versions with their change class and findings,
-//! and ResourceClaims whose resolved version changes (a new version their
-//! requirement matches, an edited `spec.version`) — rendered for a
-//! terminal, for a pull-request comment (Markdown) or as JSON.
+//! ResourceClaims whose resolved version changes (a new version their
+//! requirement matches, an edited `spec.version`), and APIs whose
+//! definition changed, change by change, breaking or not, with their
+//! consumers — rendered for a terminal, for a pull-request comment
+//! (Markdown) or as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,6 +25,26 @@ pub struct CatalogDiff {
     pub ownership: Vec<OwnershipMove>,
     pub new_versions: Vec<NewVersion>,
     pub claims: Vec<ClaimMove>,
+    pub apis: Vec<ApiChanges>,
+}
+
+/// An API whose definition changed, with every change and who consumes
+/// it (in `head`).
+#[derive(Debug, Serialize)]
+pub struct ApiChanges {
+    #[serde(rename = "ref")]
+    pub api: String,
+    pub lifecycle: Option<String>,
+    pub consumers: Vec<Consumer>,
+    pub changes: Vec<crate::contracts::Change>,
+}
+
+/// A consumer of an API and its owner.
+#[derive(Debug, Serialize)]
+pub struct Consumer {
+    #[serde(rename = "ref")]
+    pub entity: String,
+    pub owner: Option<String>,
 }
 
 /// A claim in both catalogs whose resolved version differs.
@@ -68,6 +90,7 @@ impl CatalogDiff {
             && self.changed.is_empty()
             && self.new_versions.is_empty()
             && self.claims.is_empty()
+            && self.apis.is_empty()
     }
 }
 
@@ -126,6 +149,12 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
         if old != new {
             let mut fields = Vec::new();
             crate::util::json_diff(&old, &new, String::new(), &mut fields);
+            if entity.kind == Kind::Api {
+                // The definition's changes are listed one by one below.
+                for field in fields.iter_mut().filter(|f| f.starts_with("/spec/definition: ")) {
+                    *field = "/spec/definition: changed (see the API's changes)".into();
+                }
+            }
             result.changed.push(ChangedEntity {
                 entity: key.clone(),
                 fields,
@@ -142,7 +171,44 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
     }
     result.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
     result.claims = claim_moves(base, head, &before, &after);
+    result.apis = api_changes(base, head, &before, &after);
     result
+}
+
+/// The APIs of both catalogs whose definitions differ, change by change.
+fn api_changes(
+    base: &Catalog,
+    head: &Catalog,
+    before: &BTreeMap<String, usize>,
+    after: &BTreeMap<String, usize>,
+) -> Vec<ApiChanges> {
+    use crate::contracts::compare;
+    use crate::resolve::apis::consumers;
+    after
+        .iter()
+        .filter(|(_, &i)| head.entities[i].kind == Kind::Api)
+        .filter_map(|(key, &i)| {
+            let (old, new) = (&base.entities[*before.get(key)?], &head.entities[i]);
+            let (old_definition, new_definition) = (old.api_definition()?, new.api_definition()?);
+            if old_definition == new_definition {
+                return None;
+            }
+            let changes = compare(old_definition, new_definition)?;
+            let consumers = consumers(head, i)
+                .into_iter()
+                .map(|c| Consumer {
+                    entity: head.entities[c].key().to_string(),
+                    owner: owner_of(head, c),
+                })
+                .collect();
+            (!changes.is_empty()).then(|| ApiChanges {
+                api: key.clone(),
+                lifecycle: new.lifecycle.clone(),
+                consumers,
+                changes,
+            })
+        })
+        .collect()
 }
 
 /// The claims of both catalogs that resolve to another version in `head`.
@@ -227,6 +293,21 @@ pub fn human(diff: &CatalogDiff) -> String {
             let _ = writeln!(out, "    {}", finding_line(finding));
         }
     }
+    for api in &diff.apis {
+        let breaking = api.changes.iter().filter(|c| c.breaking).count();
+        let _ = writeln!(
+            out,
+            "api {}: {breaking} breaking change{} of {}, {}",
+            api.api,
+            if breaking == 1 { "" } else { "s" },
+            api.changes.len(),
+            consumers_line(&api.consumers)
+        );
+        for change in &api.changes {
+            let class = if change.breaking { "breaking" } else { "compatible" };
+            let _ = writeln!(out, "    {class}: {} ({})", change.reason, change.pointer);
+        }
+    }
     for moved in &diff.claims {
         let _ = writeln!(
             out,
@@ -238,6 +319,24 @@ pub fn human(diff: &CatalogDiff) -> String {
         );
     }
     out
+}
+
+/// `consumed by a (owner x), b (no owner)` or `no consumers`.
+fn consumers_line(consumers: &[Consumer]) -> String {
+    if consumers.is_empty() {
+        return "no consumers".into();
+    }
+    let named: Vec<String> = consumers
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({})",
+                c.entity,
+                c.owner.as_deref().map_or("no owner".into(), |o| format!("owner {o}"))
+            )
+        })
+        .collect();
+    format!("consumed by {}", named.join(", "))
 }
 
 fn md(text: &str) -> String {
@@ -291,6 +390,33 @@ pub fn markdown(diff: &CatalogDiff) -> String {
                 version.change.map_or("—", ChangeClass::as_str),
                 findings.join("<br>")
             );
+        }
+    }
+    if !diff.apis.is_empty() {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str("### API changes\n\n");
+        for api in &diff.apis {
+            let breaking = api.changes.iter().filter(|c| c.breaking).count();
+            let experimental = if api.lifecycle.as_deref() == Some("experimental") {
+                " (experimental)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "#### `{}`{experimental}: {breaking} breaking of {} changes\n\n{}\n",
+                md(&api.api),
+                api.changes.len(),
+                md(&consumers_line(&api.consumers))
+            );
+            out.push_str("| | change | where |\n| --- | --- | --- |\n");
+            for change in &api.changes {
+                let class = if change.breaking { "**breaking**" } else { "compatible" };
+                let _ = writeln!(out, "| {class} | {} | `{}` |", md(&change.reason), md(&change.pointer));
+            }
+            out.push('\n');
         }
     }
     if !diff.claims.is_empty() {

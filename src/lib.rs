@@ -18,6 +18,7 @@ pub mod parse;
 pub mod source;
 pub mod config;
 pub mod facts;
+pub mod contracts;
 // The compiler, in pipeline order.
 pub mod model;
 pub mod load;

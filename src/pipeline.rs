@@ -172,13 +172,14 @@ fn compile_inner(
     let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
     diagnostics.extend(facts_diagnostics);
     timer.lap("facts");
-    let (catalog, resolve_diagnostics) = resolve(entities, &snapshots, &config);
+    let (mut catalog, resolve_diagnostics) = resolve(entities, &snapshots, &config);
     if let Some(cache) = cache.as_deref_mut() {
         cache.resolve_diagnostics = resolve_diagnostics.clone();
     }
     diagnostics.extend(resolve_diagnostics);
     timer.lap("resolve");
     let published = published_set(root, base)?;
+    catalog.base_apis = crate::load::base_apis::read(root, published.base.as_deref());
     timer.lap("published set");
     diagnostics.extend(match cache {
         Some(cache) => validate::validate_reusing(&catalog, &config, &published, &mut cache.checked),
@@ -315,9 +316,10 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
     {
         return None;
     }
-    let (catalog, ref_diagnostics) = crate::resolve::replace(&previous.catalog, pairs, reconciled, &config)?;
+    let (mut catalog, ref_diagnostics) = crate::resolve::replace(&previous.catalog, pairs, reconciled, &config)?;
     timer.lap("resolve");
     let published = published_set(root, base).ok()?;
+    catalog.base_apis = crate::load::base_apis::read(root, published.base.as_deref());
 
     // Committed: the cache now describes this compilation.
     let changed = cache.only_changed.take().unwrap_or_default();
@@ -463,18 +465,25 @@ impl Cache {
 }
 
 /// Applies `policies:` from cairn.yaml: configurable rules get their
-/// configured severity, and rules turned `off` are dropped.
+/// configured severity, and rules turned `off` are dropped. A rule the
+/// file does not mention keeps the severity it gave (a breaking API change
+/// nobody consumes is a warning, one with consumers an error).
 fn apply_policies(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.retain_mut(|d| {
         if !d.code.is_configurable() {
             return true;
         }
-        match config.severity_for(d.code, d.target) {
-            Some(severity) => {
-                d.severity = severity;
+        let configured = d
+            .target
+            .and_then(|t| config.policy_targets.get(&(d.code, t.to_string())))
+            .or_else(|| config.policies.get(&d.code));
+        match configured {
+            None => true,
+            Some(Some(severity)) => {
+                d.severity = *severity;
                 true
             }
-            None => false,
+            Some(None) => false,
         }
     });
 }

@@ -117,6 +117,9 @@ codes! {
     ClaimInputPattern = "claim-input-pattern", Error, "a ResourceClaim's input value does not match the input's pattern";
     ClaimUpgradeImpact = "claim-upgrade-impact", Warning, "a new ResourceDefinition version: which claims of older versions could move to it as they are";
     ClaimUpgradeBlocked = "claim-upgrade-blocked", Warning, "a ResourceClaim could not move to a new version of its definition as it is";
+    // API contracts.
+    ApiDefinitionInvalid = "api-definition-invalid", Warning, "an API's definition cannot be read as its format (OpenAPI, AsyncAPI, GraphQL, protobuf)";
+    ApiBreakingChange = "api-breaking-change", Error, "a change to an API's definition breaks its consumers";
     // Discovered facts.
     FactsInvalid = "facts-invalid", Error, "a facts file is not valid JSON or does not match the facts schema";
     FactsPartial = "facts-partial", Warning, "a facts snapshot is partial: its scan could not read everything";
@@ -159,6 +162,8 @@ impl Code {
                 | Code::ClaimVersionDeprecated
                 | Code::ClaimUpgradeImpact
                 | Code::ClaimUpgradeBlocked
+                | Code::ApiDefinitionInvalid
+                | Code::ApiBreakingChange
         )
     }
 }

@@ -107,6 +107,8 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     for (path, bytes) in super::claims::api_files(catalog, selection) {
         sink.put(path, bytes);
     }
+    super::contracts::api_files(catalog, selection, sink);
+    super::backstage::files(catalog, selection, sink);
 }
 
 /// Compact JSON with a final newline: at 10,000 services pretty-printing
@@ -144,7 +146,7 @@ fn with_identity(entity: &Entity, extra: Json) -> Json {
 }
 
 /// A compact reference to another entity.
-fn entity_link(catalog: &Catalog, index: usize) -> Json {
+pub(super) fn entity_link(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     json!({ "ref": ref_of(entity), "kind": entity.kind.as_str(), "name": entity.metadata.name, "title": entity.metadata.title })
 }
@@ -600,7 +602,7 @@ fn provenance(entity: &Entity, line: u32) -> Json {
 
 /// The entity as written, plus Backstage-shaped `relations`, sorted by type
 /// and target ref.
-fn entity_document(catalog: &Catalog, index: usize) -> Json {
+pub(super) fn entity_document(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     let mut document = entity.to_json();
     // (type, target, resolved): refs that name nothing in the catalog are

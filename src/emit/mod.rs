@@ -11,9 +11,10 @@
 //! again by [`safe_relative_path`] before anything is written.
 
 pub mod api;
+pub mod backstage;
 pub mod claims;
+pub mod contracts;
 pub mod engines;
-pub mod markdown;
 pub mod openapi;
 pub mod selection;
 pub mod site;

@@ -139,6 +139,30 @@ pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
         "Claim",
         &["namespace", "name"],
     ),
+    (
+        "/api/v1/apis/{namespace}/{name}.json",
+        "An API's contract: its definition's format and operations, providers and consumers, and its changes against the base revision",
+        "ApiContract",
+        &["namespace", "name"],
+    ),
+    (
+        "/api/catalog/entities/by-name/{kind}/{namespace}/{name}",
+        "Backstage's catalog API (static): one entity as Backstage serves it, for CatalogClient.getEntityByRef with the base URL {site}/api/catalog",
+        "BackstageEntity",
+        &["kind", "namespace", "name"],
+    ),
+    (
+        "/api/catalog/entities/by-query",
+        "Backstage's catalog API (static): the first page of every entity, as CatalogClient.queryEntities reads it (no filters or cursors: follow pagination.next)",
+        "BackstageEntityPage",
+        &[],
+    ),
+    (
+        "/api/catalog/pages/entities/{page}.json",
+        "Backstage's catalog API (static): later pages of every entity",
+        "BackstageEntityPage",
+        &["page"],
+    ),
     ("/api/v1/openapi.json", "This document", "OpenApi", &[]),
 ];
 
@@ -220,7 +244,12 @@ fn schemas() -> Json {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
         "OpenApi": { "type": "object" },
     });
-    for more in [discovery_schemas(), dependency_schemas(), claim_schemas()] {
+    for more in [
+        discovery_schemas(),
+        dependency_schemas(),
+        claim_schemas(),
+        contract_schemas(),
+    ] {
         for (name, schema) in more.as_object().expect("an object") {
             schemas[name] = schema.clone();
         }
@@ -281,6 +310,38 @@ fn claim_schemas() -> Json {
                 "blocked_by": { "type": "array", "items": { "type": "object", "properties": { "input": { "type": "string" },
                     "reason": { "type": "string" }, "rule": nullable("string"), "finding": nullable("string") } } } } },
             "provenance": { "type": "object", "properties": { "file": { "type": "string" }, "line": { "type": "integer" } } } } },
+    })
+}
+
+/// What API contracts and Backstage's read API add.
+fn contract_schemas() -> Json {
+    let link = json!({ "$ref": "#/components/schemas/EntityLink" });
+    let nullable = |t: &str| json!({ "type": [t, "null"] });
+    json!({
+        "ApiContract": { "type": "object", "required": ["ref", "name", "valid", "operations", "providers", "consumers", "changes", "page"], "properties": {
+            "ref": { "type": "string" }, "namespace": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
+            "description": nullable("string"), "type": nullable("string"), "lifecycle": nullable("string"), "owner": { "oneOf": [link, { "type": "null" }] },
+            "format": { "enum": ["openapi", "asyncapi", "graphql", "grpc", null] }, "dialect": nullable("string"), "version": nullable("string"),
+            "valid": { "type": "boolean", "description": "Whether the definition could be read as its format" },
+            "error": { "type": ["object", "null"], "properties": { "line": { "type": "integer" }, "column": { "type": "integer" }, "message": { "type": "string" } } },
+            "operation_count": { "type": "integer" },
+            "operations": { "type": "array", "items": { "type": "object", "properties": { "method": { "type": "string" }, "path": { "type": "string" },
+                "summary": nullable("string"), "group": { "type": "string" }, "deprecated": { "type": "boolean" },
+                "url": { "type": "string", "description": "The operation on the API's page, relative to the output root" } } } },
+            "providers": { "type": "array", "items": link }, "consumers": { "type": "array", "items": link },
+            "changes": { "type": ["object", "null"], "description": "Against the base revision (null: no base, or the API is new there)", "properties": {
+                "breaking": { "type": "integer" },
+                "changes": { "type": "array", "items": { "type": "object", "required": ["breaking", "pointer", "reason"], "properties": {
+                    "breaking": { "type": "boolean" }, "pointer": { "type": "string" }, "reason": { "type": "string" } } } } } },
+            "page": { "type": "string" } } },
+        "BackstageEntity": { "type": "object", "required": ["apiVersion", "kind", "metadata", "relations"], "description": "The entity as written, with metadata.uid (stable per ref), metadata.etag (a content hash) and relations",
+            "properties": { "apiVersion": { "type": "string" }, "kind": { "type": "string" },
+                "metadata": { "type": "object", "required": ["name", "namespace", "uid", "etag"] }, "spec": { "type": "object" },
+                "relations": { "type": "array", "items": { "type": "object", "required": ["type", "targetRef"], "properties": {
+                    "type": { "type": "string" }, "targetRef": { "type": "string" }, "target": { "type": "object" } } } } } },
+        "BackstageEntityPage": { "type": "object", "required": ["items", "totalItems", "pageInfo", "pagination"], "properties": {
+            "items": { "type": "array", "items": { "$ref": "#/components/schemas/BackstageEntity" } }, "totalItems": { "type": "integer" },
+            "pageInfo": { "type": "object" }, "pagination": { "$ref": "#/components/schemas/Pagination" } } },
     })
 }
 

@@ -21,6 +21,8 @@
 //!   or one of whose claims (pages list a definition's claims per
 //!   version), and every claim of such a definition (what it resolves to
 //!   and renders may change) with its owner (whose page shows the version);
+//! * every API whose definition at the base revision differs (its page
+//!   and file show the changes against the base);
 //! * the list chunks holding a selected entity, and every chunk of a kind
 //!   that gained or lost an entity.
 //!
@@ -214,6 +216,13 @@ impl Selection {
                 touched_definitions.insert(old.entities[o].metadata.name.to_ascii_lowercase());
             }
             touched_definitions.extend(claimed(&old.entities[o]));
+        }
+        // An API's page and file show its changes against the base.
+        if !Arc::ptr_eq(&old.base_apis, &new.base_apis) && old.base_apis != new.base_apis {
+            marked.extend(new.entities.iter().enumerate().filter_map(|(i, e)| {
+                let key = (e.kind == Kind::Api).then(|| e.key())?;
+                (old.base_apis.get(&key) != new.base_apis.get(&key)).then_some(i)
+            }));
         }
         for i in marked {
             selection.entities[i] = true;
@@ -480,6 +489,7 @@ fn same_entity(before: &Entity, after: &Entity) -> bool {
         node,
         inlined,
         unfetched,
+        reference: _, // computed from `definition` and `spec_type`
     } = before;
     (Arc::ptr_eq(node, &after.node) || **node == *after.node)
         && *kind == after.kind

@@ -19,7 +19,6 @@ use minijinja::{AutoEscape, Environment, Value};
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
-use super::markdown::to_html;
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
@@ -29,6 +28,7 @@ use crate::parse::Node;
 use crate::pipeline::Compilation;
 use crate::resolve::reconcile::{Discovery, OwnershipStatus};
 use crate::resolve::{Catalog, Service};
+use crate::util::markdown::to_html;
 use crate::util::safe_url;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -288,6 +288,14 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
             template: "claim.html",
             title,
             context: json!({ "e": e, "c": super::claims::claim_context(catalog, i) }),
+        };
+    }
+    if entity.kind == Kind::Api {
+        return Page {
+            path,
+            template: "api.html",
+            title,
+            context: json!({ "e": e, "api": super::contracts::page_context(catalog, i) }),
         };
     }
     Page {

@@ -13,6 +13,7 @@
 //! file too large — becomes a diagnostic naming the file; nothing is dropped
 //! silently.
 
+pub mod base_apis;
 pub mod build_cache;
 pub mod confine;
 pub mod facts;

@@ -194,7 +194,14 @@ impl Context<'_, '_> {
         let start = node.start;
         let end = node.end;
         match key {
-            "$text" => node.value = Value::String(read.text.into()),
+            "$text" => {
+                node.value = Value::String(read.text.into());
+                // Lines of the string are lines of that file.
+                self.inlined.push(Inlined {
+                    pointer,
+                    file: read.display,
+                });
+            }
             "$json" | "$yaml" => {
                 let parsed = parse_yaml(&read.display, &read.text);
                 let problems = !parsed.diagnostics.is_empty();
@@ -227,7 +234,16 @@ impl Context<'_, '_> {
                 }
             }
             _ => match bundle(&read, &path, self.read) {
-                Ok(text) => node.value = Value::String(text.into()),
+                Ok(text) => {
+                    // Only a text kept as written has that file's lines.
+                    if text == read.text {
+                        self.inlined.push(Inlined {
+                            pointer,
+                            file: read.display,
+                        });
+                    }
+                    node.value = Value::String(text.into());
+                }
                 Err(problem) => self.resolved.diagnostics.push(
                     Diagnostic::new(
                         Code::PlaceholderInvalid,
@@ -470,9 +486,11 @@ mod tests {
         assert_eq!(json["spec"]["definition"], "openapi: 3.0.0\n");
         assert_eq!(json["spec"]["data"], serde_json::json!({ "a": ["b", 7] }));
         assert_eq!(json["spec"]["more"], serde_json::json!({ "foo": [{ "bar": 7 }] }));
-        assert_eq!(inlined.len(), 2);
-        assert_eq!(inlined[0].pointer, "/spec/data");
-        assert_eq!(inlined[0].file, "shared/data.json");
+        assert_eq!(inlined.len(), 3);
+        assert_eq!(inlined[0].pointer, "/spec/definition");
+        assert_eq!(inlined[0].file, "apis/openapi.yaml");
+        assert_eq!(inlined[1].pointer, "/spec/data");
+        assert_eq!(inlined[1].file, "shared/data.json");
     }
 
     #[test]

@@ -15,6 +15,12 @@ use crate::source::SourceFile;
 
 /// Loads the catalog at `root` as of revision `rev`.
 pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
+    load_revision_where(root, rev, &|_| true)
+}
+
+/// [`load_revision`], parsing only the files whose text `wanted` accepts
+/// (a cheap filter before the YAML parser, e.g. on a kind's name).
+pub fn load_revision_where(root: &Path, rev: &str, wanted: &(dyn Fn(&str) -> bool + Sync)) -> anyhow::Result<Loaded> {
     let repo =
         Repository::discover(root).with_context(|| format!("`{}` is not in a git repository", root.display()))?;
     let workdir = repo.workdir().context("the repository has no working tree")?;
@@ -45,6 +51,7 @@ pub fn load_revision(root: &Path, rev: &str) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
     let parsed: Vec<(SourceFile, Vec<crate::diagnostics::Diagnostic>)> = texts
         .into_par_iter()
+        .filter(|(_, text)| wanted(text))
         .map(|(display, text)| SourceFile::parse(display, text, None))
         .collect();
     // Placeholders read the catalog root's tree at that revision.

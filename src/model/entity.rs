@@ -374,6 +374,45 @@ pub struct Entity {
     pub inlined: Vec<Inlined>,
     /// Placeholders that name a URL, left as written (pointer, URL).
     pub unfetched: Vec<(String, String)>,
+    /// An API's definition read as its format, on first use
+    /// (`Entity::api_reference`): validation, the page, the JSON file
+    /// and search read it once, and `cairn serve` keeps it with an entity
+    /// that did not change.
+    pub reference: Memo<Arc<crate::contracts::Parsed>>,
+}
+
+/// A value computed from an entity's own fields on first use and kept with
+/// it. It is not part of what the entity says: every two memos compare
+/// equal, and `Debug` does not print the value.
+#[derive(Clone)]
+pub struct Memo<T>(std::sync::OnceLock<T>);
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> Memo<T> {
+    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(init)
+    }
+}
+
+impl<T> PartialEq for Memo<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for Memo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Memo(computed)"
+        } else {
+            "Memo(empty)"
+        })
+    }
 }
 
 impl Entity {
@@ -422,6 +461,16 @@ impl Entity {
             })
             .max_by_key(|region| region.pointer.len())
             .map_or(&self.file, |region| &region.file)
+    }
+
+    /// The file whose whole text a `$text` placeholder put at `pointer`
+    /// (a string exactly as that file holds it), if one did.
+    pub fn text_file(&self, pointer: &str) -> Option<&str> {
+        self.inlined
+            .iter()
+            .find(|region| region.pointer == pointer)
+            .map(|region| region.file.as_str())
+            .filter(|_| self.node.pointer(pointer).is_some_and(|n| n.as_str().is_some()))
     }
 
     /// The URL a placeholder at `pointer` names, if it is one left as
@@ -557,5 +606,6 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         node: Arc::new(doc.root),
         inlined: doc.inlined,
         unfetched: doc.unfetched,
+        reference: Memo::default(),
     }
 }

@@ -15,12 +15,13 @@
 //! Architecture Invariant: this stage reads no files and knows nothing about
 //! other entities; it works one document at a time.
 
+mod api;
 mod entity;
 mod relation;
 mod resource_claim;
 mod resource_definition;
 
-pub use entity::{Entity, EntityKey, Kind, Link, Metadata, Profile, RefField, SpecRef};
+pub use entity::{Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
 pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};

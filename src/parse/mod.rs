@@ -43,7 +43,9 @@ pub struct Document {
     pub index: usize,
     pub root: Node,
     /// Subtrees inlined from other files by `$json`/`$yaml` placeholders
-    /// (`load::placeholders`): their nodes' positions are in that file.
+    /// (`load::placeholders`): their nodes' positions are in that file;
+    /// and strings that are a whole file's text (`$text`), whose lines
+    /// are that file's.
     pub inlined: Vec<Inlined>,
     /// Placeholders left as written because they name a URL (pointer, URL).
     pub unfetched: Vec<(String, String)>,

@@ -181,6 +181,9 @@ fn upload_rank(relative: &str) -> u8 {
 
 /// The Content-Type for a file, by extension.
 pub fn content_type(relative: &str) -> String {
+    if let Some(json) = crate::emit::backstage::content_type(relative) {
+        return json.to_string();
+    }
     let guess = mime_guess::from_path(relative).first_or_octet_stream();
     match guess.type_() {
         mime_guess::mime::TEXT => format!("{guess}; charset=utf-8"),

@@ -19,6 +19,7 @@
 //! Architecture Invariant: the catalog's order is deterministic (sorted by
 //! identity), whatever order files were read or threads ran in.
 
+pub mod apis;
 pub mod changes;
 pub mod claims;
 pub mod graph;
@@ -82,6 +83,10 @@ pub struct Catalog {
     /// How many entities each one reaches through `dependsOn` and
     /// `dependencyOf`, and how deep: the closures' summary, computed once.
     pub dependencies: Arc<graph::Dependencies>,
+    /// The API definitions at the base revision, when there is one
+    /// (`load::base_apis`; set by `pipeline` after resolving): what
+    /// breaking changes are measured against.
+    pub base_apis: Arc<crate::load::base_apis::BaseApis>,
 }
 
 impl Catalog {

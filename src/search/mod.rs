@@ -16,7 +16,7 @@ pub mod typo;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Kind, RelationKind};
+use crate::model::{Entity, Kind, RelationKind};
 use crate::resolve::Catalog;
 
 pub use engine::{Filters, Hit, Index};
@@ -77,6 +77,10 @@ pub struct SearchDoc {
     pub tier: String,
     /// The entity's portal page, relative to the site root.
     pub path: String,
+    /// An API's operations (`GET /payments/{id} Get a payment`), searched
+    /// like its description.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
 }
 
 impl SearchDoc {
@@ -89,6 +93,7 @@ impl SearchDoc {
                 (Field::Meta, self.owner.as_str()),
                 (Field::Description, self.description.as_str()),
             ])
+            .chain(self.operations.iter().map(|o| (Field::Description, o.as_str())))
     }
 }
 
@@ -135,9 +140,25 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 } else {
                     crate::output::page_path(entity)
                 },
+                operations: operations_of(entity),
             }
         })
         .collect()
+}
+
+/// The search text of an API's operations (`GET /payments/{id} Get a
+/// payment`), one per operation; none for other entities.
+fn operations_of(entity: &Entity) -> Vec<String> {
+    if entity.kind != Kind::Api {
+        return Vec::new();
+    }
+    match entity.api_reference() {
+        Some((_, Ok(reference))) => reference
+            .operations()
+            .map(crate::contracts::Operation::search_text)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ fn doc(name: &str, title: &str, description: &str, owner: &str) -> SearchDoc {
         lifecycle: "production".into(),
         tier: String::new(),
         path: format!("component/default/{name}/index.html"),
+        operations: Vec::new(),
     }
 }
 

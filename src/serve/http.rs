@@ -253,6 +253,8 @@ fn static_file(snapshot: &Snapshot, request: &Request, path: &str, query: &str) 
     }
     let content_type = if html {
         "text/html; charset=utf-8".to_string()
+    } else if let Some(json) = crate::emit::backstage::content_type(&key) {
+        json.to_string()
     } else {
         mime_guess::from_path(&key)
             .first_or_octet_stream()

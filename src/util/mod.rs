@@ -3,6 +3,7 @@
 //! linked, and the AWS SDK's HTTP client ([`aws`]).
 
 pub mod aws;
+pub mod markdown;
 
 use serde_json::Value as Json;
 

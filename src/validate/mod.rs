@@ -11,6 +11,8 @@
 //! * [`policy`]: organisation rules whose severity `cairn.yaml` may change;
 //! * [`versions`]: each ResourceDefinition version's bump covers its changes
 //!   (SEMVER.md), from the classification made in `resolve::changes`;
+//! * [`apis`]: each API's definition can be read as its format, and no
+//!   change against the base revision breaks the API's consumers;
 //! * [`claims`]: each ResourceClaim against the definition version it
 //!   resolves to (inputs checked as the request form checks them), and the
 //!   claims a new definition version could or could not take over.
@@ -21,6 +23,7 @@
 //! each entity is checked independently (in parallel), so one bad file
 //! never hides another.
 
+pub mod apis;
 pub mod claims;
 pub mod names;
 pub mod policy;
@@ -85,6 +88,7 @@ pub fn validate_reusing(
             match entity.kind {
                 Kind::ResourceDefinition => resource_definition::check(entity, &mut out),
                 Kind::Template => template::check(entity, &mut out),
+                Kind::Api => apis::check_definition(entity, &mut out),
                 _ => {}
             }
             (entity.node.clone(), out)
@@ -98,5 +102,6 @@ pub fn validate_reusing(
     policy::check(catalog, config, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);
     claims::check(catalog, published, &mut diagnostics);
+    apis::check_breaking(catalog, &mut diagnostics);
     diagnostics
 }

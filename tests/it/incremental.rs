@@ -192,6 +192,23 @@ pub(crate) const EDITS: &[Edit] = &[
             "title: Commerce & Trade",
         )
     }),
+    // The reference page, the API file and search show the operations.
+    ("an API's definition", true, |c| {
+        replace(
+            c,
+            "catalog/apis/payments-api.yaml",
+            "      rpc Refund(RefundRequest) returns (Payment);\n",
+            "",
+        )
+    }),
+    ("an API's definition made unreadable", true, |c| {
+        replace(
+            c,
+            "catalog/apis/orders-api.yaml",
+            "    openapi: 3.0.3\n",
+            "    openapi: 3.0.3\n    paths: [\n",
+        )
+    }),
     ("an API's title", true, |c| {
         replace(
             c,
@@ -290,6 +307,8 @@ const PATCHES: &[&str] = &[
     "a team's Slack channel",
     "the top team's title, in every escalation chain",
     "a domain's title",
+    "an API's definition",
+    "an API's definition made unreadable",
     "an API's title",
     "a claim's input",
     "a claim pinned to another version",

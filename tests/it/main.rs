@@ -14,6 +14,7 @@ mod build;
 mod build_cache;
 mod claims;
 mod cli;
+mod contracts;
 mod corpus;
 mod discover;
 mod discover_aws;
