@@ -20,6 +20,7 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;
+pub mod query;
 pub mod resolve;
 pub mod search;
 pub mod serve;

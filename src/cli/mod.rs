@@ -9,6 +9,7 @@ mod diff;
 mod discover;
 mod explain;
 mod init;
+mod lookup;
 mod publish;
 mod search;
 mod serve;
@@ -84,6 +85,9 @@ enum Command {
     Publish(publish::Args),
     /// Search the catalog, as the portal's Cmd+K does.
     Search(search::Args),
+    /// Who owns an alias (PagerDuty, Datadog, Kubernetes… id), an ARN or an
+    /// entity: owner, on-call, Slack, runbooks.
+    Lookup(lookup::Args),
     /// Scan local clones, a GitHub organisation or an AWS account and write
     /// a facts snapshot for the build to merge.
     Discover(discover::Args),
@@ -205,6 +209,7 @@ pub fn run() -> i32 {
         Command::Diff(args) => diff::execute(&global, args),
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
+        Command::Lookup(args) => lookup::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };

@@ -8,7 +8,8 @@
 //!   defaults, input names);
 //! * [`policy`]: organisation rules whose severity `cairn.yaml` may change;
 //! * [`versions`]: each ResourceDefinition version's bump covers its changes
-//!   (SEMVER.md), from the classification made in `resolve::changes`.
+//!   (SEMVER.md), from the classification made in `resolve::changes`;
+//! * [`aliases`]: no alias routes to two services.
 //!
 //! Reference checks happen in `resolve`, where refs are looked up.
 //!
@@ -16,6 +17,7 @@
 //! each entity is checked independently (in parallel), so one bad file
 //! never hides another.
 
+pub mod aliases;
 pub mod names;
 pub mod policy;
 pub mod resource_definition;
@@ -88,5 +90,6 @@ pub fn validate_reusing(
         .collect();
     policy::check(catalog, config, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);
+    aliases::check(catalog, &mut diagnostics);
     diagnostics
 }

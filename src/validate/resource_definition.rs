@@ -412,6 +412,13 @@ enum Breach {
     Pattern,
 }
 
+/// Why `value` is not a valid value of `input` — its type, enum, bounds or
+/// pattern, as the request form and JSON Schema check them — or `None`.
+/// Claims are checked with it (`query::claims`).
+pub fn value_problem(input: &Input, value: &Json) -> Option<String> {
+    breach(input, value).map(|breach| format!("{value} {}", breach_phrase(input, value, &breach)))
+}
+
 /// The first way `value` breaks `input`, checking type, enum, bounds and
 /// pattern in that order, with JSON Schema semantics (an integer-valued
 /// number is an integer; a pattern matches anywhere unless anchored).

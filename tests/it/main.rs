@@ -20,6 +20,7 @@ mod git;
 mod git_http;
 mod hardening;
 mod incremental;
+mod lookup;
 mod portal;
 mod precommit;
 mod publish;
