@@ -10,6 +10,7 @@
 //! the `cli` module turns flags into calls. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod diagnostics;
 pub mod diff;
@@ -17,6 +18,7 @@ pub mod discover;
 pub mod emit;
 pub mod load;
 pub mod model;
+pub mod notify;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;

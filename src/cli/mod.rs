@@ -10,6 +10,7 @@ mod discover;
 mod explain;
 mod init;
 mod lookup;
+mod notify;
 mod publish;
 mod search;
 mod serve;
@@ -91,6 +92,9 @@ enum Command {
     /// Scan local clones, a GitHub organisation or an AWS account and write
     /// a facts snapshot for the build to merge.
     Discover(discover::Args),
+    /// Post the entity changes between `--base` and HEAD to webhooks, signed
+    /// with HMAC-SHA256.
+    Notify(notify::Args),
     /// Preview the portal: build, serve on 127.0.0.1, rebuild on change,
     /// live-reload the browser.
     Serve(serve::Args),
@@ -210,6 +214,7 @@ pub fn run() -> i32 {
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
         Command::Lookup(args) => lookup::execute(&global, args),
+        Command::Notify(args) => notify::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };
