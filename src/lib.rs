@@ -17,6 +17,7 @@ pub mod diff;
 pub mod discover;
 pub mod emit;
 pub mod load;
+pub mod mcp;
 pub mod model;
 pub mod notify;
 pub mod parse;

@@ -10,6 +10,7 @@ mod discover;
 mod explain;
 mod init;
 mod lookup;
+mod mcp;
 mod notify;
 mod publish;
 mod search;
@@ -92,6 +93,9 @@ enum Command {
     /// Scan local clones, a GitHub organisation or an AWS account and write
     /// a facts snapshot for the build to merge.
     Discover(discover::Args),
+    /// Serve the catalog to AI assistants over the Model Context Protocol
+    /// (stdio): search, ownership, dependencies, definitions, claims.
+    Mcp(mcp::Args),
     /// Post the entity changes between `--base` and HEAD to webhooks, signed
     /// with HMAC-SHA256.
     Notify(notify::Args),
@@ -215,6 +219,7 @@ pub fn run() -> i32 {
         Command::Search(args) => search::execute(&global, args),
         Command::Lookup(args) => lookup::execute(&global, args),
         Command::Notify(args) => notify::execute(&global, args),
+        Command::Mcp(args) => mcp::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };

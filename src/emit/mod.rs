@@ -196,7 +196,7 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 /// and `cairn mcp` answer from it).
 pub fn api_only(compilation: &Compilation) -> Files {
     let mut files = api_and_schemas(compilation, &Selection::all(&compilation.catalog));
-    files.retain(|path, _| path.starts_with("api/"));
+    files.retain(|path, _| path.starts_with("api/v1/"));
     files
 }
 

@@ -52,7 +52,7 @@ pub struct Api {
 impl Api {
     /// The API files among a build's `files`.
     pub fn new(mut files: Files) -> Api {
-        files.retain(|path, _| path.starts_with("api/"));
+        files.retain(|path, _| path.starts_with("api/v1/"));
         Api {
             files,
             search: OnceLock::new(),

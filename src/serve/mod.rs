@@ -26,7 +26,7 @@ mod http;
 mod inject;
 mod metrics;
 mod snapshot;
-mod watch;
+pub(crate) mod watch;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;

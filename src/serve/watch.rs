@@ -93,7 +93,7 @@ fn mutates(kind: &EventKind) -> bool {
 /// Whether a change at `path` can change the build: YAML files, facts
 /// files (`*.json` but not `*.scan.json`), templates and directories (a
 /// renamed or deleted folder), outside the directories cairn never reads.
-fn relevant(root: &Path, path: &Path) -> bool {
+pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let ignored = relative
         .components()

@@ -21,6 +21,7 @@ mod git_http;
 mod hardening;
 mod incremental;
 mod lookup;
+mod mcp;
 mod notify;
 mod portal;
 mod precommit;
