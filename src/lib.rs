@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod discover;
 pub mod emit;
+pub mod import;
 pub mod load;
 pub mod mcp;
 pub mod model;

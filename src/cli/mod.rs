@@ -8,6 +8,7 @@ mod check;
 mod diff;
 mod discover;
 mod explain;
+mod import;
 mod init;
 mod lookup;
 mod mcp;
@@ -99,6 +100,8 @@ enum Command {
     /// Post the entity changes between `--base` and HEAD to webhooks, signed
     /// with HMAC-SHA256.
     Notify(notify::Args),
+    /// Write a running Backstage's catalog as catalog YAML.
+    Import(import::Args),
     /// Preview the portal: build, serve on 127.0.0.1, rebuild on change,
     /// live-reload the browser.
     Serve(serve::Args),
@@ -220,6 +223,7 @@ pub fn run() -> i32 {
         Command::Lookup(args) => lookup::execute(&global, args),
         Command::Notify(args) => notify::execute(&global, args),
         Command::Mcp(args) => mcp::execute(&global, args),
+        Command::Import(args) => import::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };

@@ -19,6 +19,7 @@ mod fuzz;
 mod git;
 mod git_http;
 mod hardening;
+mod import;
 mod incremental;
 mod lookup;
 mod mcp;
