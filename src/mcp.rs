@@ -105,22 +105,25 @@ fn load(options: &Options, cache: &mut Cache) -> anyhow::Result<Api> {
     }
 }
 
-/// Watches the catalog root (or the site's parent directory: a build swaps
-/// the whole directory) and reloads after changes settle.
+/// Watches the catalog root, or the site's parent directory alone — `cairn
+/// build` swaps the whole site in with a rename there — and reloads after
+/// changes settle.
 fn watch(options: Options, mut cache: Cache, current: Current) -> anyhow::Result<notify::RecommendedWatcher> {
-    let (watched, mode) = match &options.dist {
-        Some(dist) => {
-            let dist = std::fs::canonicalize(dist).with_context(|| format!("cannot read `{}`", dist.display()))?;
-            let parent = dist.parent().map(Path::to_path_buf).unwrap_or_else(|| dist.clone());
-            (parent, RecursiveMode::Recursive)
-        }
+    let dist = match &options.dist {
+        Some(dist) => Some(std::fs::canonicalize(dist).with_context(|| format!("cannot read `{}`", dist.display()))?),
+        None => None,
+    };
+    let (watched, mode) = match &dist {
+        Some(dist) => (
+            dist.parent().map(Path::to_path_buf).unwrap_or_else(|| dist.clone()),
+            RecursiveMode::NonRecursive,
+        ),
         None => (
             std::fs::canonicalize(&options.root)
                 .with_context(|| format!("cannot read `{}`", options.root.display()))?,
             RecursiveMode::Recursive,
         ),
     };
-    let dist = options.dist.as_ref().and_then(|d| std::fs::canonicalize(d).ok());
     let root = watched.clone();
     let (wake, woken) = channel::<()>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -132,7 +135,7 @@ fn watch(options: Options, mut cache: Cache, current: Current) -> anyhow::Result
             return;
         }
         let relevant = event.paths.iter().any(|path| match &dist {
-            Some(dist) => path.starts_with(dist) || path.parent() == dist.parent(),
+            Some(dist) => path == dist,
             None => crate::serve::watch::relevant(&root, path),
         });
         if relevant {
