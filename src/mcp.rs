@@ -417,7 +417,7 @@ impl ServerHandler for Server {
             .skip(start)
             .take(RESOURCE_PAGE)
             .map(|path| {
-                let size = api.bytes(path).map_or(0, <[u8]>::len) as u64;
+                let size = api.size(path).unwrap_or_default();
                 Resource::new(format!("{SCHEME}{path}"), *path)
                     .with_mime_type("application/json")
                     .with_size(size)
@@ -458,7 +458,7 @@ impl ServerHandler for Server {
             .strip_prefix(SCHEME)
             .and_then(|path| api.bytes(path))
             .ok_or_else(|| McpError::resource_not_found(format!("no API file at `{}`", request.uri), None))?;
-        let text = String::from_utf8_lossy(bytes).into_owned();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         Ok(ReadResourceResult::new(vec![
             ResourceContents::text(text, request.uri.clone()).with_mime_type("application/json")
         ])

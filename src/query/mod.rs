@@ -14,8 +14,9 @@
 
 pub mod claims;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Context;
@@ -43,10 +44,19 @@ fn miss<T>(message: impl Into<String>) -> Result<T, Miss> {
     Err(Miss(message.into()))
 }
 
-/// The static JSON API's files (`api/v1/…` → bytes).
+/// The static JSON API's files (`api/v1/…` → bytes): rendered in memory,
+/// or a built site's, read when asked for.
 pub struct Api {
-    files: Files,
+    store: Store,
+    /// Every file's path, sorted.
+    paths: Vec<String>,
     search: OnceLock<crate::search::Index>,
+}
+
+enum Store {
+    Memory(Files),
+    /// The output directory holding `api/v1/`.
+    Dist(PathBuf),
 }
 
 impl Api {
@@ -54,13 +64,15 @@ impl Api {
     pub fn new(mut files: Files) -> Api {
         files.retain(|path, _| path.starts_with("api/v1/"));
         Api {
-            files,
+            paths: files.keys().cloned().collect(),
+            store: Store::Memory(files),
             search: OnceLock::new(),
         }
     }
 
-    /// The API files of the build in `dist` (regular files only; links are
-    /// not followed).
+    /// The API files of the build in `dist`: the regular files under
+    /// `api/v1/` (links are not followed), each read when it is asked for,
+    /// so one answer costs a few reads, not the whole site.
     pub fn from_dist(dist: &Path) -> anyhow::Result<Api> {
         let api = dist.join(PREFIX);
         anyhow::ensure!(
@@ -68,35 +80,55 @@ impl Api {
             "`{}` is not a cairn build: it has no api/v1/status.json",
             dist.display()
         );
-        let mut files = Files::new();
+        let mut paths = Vec::new();
         for entry in walkdir::WalkDir::new(&api) {
             let entry = entry.with_context(|| format!("cannot read `{}`", api.display()))?;
             if !entry.file_type().is_file() {
                 continue;
             }
             let relative = entry.path().strip_prefix(dist).expect("walked under dist");
-            let Some(path) = relative.to_str().map(|p| p.replace('\\', "/")) else {
-                continue;
-            };
-            let bytes =
-                std::fs::read(entry.path()).with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-            files.insert(path, bytes);
+            if let Some(path) = relative.to_str() {
+                paths.push(path.replace('\\', "/"));
+            }
         }
-        Ok(Api::new(files))
+        paths.sort();
+        Ok(Api {
+            store: Store::Dist(dist.to_path_buf()),
+            paths,
+            search: OnceLock::new(),
+        })
     }
 
     /// Every file path, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
+        self.paths.iter().map(String::as_str)
     }
 
-    pub fn bytes(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+    /// A file's bytes; only the files listed in [`Api::paths`] are read.
+    pub fn bytes(&self, path: &str) -> Option<Cow<'_, [u8]>> {
+        match &self.store {
+            Store::Memory(files) => files.get(path).map(|b| Cow::Borrowed(b.as_slice())),
+            Store::Dist(dist) => {
+                self.paths.binary_search_by(|p| p.as_str().cmp(path)).ok()?;
+                std::fs::read(dist.join(path)).ok().map(Cow::Owned)
+            }
+        }
+    }
+
+    /// A file's size in bytes, without reading it.
+    pub fn size(&self, path: &str) -> Option<u64> {
+        match &self.store {
+            Store::Memory(files) => files.get(path).map(|b| b.len() as u64),
+            Store::Dist(dist) => {
+                self.paths.binary_search_by(|p| p.as_str().cmp(path)).ok()?;
+                std::fs::metadata(dist.join(path)).ok().map(|m| m.len())
+            }
+        }
     }
 
     /// The file at `path` (relative to the output root), parsed.
     pub fn json(&self, path: &str) -> Option<Json> {
-        serde_json::from_slice(self.bytes(path)?).ok()
+        serde_json::from_slice(&self.bytes(path)?).ok()
     }
 
     /// Every row of a paginated list (`services`, `teams`, `resources`).
