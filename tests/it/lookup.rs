@@ -1,11 +1,15 @@
 //! Alias lookups: `api/v1/lookup/aliases.json` in a build (one static fetch
-//! from a Datadog service name to the owner and on-call), `cairn lookup`
+//! from a Datadog service name to the owner and on-call — made over HTTP by
+//! a paging tool's script, `tests/lookup/pager.py`), `cairn lookup`
 //! saying the same from the catalog or from `dist/`, `alias-conflict`
 //! naming both services, and the sharded table of a large catalog.
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
 use serde_json::Value as Json;
 
-use crate::harness::{TestCatalog, TEAM};
+use crate::harness::{python_with, run, TestCatalog, TEAM};
 
 fn read(catalog: &TestCatalog, path: &str) -> Json {
     let bytes = std::fs::read(catalog.path().join("dist").join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -83,6 +87,91 @@ fn a_datadog_service_name_finds_owner_and_on_call_in_one_file() {
         "{}",
         missing.stderr
     );
+}
+
+/// A plain static file server over `dist/` on 127.0.0.1 (what a CDN or a
+/// bucket does: no rewrites, no index), recording each path it is asked for.
+struct StaticSite {
+    url: String,
+    fetched: Arc<Mutex<Vec<String>>>,
+}
+
+impl StaticSite {
+    fn serve(dist: PathBuf) -> StaticSite {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let fetched = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&fetched);
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let path = request.url().to_string();
+                log.lock().unwrap().push(path.clone());
+                let relative = Path::new(path.trim_start_matches('/'));
+                let file = relative
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+                    .then(|| std::fs::read(dist.join(relative)).ok())
+                    .flatten();
+                let _ = match file {
+                    Some(bytes) => request.respond(tiny_http::Response::from_data(bytes)),
+                    None => request.respond(tiny_http::Response::empty(404)),
+                };
+            }
+        });
+        StaticSite { url, fetched }
+    }
+
+    /// What `tests/lookup/pager.py` — a paging tool holding only `alias` —
+    /// finds, and the paths it fetched for it.
+    fn page(&self, alias: &str) -> (Json, Vec<String>) {
+        self.fetched.lock().unwrap().clear();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lookup/pager.py");
+        let out = run(std::process::Command::new(python_with("hashlib"))
+            .arg(script)
+            .arg(&self.url)
+            .arg(alias));
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let answer = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+        (answer, self.fetched.lock().unwrap().clone())
+    }
+}
+
+#[test]
+fn a_paging_tool_with_a_datadog_service_name_needs_one_static_fetch() {
+    let catalog = TestCatalog::demo();
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let site = StaticSite::serve(catalog.path().join("dist"));
+    // A Datadog monitor fired with the tag `service:Checkout`.
+    let (answer, fetched) = site.page("Checkout");
+    assert_eq!(fetched, ["/api/v1/lookup/aliases.json"], "one static file fetch");
+    assert_eq!(
+        answer["services"],
+        serde_json::json!([{
+            "ref": "component:default/checkout-service",
+            "owner": "group:default/checkout",
+            "on_call": ["PCK2F8N"],
+            "slack": "#checkout-alerts",
+            "routing": "api/v1/services/default/checkout-service/routing.json",
+        }])
+    );
+    // `cairn lookup` says the same.
+    let terminal = catalog.cairn(&["--format", "json", "lookup", "Checkout"]).json();
+    let service = &terminal["services"][0];
+    assert_eq!(service["owner"]["ref"], answer["services"][0]["owner"]);
+    assert_eq!(service["on_call"][0]["value"], answer["services"][0]["on_call"][0]);
+    assert_eq!(service["routing"], answer["services"][0]["routing"]);
+    let human = catalog.cairn(&["lookup", "Checkout"]);
+    assert!(
+        human.stdout.contains("owner     group:default/checkout")
+            && human.stdout.contains("on-call   pagerduty.com/service-id PCK2F8N"),
+        "{}",
+        human.stdout
+    );
+    // An alias nobody has is an empty answer from the same one file.
+    let (unknown, fetched) = site.page("no-such-service");
+    assert_eq!(unknown["services"], serde_json::json!([]));
+    assert_eq!(fetched.len(), 1);
 }
 
 fn service(name: &str, annotations: &str) -> String {
@@ -165,4 +254,15 @@ fn a_large_table_is_sharded_and_still_found() {
         .cairn(&["--format", "json", "lookup", "--dist", dist.to_str().unwrap(), "DD-377"])
         .json();
     assert_eq!(answer["services"][0]["name"], "svc-377");
+    // Over HTTP: the manifest names the shard, and the shard answers.
+    let site = StaticSite::serve(dist);
+    let (paged, fetched) = site.page("DD-377");
+    assert_eq!(paged["services"][0]["ref"], "component:default/svc-377");
+    assert_eq!(
+        fetched,
+        [
+            "/api/v1/lookup/aliases.json".to_string(),
+            format!("/api/v1/lookup/aliases/{:02x}.json", digest[0])
+        ]
+    );
 }
