@@ -2,6 +2,7 @@
 //! webhook deliveries, one per change.
 //!
 //! Each body is the JSON of `cairn serve`'s `entity.*` / `resource.*` event
+//! — built by the same code, `serve::watch::entity_payload` —
 //! (`ref`, `kind`, `name`, `owner`, `version`, `path`; for a
 //! ResourceDefinition version `version` is its number and `hash` the
 //! content's), plus `event` and the `commit` (`id`, `base`, `message`).
@@ -26,9 +27,9 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::load::revision::CommitInfo;
-use crate::model::{Entity, Kind};
 use crate::resolve::aliases::hex;
 use crate::resolve::Catalog;
+use crate::serve::{Change, EntityInfo};
 
 /// The header holding the signature.
 pub const SIGNATURE_HEADER: &str = "X-Cairn-Signature-256";
@@ -54,52 +55,25 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
-/// What an entity looks like to the events.
-struct Seen<'a> {
-    entity: &'a Entity,
-    owner: String,
-    /// The document as JSON (for the hash and the comparison).
+/// An entity as the events see it, with its document (for the comparison).
+struct Seen {
+    info: EntityInfo,
     document: Json,
 }
 
-/// Every entity with a page, by its events key.
-fn seen(catalog: &Catalog) -> BTreeMap<String, Seen<'_>> {
-    catalog
-        .entities
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind != Kind::Location)
-        .map(|(i, entity)| {
-            let owner = catalog
-                .related(i, "ownedBy")
-                .next()
-                .map(|o| catalog.entities[o].metadata.name.clone())
-                .unwrap_or_default();
-            (
-                key_of(entity),
-                Seen {
-                    entity,
-                    owner,
-                    document: entity.to_json(),
-                },
-            )
+/// Every entity with a page, by its events key (its ref, `@version` for a
+/// ResourceDefinition version), described as the preview server does but
+/// versioned by a hash of its document.
+fn seen(catalog: &Catalog) -> BTreeMap<String, Seen> {
+    (0..catalog.entities.len())
+        .filter_map(|i| {
+            let document = catalog.entities[i].to_json();
+            let bytes = serde_json::to_vec(&document).expect("JSON serializes");
+            let hash = hex(&Sha256::digest(&bytes))[..16].to_string();
+            let (key, info) = crate::serve::describe(catalog, i, hash)?;
+            Some((key, Seen { info, document }))
         })
         .collect()
-}
-
-/// `component:default/checkout` (lowercase), with `@version` for a
-/// ResourceDefinition version — as the preview server keys its events.
-fn key_of(entity: &Entity) -> String {
-    let reference = format!(
-        "{}:{}/{}",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_lowercase(),
-        entity.metadata.name.to_lowercase()
-    );
-    match entity.resource_definition.as_ref().and_then(|d| d.version.as_ref()) {
-        Some(version) => format!("{reference}@{version}"),
-        None => reference,
-    }
 }
 
 /// The deliveries for the changes from `base` to `head`: created, updated
@@ -110,51 +84,26 @@ pub fn deliveries(base: &Catalog, head: &Catalog, base_commit: &CommitInfo, head
     let mut out = Vec::new();
     let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     for key in keys {
-        let change = match (before.get(key), after.get(key)) {
-            (None, Some(new)) => ("created", new),
-            (Some(old), None) => ("deleted", old),
-            (Some(old), Some(new)) if old.document != new.document || old.owner != new.owner => ("updated", new),
+        let (change, seen) = match (before.get(key), after.get(key)) {
+            (None, Some(new)) => (Change::Created, new),
+            (Some(old), None) => (Change::Deleted, old),
+            (Some(old), Some(new)) if old.document != new.document || old.info.owner != new.info.owner => {
+                (Change::Updated, new)
+            }
             _ => continue,
         };
-        out.push(delivery(key, change.0, change.1, &commit, head_commit));
+        let (event, mut body) = crate::serve::watch::entity_payload(change, &seen.info);
+        body["event"] = json!(event);
+        body["commit"] = commit.clone();
+        let id = delivery_id(&head_commit.id, event, key, &seen.info.version);
+        out.push(Delivery {
+            event,
+            key: key.clone(),
+            id,
+            body: serde_json::to_vec(&body).expect("JSON serializes"),
+        });
     }
     out
-}
-
-fn delivery(key: &str, change: &str, seen: &Seen, commit: &Json, head: &CommitInfo) -> Delivery {
-    let entity = seen.entity;
-    let definition_version = entity.resource_definition.as_ref().and_then(|d| d.version.clone());
-    let event = match (definition_version.is_some(), change) {
-        (false, "created") => "entity.created",
-        (false, "updated") => "entity.updated",
-        (false, _) => "entity.deleted",
-        (true, "created") => "resource.created",
-        (true, "updated") => "resource.updated",
-        (true, _) => "resource.deleted",
-    };
-    let document = serde_json::to_vec(&seen.document).expect("JSON serializes");
-    let hash = hex(&Sha256::digest(&document))[..16].to_string();
-    let mut body = json!({
-        "event": event,
-        "ref": key.split('@').next().unwrap_or(key),
-        "kind": entity.kind.slug(),
-        "name": entity.metadata.name,
-        "owner": seen.owner,
-        "version": hash,
-        "path": crate::emit::site::page_path(entity),
-        "commit": commit,
-    });
-    if let Some(version) = definition_version {
-        body["version"] = json!(version);
-        body["hash"] = json!(hash);
-    }
-    let id = delivery_id(&head.id, event, key, &hash);
-    Delivery {
-        event,
-        key: key.to_string(),
-        id,
-        body: serde_json::to_vec(&body).expect("JSON serializes"),
-    }
 }
 
 /// A UUID-shaped id from the commit and the change: the same change of the

@@ -28,6 +28,8 @@ mod metrics;
 mod snapshot;
 pub(crate) mod watch;
 
+pub(crate) use snapshot::{describe, Change, EntityInfo};
+
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -407,6 +407,17 @@ fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
 
 /// `entity.*` for entities, `resource.*` for ResourceDefinition versions.
 fn entity_event(change: Change, info: &EntityInfo) -> Event {
+    let (name, data) = entity_payload(change, info);
+    Event {
+        name,
+        data,
+        subject: Some((info.kind, info.owner.clone())),
+    }
+}
+
+/// The name and data of an entity's event — what the SSE stream sends and
+/// `cairn notify` posts.
+pub(crate) fn entity_payload(change: Change, info: &EntityInfo) -> (&'static str, serde_json::Value) {
     let name = match (&info.definition_version, change) {
         (None, Change::Created) => "entity.created",
         (None, Change::Updated) => "entity.updated",
@@ -427,11 +438,7 @@ fn entity_event(change: Change, info: &EntityInfo) -> Event {
         data["version"] = json!(version);
         data["hash"] = json!(info.version);
     }
-    Event {
-        name,
-        data,
-        subject: Some((info.kind, info.owner.clone())),
-    }
+    (name, data)
 }
 
 /// `build.completed`: the build number and the pages it changed.
