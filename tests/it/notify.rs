@@ -178,6 +178,24 @@ fn merged_pull_request() -> Merged {
     Merged { catalog, base, merge }
 }
 
+/// Output without what changes from run to run: commit ids (from
+/// timestamps), ports, and what derives from them (delivery ids,
+/// signatures, the demo documents' hashes).
+fn redact(text: &str) -> String {
+    [
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<delivery>"),
+        (r"\b[0-9a-f]{40}\b", "<commit>"),
+        (r"\b[0-9a-f]{12}\b", "<commit>"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
+        (r"sha256=[0-9a-f]{64}", "sha256=<hmac>"),
+        (r#""(version|hash)":"[0-9a-f]{16}""#, r#""$1":"<hash>""#),
+    ]
+    .iter()
+    .fold(text.to_string(), |text, (pattern, with)| {
+        regex::Regex::new(pattern).unwrap().replace_all(&text, *with).into_owned()
+    })
+}
+
 fn notify(merged: &Merged, args: &[&str]) -> crate::harness::Run {
     let base = merged.base.to_string();
     let mut all = vec!["notify", "--base", &base];
@@ -202,6 +220,7 @@ fn a_merge_gives_one_signed_delivery_per_change_through_failures() {
         "{}",
         run.stderr
     );
+    insta::assert_snapshot!(redact(&run.stderr));
     let combined = format!("{}{}", run.stdout, run.stderr);
     assert!(!combined.contains(SECRET), "the secret is never printed");
     assert!(!combined.contains("url-secret"), "nor the URL's path and query");
@@ -261,6 +280,10 @@ fn a_stalled_receiver_is_retried_and_a_dry_run_prints_the_signed_payloads() {
         4,
         "the stalled delivery came again with its id"
     );
+
+    let human = notify(&merged, &["--dry-run"]);
+    assert_eq!(human.status, 0, "{}", human.stderr);
+    insta::assert_snapshot!(redact(&format!("{}{}", human.stdout, human.stderr)));
 
     let dry = notify(&merged, &["--dry-run", "--format", "json"]);
     assert_eq!(dry.status, 0, "{}", dry.stderr);
