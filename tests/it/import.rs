@@ -308,6 +308,10 @@ fn the_corpus_round_trips_through_a_backstage() {
         "the 429 and the 503 were retried: {}",
         first.stderr
     );
+    let printed = first.stderr.replace(catalog.path().to_str().unwrap(), "<root>");
+    insta::assert_snapshot!(regex::Regex::new(r"127\.0\.0\.1:\d+")
+        .unwrap()
+        .replace_all(&printed, "127.0.0.1:<port>"));
     let requests = backstage.requests.lock().unwrap().clone();
     assert!(
         requests.iter().all(|(_, token)| *token),

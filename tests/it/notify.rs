@@ -183,7 +183,10 @@ fn merged_pull_request() -> Merged {
 /// signatures, the demo documents' hashes).
 fn redact(text: &str) -> String {
     [
-        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<delivery>"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "<delivery>",
+        ),
         (r"\b[0-9a-f]{40}\b", "<commit>"),
         (r"\b[0-9a-f]{12}\b", "<commit>"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
@@ -192,7 +195,10 @@ fn redact(text: &str) -> String {
     ]
     .iter()
     .fold(text.to_string(), |text, (pattern, with)| {
-        regex::Regex::new(pattern).unwrap().replace_all(&text, *with).into_owned()
+        regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, *with)
+            .into_owned()
     })
 }
 
