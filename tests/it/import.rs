@@ -241,8 +241,8 @@ fn by_entity(root: &Path, run: &Run, left_out: &BTreeSet<(String, u64)>) -> BTre
         let document = parsed
             .documents
             .iter()
-            .filter(|d| u64::from(d.root.start.line) <= line)
-            .last()
+            .rev()
+            .find(|d| u64::from(d.root.start.line) <= line)
             .unwrap_or_else(|| panic!("{file}:{line} is in no document"));
         if left_out.contains(&(file.clone(), u64::from(document.root.start.line))) {
             continue;
