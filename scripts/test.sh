@@ -12,10 +12,11 @@ if [ ! -d ../shared/corpus/backstage-examples ]; then
 fi
 
 # The tools tests drive, from PyPI, in a virtualenv under target/: moto's
-# server (the local AWS for publish and the Action), pre-commit, and the
-# linters of the release files (jactionlint, shellcheck, hadolint).
+# server (the local AWS for publish and the Action), pre-commit, the
+# linters of the release files (jactionlint, shellcheck, hadolint) and the
+# MCP SDK's stdio client (for `cairn mcp`).
 venv=target/tools/venv
-if ! "$venv/bin/python" -c 'import moto, pre_commit' 2>/dev/null ||
+if ! "$venv/bin/python" -c 'import moto, pre_commit, mcp' 2>/dev/null ||
   ! cmp -s scripts/test-requirements.txt "$venv/requirements.txt"; then
   rm -rf "$venv"
   python3 -m venv "$venv"

@@ -13,6 +13,7 @@
 
 // The ground floor: what every stage shares.
 pub mod util;
+pub mod client;
 pub mod diagnostics;
 pub mod parse;
 pub mod source;
@@ -30,7 +31,11 @@ pub mod output;
 pub mod search;
 pub mod emit;
 // What runs around the compiler.
+pub mod query;
+pub mod import;
 pub mod discover;
 pub mod publish;
 pub mod serve;
+pub mod notify;
+pub mod mcp;
 pub mod cli;

@@ -8,7 +8,11 @@ mod check;
 mod diff;
 mod discover;
 mod explain;
+mod import;
 mod init;
+mod lookup;
+mod mcp;
+mod notify;
 mod publish;
 mod render;
 mod search;
@@ -87,9 +91,20 @@ enum Command {
     Search(search::Args),
     /// Print a ResourceClaim rendered for Terraform or Crossplane.
     Render(render::Args),
+    /// Who owns an alias (PagerDuty, Datadog, Kubernetes… id), an ARN or an
+    /// entity: owner, on-call, Slack, runbooks.
+    Lookup(lookup::Args),
     /// Scan local clones, a GitHub organisation or an AWS account and write
     /// a facts snapshot for the build to merge.
     Discover(discover::Args),
+    /// Serve the catalog to AI assistants over the Model Context Protocol
+    /// (stdio): search, ownership, dependencies, definitions, claims.
+    Mcp(mcp::Args),
+    /// Post the entity changes between `--base` and HEAD to webhooks, signed
+    /// with HMAC-SHA256.
+    Notify(notify::Args),
+    /// Write a running Backstage's catalog as catalog YAML.
+    Import(import::Args),
     /// Preview the portal: build, serve on 127.0.0.1, rebuild on change,
     /// live-reload the browser.
     Serve(serve::Args),
@@ -209,6 +224,10 @@ pub fn run() -> i32 {
         Command::Publish(args) => publish::execute(&global, args),
         Command::Search(args) => search::execute(&global, args),
         Command::Render(args) => render::execute(&global, args),
+        Command::Lookup(args) => lookup::execute(&global, args),
+        Command::Notify(args) => notify::execute(&global, args),
+        Command::Mcp(args) => mcp::execute(&global, args),
+        Command::Import(args) => import::execute(&global, args),
         Command::Serve(args) => serve::execute(&global, args),
         Command::Discover(args) => discover::execute(&global, args),
     };

@@ -124,6 +124,8 @@ codes! {
     FactsInvalid = "facts-invalid", Error, "a facts file is not valid JSON or does not match the facts schema";
     FactsPartial = "facts-partial", Warning, "a facts snapshot is partial: its scan could not read everything";
     OwnershipDrift = "ownership-drift", Warning, "discovery infers another owner than the declared spec.owner";
+    // Routing.
+    AliasConflict = "alias-conflict", Warning, "two services claim the same alias, so an alert carrying it has no one owner";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
@@ -164,6 +166,7 @@ impl Code {
                 | Code::ClaimUpgradeBlocked
                 | Code::ApiDefinitionInvalid
                 | Code::ApiBreakingChange
+                | Code::AliasConflict
         )
     }
 }

@@ -8,6 +8,8 @@
 //! a service named `N` in namespace `page` would own). Every `url` and
 //! `next` is relative to the output root, so it works under any base URL.
 
+pub mod aliases;
+
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -37,6 +39,9 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     put(format!("{API}/openapi.json"), super::openapi::document(config));
     put(format!("{API}/lookup/aws.json"), aws_lookup(catalog));
     put(format!("{API}/graph.json"), dependency_graph(catalog));
+    for (path, table) in aliases::files(catalog) {
+        put(path, table);
+    }
 
     let services_chunk =
         |chunk: &[Arc<Service>]| selection.chunk(Some(Kind::Component), chunk.iter().map(|s| s.entity));

@@ -299,7 +299,13 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
     );
     let files = files?;
     let gone = gone.map(Option::unwrap_or_default);
-    let removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
+    let mut removed: Vec<String> = gone?.into_keys().filter(|path| !files.contains_key(path)).collect();
+    // The alias table's shards go when it shrinks below the threshold,
+    // whether or not an entity departed.
+    if api::aliases::sharded(&old.catalog) && !api::aliases::sharded(&new.catalog) {
+        let shards: Vec<String> = api::aliases::shard_paths().filter(|p| !removed.contains(p)).collect();
+        removed.extend(shards);
+    }
     Ok(Rerendered {
         files,
         removed,
@@ -346,6 +352,16 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
     let out = f();
     (out, start.elapsed())
+}
+
+/// The static JSON API of `compilation`, and nothing else (`cairn lookup`
+/// and `cairn mcp` answer from it).
+pub fn api_only(compilation: &Compilation) -> Files {
+    let files = Collect::default();
+    api_and_schemas(compilation, &Selection::all(&compilation.catalog), &files);
+    let mut files = files.into_files();
+    files.retain(|path, _| path.starts_with("api/v1/"));
+    files
 }
 
 /// The JSON API and the JSON Schemas.

@@ -163,6 +163,18 @@ pub const PATHS: &[(&str, &str, &str, &[&str])] = &[
         "BackstageEntityPage",
         &["page"],
     ),
+    (
+        "/api/v1/lookup/aliases.json",
+        "Alias (PagerDuty, Datadog, Kubernetes… id) → service, owner and on-call; a manifest when sharded",
+        "AliasTable",
+        &[],
+    ),
+    (
+        "/api/v1/lookup/aliases/{prefix}.json",
+        "One shard of a large alias table: the aliases whose SHA-256 starts with `prefix` (2 hex digits)",
+        "AliasShard",
+        &["prefix"],
+    ),
     ("/api/v1/openapi.json", "This document", "OpenApi", &[]),
 ];
 
@@ -365,6 +377,22 @@ fn discovery_schemas() -> Json {
             "stale": { "enum": ["deprecated", "eol", null] }, "missing_from_snapshots": { "type": "integer" },
             "files": { "type": "array", "items": { "type": "string" } } } },
         "AwsLookup": { "type": "object", "required": ["data"], "properties": { "data": { "type": "object", "additionalProperties": link } } },
+        "AliasTable": { "type": "object", "required": ["sharded", "total_count"], "properties": {
+            "sharded": { "type": "boolean" }, "total_count": { "type": "integer" },
+            "data": { "type": "object", "description": "Unsharded: canonical alias → entry", "additionalProperties": { "$ref": "#/components/schemas/Alias" } },
+            "hash": { "const": "sha256" }, "prefix_length": { "type": "integer" },
+            "shards": { "type": "string", "description": "Sharded: the shard path template; `{prefix}` is the first hex digits of the SHA-256 of the canonical alias" } } },
+        "AliasShard": { "type": "object", "required": ["data"], "properties": {
+            "data": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/Alias" } } } },
+        "Alias": { "type": "object", "required": ["alias", "conflict", "services"], "properties": {
+            "alias": { "type": "string", "description": "As first written; `sha256:<hex>` for a PagerDuty integration key" },
+            "conflict": { "type": "boolean" },
+            "services": { "type": "array", "items": { "type": "object", "required": ["ref", "name", "sources", "routing"], "properties": {
+                "ref": { "type": "string" }, "name": { "type": "string" }, "title": nullable("string"),
+                "sources": { "type": "array", "items": { "type": "string" } },
+                "owner": { "oneOf": [link, { "type": "null" }] }, "tier": nullable("string"),
+                "on_call": { "type": "array", "items": { "$ref": "#/components/schemas/OnCall" } }, "slack": nullable("string"),
+                "runbooks": { "type": "array" }, "url": { "type": "string" }, "routing": { "type": "string" } } } } } },
     })
 }
 

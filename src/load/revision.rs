@@ -70,3 +70,24 @@ pub fn load_revision_where(root: &Path, rev: &str, wanted: &(dyn Fn(&str) -> boo
     loaded.files.sort_by(|a, b| a.display.cmp(&b.display));
     Ok(loaded)
 }
+
+/// A commit as `cairn notify` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// The full hex id.
+    pub id: String,
+    /// The first line of its message.
+    pub summary: String,
+}
+
+/// The commit `rev` names in the repository holding `root`.
+pub fn commit_info(root: &Path, rev: &str) -> anyhow::Result<CommitInfo> {
+    let repo =
+        Repository::discover(root).with_context(|| format!("`{}` is not in a git repository", root.display()))?;
+    let id = resolve_base(&repo, rev).map_err(|e| anyhow::anyhow!(e.to_string().replace("--base", "revision")))?;
+    let commit = repo.find_commit(id)?;
+    Ok(CommitInfo {
+        id: id.to_string(),
+        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+    })
+}

@@ -19,6 +19,7 @@
 //! Architecture Invariant: the catalog's order is deterministic (sorted by
 //! identity), whatever order files were read or threads ran in.
 
+pub mod aliases;
 pub mod apis;
 pub mod changes;
 pub mod claims;
@@ -73,6 +74,8 @@ pub struct Catalog {
     pub changes: Arc<HashMap<usize, VersionChange>>,
     /// AWS ARN → the entity of the service it belongs to (discovery).
     pub aws_lookup: BTreeMap<String, usize>,
+    /// Every alias of every service ([`aliases`]).
+    pub aliases: Arc<aliases::Aliases>,
     /// Later definitions of an identity that is already in `entities`
     /// (reported as duplicates; still checked on their own by `validate`).
     pub duplicates: Vec<Arc<Entity>>,
@@ -189,6 +192,7 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
         }
     }
     catalog.services_by_owner = Arc::new(services_by_owner);
+    catalog.aliases = Arc::new(aliases::aliases(&catalog));
     (catalog, diagnostics)
 }
 
@@ -247,6 +251,7 @@ pub fn replace(
         let entity = catalog.services[s].entity;
         catalog.services[s] = Arc::new(services::build_one(&catalog, entity, &config.fields));
     }
+    catalog.aliases = Arc::new(aliases::aliases(&catalog));
     Some((catalog, diagnostics))
 }
 

@@ -26,7 +26,9 @@ mod http;
 mod inject;
 mod metrics;
 mod snapshot;
-mod watch;
+pub(crate) mod watch;
+
+pub(crate) use snapshot::{describe, Change, EntityInfo};
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;

@@ -270,10 +270,19 @@ fn entity_ref(entity: &Entity) -> String {
 /// The entity `i` as the events describe it, with its key, when it has a
 /// page among `files`.
 fn entity_info(catalog: &Catalog, i: usize, files: &imbl::HashMap<String, File>) -> Option<(String, EntityInfo)> {
+    let path = crate::output::page_path(&catalog.entities[i]);
+    let version = files.get(&path)?.etag.trim_matches('"').to_string();
+    describe(catalog, i, version)
+}
+
+/// The entity `i` as the events describe it, with its key (its ref, and
+/// `@version` for a ResourceDefinition version), `version` being whatever
+/// changes when the entity does (here the page's hash; `cairn notify`
+/// hashes the document). `None` for a Location, which has no page.
+pub fn describe(catalog: &Catalog, i: usize, version: String) -> Option<(String, EntityInfo)> {
     let entity = &catalog.entities[i];
     let key = entity_key(catalog, i)?;
     let path = crate::output::page_path(entity);
-    let version = files.get(&path)?.etag.trim_matches('"').to_string();
     let owner = catalog
         .related(i, RelationKind::OwnedBy)
         .next()

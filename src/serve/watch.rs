@@ -97,7 +97,7 @@ fn mutates(kind: &EventKind) -> bool {
 /// Whether a change at `path` can change the build: YAML files, facts
 /// files (`*.json` but not `*.scan.json`), templates and directories (a
 /// renamed or deleted folder), outside the directories cairn never reads.
-fn relevant(root: &Path, path: &Path) -> bool {
+pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let ignored = relative
         .components()
@@ -429,6 +429,17 @@ fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
 
 /// `entity.*` for entities, `resource.*` for ResourceDefinition versions.
 fn entity_event(change: Change, info: &EntityInfo) -> Event {
+    let (name, data) = entity_payload(change, info);
+    Event {
+        name,
+        data,
+        subject: Some((info.kind, info.owner.clone())),
+    }
+}
+
+/// The name and data of an entity's event — what the SSE stream sends and
+/// `cairn notify` posts.
+pub(crate) fn entity_payload(change: Change, info: &EntityInfo) -> (&'static str, serde_json::Value) {
     let name = match (&info.definition_version, change) {
         (None, Change::Created) => "entity.created",
         (None, Change::Updated) => "entity.updated",
@@ -449,11 +460,7 @@ fn entity_event(change: Change, info: &EntityInfo) -> Event {
         data["version"] = json!(version);
         data["hash"] = json!(info.version);
     }
-    Event {
-        name,
-        data,
-        subject: Some((info.kind, info.owner.clone())),
-    }
+    (name, data)
 }
 
 /// `build.completed`: the build number and the pages it changed.

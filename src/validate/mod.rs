@@ -16,6 +16,7 @@
 //! * [`claims`]: each ResourceClaim against the definition version it
 //!   resolves to (inputs checked as the request form checks them), and the
 //!   claims a new definition version could or could not take over.
+//! * [`aliases`]: no alias routes to two services.
 //!
 //! Reference checks happen in `resolve`, where refs are looked up.
 //!
@@ -23,6 +24,7 @@
 //! each entity is checked independently (in parallel), so one bad file
 //! never hides another.
 
+pub mod aliases;
 pub mod apis;
 pub mod claims;
 pub mod names;
@@ -103,5 +105,6 @@ pub fn validate_reusing(
     versions::check(catalog, published, &mut diagnostics);
     claims::check(catalog, published, &mut diagnostics);
     apis::check_breaking(catalog, &mut diagnostics);
+    aliases::check(catalog, &mut diagnostics);
     diagnostics
 }

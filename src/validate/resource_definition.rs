@@ -398,6 +398,14 @@ fn check_enum(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>)
 
 // ---------------------------------------------------------------- default
 
+/// Why `value` is not a valid value of `input` — its type, enum, bounds or
+/// pattern, as the request form and JSON Schema check them — or `None`.
+/// Claims are checked with it (`query::claims`).
+pub fn value_problem(input: &Input, value: &Json) -> Option<String> {
+    let breach = input.breach(value)?;
+    Some(format!("{value} {}", breach_phrase(input, value, &breach)))
+}
+
 /// "a string", "an integer"… for messages about a value's type.
 fn describe_type(value: &Json) -> &'static str {
     match value {

@@ -122,6 +122,13 @@ impl Runner {
                 match parts.as_slice() {
                     ["inputs", name] => self.inputs[*name].clone(),
                     ["runner", "temp"] => self.runner_temp().to_str().unwrap().to_string(),
+                    // The push's previous head, from the test's event.
+                    ["github", "event", "before"] => self
+                        .env
+                        .iter()
+                        .find(|(k, _)| k == "TEST_EVENT_BEFORE")
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
                     ["steps", id, "outputs", name] => self
                         .outputs
                         .get(*id)
@@ -342,7 +349,8 @@ fn on_a_push_the_portal_is_built_and_published() {
     runner.restore_cached_cairn();
     let (runs, outputs) = runner.run_action();
     assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
-    assert_eq!(runs.len(), 5, "version, install, check, build, publish");
+    assert_eq!(runs.len(), 6, "version, install, check, build, publish, notify");
+    assert!(runs[5].stdout.contains("notify is empty"), "{:?}", runs[5]);
     assert_eq!(outputs["errors"], "0");
     let dist = PathBuf::from(&outputs["dist"]);
     assert_eq!(dist, workspace.path().join("dist"));
@@ -374,7 +382,7 @@ fn by_default_the_release_of_the_actions_own_version_is_installed_verified() {
     let mut runner = Runner::new(workspace.path(), &[], &env);
     let (runs, outputs) = runner.run_action();
     assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
-    assert_eq!(runs.len(), 5, "version, install, check, build, publish");
+    assert_eq!(runs.len(), 6, "version, install, check, build, publish, notify");
     assert!(
         runs[1].stdout.contains(&format!(
             "installed cairn {VERSION} (release v{VERSION}, sha256 verified)"
@@ -443,4 +451,58 @@ fn a_missing_release_or_platform_is_a_clear_failure() {
         runs[1]
     );
     assert!(runs[1].stderr.contains("version: source builds cairn"), "{:?}", runs[1]);
+}
+
+#[test]
+fn on_a_push_webhooks_get_the_changes_signed() {
+    let receiver = crate::notify::Receiver::start(crate::notify::Behaviour::FailFirst(1));
+    let workspace = TestCatalog::demo();
+    let repo = Repository::init(workspace.path()).unwrap();
+    commit_all(&repo, "catalog");
+    let before = repo.head().unwrap().peel_to_commit().unwrap().id().to_string();
+    workspace.write(
+        "catalog/services/gift-cards.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: gift-cards\nspec:\n  type: service\n  lifecycle: experimental\n  owner: checkout\n",
+    );
+    commit_all(&repo, "gift cards");
+    let targets = format!("{}\n", receiver.url);
+    let mut runner = Runner::new(
+        workspace.path(),
+        &[("version", "source"), ("notify", &targets)],
+        &[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("TEST_EVENT_BEFORE", &before),
+            ("CAIRN_WEBHOOK_SECRET", crate::notify::SECRET),
+        ],
+    );
+    runner.restore_cached_cairn();
+    let (runs, _) = runner.run_action();
+    assert!(runs.iter().all(|r| r.status == 0), "{runs:#?}");
+    assert_eq!(runs.len(), 6);
+    let deliveries = receiver.deliveries();
+    assert_eq!(deliveries.len(), 1, "{deliveries:#?}");
+    let (event, body, verified) = deliveries.values().next().unwrap();
+    assert_eq!(
+        (event.as_str(), body["name"].as_str(), *verified),
+        ("entity.created", Some("gift-cards"), true)
+    );
+    assert!(runner.summary().contains("### Webhooks"), "{}", runner.summary());
+    assert!(
+        !format!("{runs:?}").contains(crate::notify::SECRET),
+        "the secret is never printed"
+    );
+
+    // Without the secret the step fails clearly.
+    let mut runner = Runner::new(
+        workspace.path(),
+        &[("version", "source"), ("notify", &targets)],
+        &[("GITHUB_EVENT_NAME", "push"), ("TEST_EVENT_BEFORE", &before)],
+    );
+    runner.restore_cached_cairn();
+    let (runs, _) = runner.run_action();
+    assert_eq!(runs.last().unwrap().status, 2);
+    assert!(
+        runs.last().unwrap().stdout.contains("needs CAIRN_WEBHOOK_SECRET"),
+        "{runs:#?}"
+    );
 }

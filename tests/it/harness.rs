@@ -168,3 +168,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A minimal valid catalog: one team, one service.
 pub const TEAM: &str = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payments\nspec:\n  type: team\n  children: []\n";
 pub const SERVICE: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n";
+
+/// A Python that can import `module` (the MCP SDK's client): the
+/// virtualenv `scripts/test.sh` makes, or the one on `$PATH`. A test that
+/// needs it fails, never skips, without it.
+pub fn python_with(module: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/python");
+    [venv, PathBuf::from("python3")]
+        .into_iter()
+        .find(|python| {
+            Command::new(python)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "Python's `{module}` is not installed: run scripts/test.sh, which installs it into target/tools/venv"
+            )
+        })
+}

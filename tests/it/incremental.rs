@@ -51,6 +51,10 @@ fn compiled(
         cached.services == scratch.services,
         "{step}: the cached compile made other services"
     );
+    assert!(
+        cached.aliases == scratch.aliases,
+        "{step}: the cached compile made other aliases"
+    );
     let errors: Vec<String> = compilation
         .diagnostics
         .iter()
@@ -119,6 +123,14 @@ pub(crate) const EDITS: &[Edit] = &[
             "catalog/services/cart-service.yaml",
             "Stores shopping carts",
             "Keeps shopping carts",
+        )
+    }),
+    ("a service's alias", true, |c| {
+        replace(
+            c,
+            "catalog/services/cart-service.yaml",
+            "cairn.dev/tier: tier2",
+            "cairn.dev/tier: tier2\n    datadoghq.com/service-name: carts",
         )
     }),
     ("a dependency's title", true, |c| {
@@ -302,6 +314,7 @@ const FACTS_EDIT: &str = "a discovered fact changed";
 /// reconcile, each is a patch of the previous compilation.
 const PATCHES: &[&str] = &[
     "a service's description",
+    "a service's alias",
     "a dependency's title",
     "a team's profile",
     "a team's Slack channel",
@@ -457,5 +470,54 @@ fn a_patched_compilation_reports_what_a_compile_reports() {
         let in_file = compilation.diagnostics.iter().any(|d| d.location.file == file);
         assert_eq!(in_file, problems, "{step}: {:#?}", compilation.diagnostics);
         previous = compilation;
+    }
+}
+
+/// `count` services with four aliases each; the first `extra` have a
+/// fifth.
+fn aliased_services(count: usize, extra: usize) -> String {
+    let mut text = String::new();
+    for n in 0..count {
+        let more = if n < extra {
+            format!(", extra-{n}")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: s{n}, annotations: {{ datadoghq.com/service-name: d{n}, backstage.io/kubernetes-id: k{n}, sentry.io/project-slug: acme/s{n}, cairn.dev/aliases: 'p{n}{more}' }} }}\nspec: {{ type: service, lifecycle: production, owner: payments }}\n"
+        ));
+    }
+    text
+}
+
+/// The alias table's 256 shards appear when it grows past the threshold
+/// and go when it shrinks below it, whatever else the edit did.
+#[test]
+fn alias_shards_come_and_go_with_the_threshold() {
+    let catalog = TestCatalog::empty();
+    catalog
+        .write("team.yaml", crate::harness::TEAM)
+        .write("services.yaml", aliased_services(500, 0));
+    let mut cache = Cache::default();
+    let (mut old, _) = compiled(&catalog, &mut cache, None, "2,000 aliases");
+    let mut output = without_search(render(&old).unwrap());
+    assert!(!output.contains_key("api/v1/lookup/aliases/00.json"));
+    for (step, extra, sharded) in [("past the threshold", 30, true), ("below it again", 0, false)] {
+        catalog.write("services.yaml", aliased_services(500, extra));
+        cache.expect_only(["services.yaml".to_string()].into());
+        let (new, _) = compiled(&catalog, &mut cache, Some(&old), step);
+        let changed = rerender(&old, &new).unwrap();
+        for path in &changed.removed {
+            assert!(
+                output.remove(path).is_some(),
+                "{step}: removed `{path}`, which was not there"
+            );
+        }
+        output.extend(changed.files);
+        let full = without_search(render(&new).unwrap());
+        let wrong = differences(&output, &full);
+        assert!(wrong.is_empty(), "{step}: {wrong:#?}");
+        assert_eq!(output.contains_key("api/v1/lookup/aliases/00.json"), sharded, "{step}");
+        old = new;
     }
 }
