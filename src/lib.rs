@@ -21,6 +21,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod resolve;
+pub mod rules;
 pub mod search;
 pub mod serve;
 pub mod validate;

@@ -121,10 +121,15 @@ codes! {
     FactsInvalid = "facts-invalid", Error, "a facts file is not valid JSON or does not match the facts schema";
     FactsPartial = "facts-partial", Warning, "a facts snapshot is partial: its scan could not read everything";
     OwnershipDrift = "ownership-drift", Warning, "discovery infers another owner than the declared spec.owner";
+    FactsStale = "facts-stale", Warning, "a facts snapshot is older than `discovery.max_age_days`";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
     Tier1NeedsOncall = "tier1-needs-oncall", Error, "a tier1 service has no on-call annotation";
+    // Governance: custom rules and guards (cairn.yaml `rules:`, `guards:`).
+    RuleFailed = "rule-failed", Warning, "an entity breaks a rule from `rules:` in cairn.yaml";
+    RuleError = "rule-error", Warning, "a rule's CEL expression failed when evaluated on an entity";
+    MassRemoval = "mass-removal", Error, "a change removes more of the catalog than `guards.max_removed_percent` allows";
 }
 
 impl Code {
@@ -159,6 +164,8 @@ impl Code {
                 | Code::ClaimVersionDeprecated
                 | Code::ClaimUpgradeImpact
                 | Code::ClaimUpgradeBlocked
+                | Code::FactsStale
+                | Code::RuleError
         )
     }
 }

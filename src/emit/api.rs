@@ -258,7 +258,7 @@ fn owner_json(catalog: &Catalog, service: &Service) -> Json {
 
 /// The ownership confidence shown everywhere: 1.0 for a declared owner
 /// (a correction always wins), else the inferred owner's score.
-pub(super) fn owner_confidence(catalog: &Catalog, service: &Service) -> (f64, &'static str) {
+pub(crate) fn owner_confidence(catalog: &Catalog, service: &Service) -> (f64, &'static str) {
     let declared = !catalog.entities[service.entity].discovered
         && !service.discovery.as_ref().is_some_and(|d| d.filled.contains(&"owner"));
     match (&service.discovery, declared) {

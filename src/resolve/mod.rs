@@ -82,6 +82,9 @@ pub struct Catalog {
     /// How many entities each one reaches through `dependsOn` and
     /// `dependencyOf`, and how deep: the closures' summary, computed once.
     pub dependencies: Arc<graph::Dependencies>,
+    /// What the rules of `cairn.yaml` (and the built-in ones) said of each
+    /// entity: `crate::rules`.
+    pub verdicts: Arc<crate::rules::Verdicts>,
 }
 
 impl Catalog {
@@ -184,6 +187,7 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
         }
     }
     catalog.services_by_owner = Arc::new(services_by_owner);
+    catalog.verdicts = Arc::new(crate::rules::evaluate(&catalog, &config.rules));
     (catalog, diagnostics)
 }
 
@@ -238,10 +242,23 @@ pub fn replace(
         rebuilt.extend(catalog.services.binary_search_by_key(&i, |s| s.entity));
         rebuilt.extend(catalog.services_by_owner.get(&i).into_iter().flatten());
     }
+    // Rules read an entity, its service and what it depends on.
+    let mut again: BTreeSet<usize> = at.iter().copied().collect();
     for s in rebuilt {
         let entity = catalog.services[s].entity;
         catalog.services[s] = Arc::new(services::build_one(&catalog, entity, &config.fields));
+        again.insert(entity);
     }
+    for &i in &at {
+        again.extend(catalog.related(i, "dependencyOf"));
+    }
+    let again: Vec<usize> = again.into_iter().collect();
+    catalog.verdicts = Arc::new(crate::rules::reevaluate(
+        &catalog,
+        &config.rules,
+        &previous.verdicts,
+        &again,
+    ));
     Some((catalog, diagnostics))
 }
 

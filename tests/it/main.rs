@@ -21,6 +21,7 @@ mod discover_github;
 mod fuzz;
 mod git;
 mod git_http;
+mod governance;
 mod hardening;
 mod incremental;
 mod portal;
