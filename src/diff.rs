@@ -1,9 +1,10 @@
 //! `cairn diff`: the semantic changes of a catalog between two revisions —
 //! entities added, removed and changed (which fields), ownership moves,
 //! new ResourceDefinition versions with their change class and findings,
-//! and ResourceClaims whose resolved version changes (a new version their
-//! requirement matches, an edited `spec.version`) — rendered for a
-//! terminal, for a pull-request comment (Markdown) or as JSON.
+//! ResourceClaims whose resolved version changes (a new version their
+//! requirement matches, an edited `spec.version`), and services whose
+//! level on a scorecard changes — rendered for a terminal, for a
+//! pull-request comment (Markdown) or as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,6 +25,9 @@ pub struct CatalogDiff {
     pub ownership: Vec<OwnershipMove>,
     pub new_versions: Vec<NewVersion>,
     pub claims: Vec<ClaimMove>,
+    /// Services whose level on a scorecard changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<crate::rules::scorecards::LevelMove>,
 }
 
 /// A claim in both catalogs whose resolved version differs.
@@ -69,6 +73,7 @@ impl CatalogDiff {
             && self.changed.is_empty()
             && self.new_versions.is_empty()
             && self.claims.is_empty()
+            && self.levels.is_empty()
     }
 }
 
@@ -143,6 +148,7 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
     }
     result.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
     result.claims = claim_moves(base, head, &before, &after);
+    result.levels = crate::rules::scorecards::moves(base, head);
     result
 }
 
@@ -263,6 +269,17 @@ pub fn human(diff: &CatalogDiff) -> String {
             moved.to.as_deref().unwrap_or("nothing")
         );
     }
+    for moved in &diff.levels {
+        let _ = writeln!(
+            out,
+            "{} {} on {}: {} → {}",
+            if moved.up { "up" } else { "down" },
+            moved.service,
+            moved.scorecard,
+            moved.from.as_deref().unwrap_or("no level"),
+            moved.to.as_deref().unwrap_or("no level")
+        );
+    }
     out
 }
 
@@ -332,6 +349,25 @@ pub fn markdown(diff: &CatalogDiff) -> String {
                 md(&moved.resource),
                 md(moved.from.as_deref().unwrap_or("—")),
                 md(moved.to.as_deref().unwrap_or("—"))
+            );
+        }
+    }
+    if !diff.levels.is_empty() {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str(
+            "### Scorecard levels\n\n| | service | scorecard | from | to |\n| --- | --- | --- | --- | --- |\n",
+        );
+        for moved in &diff.levels {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                if moved.up { "⬆ up" } else { "⬇ down" },
+                md(&moved.service),
+                md(&moved.scorecard),
+                md(moved.from.as_deref().unwrap_or("no level")),
+                md(moved.to.as_deref().unwrap_or("no level"))
             );
         }
     }

@@ -412,6 +412,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "sources": { "declared": sources.0, "discovered": sources.1 },
             "confidence": service.owner.map(|_| owner_confidence(catalog, service).0),
             "discovery": service.discovery.as_ref().map(|d| discovery_json(catalog, d)),
+            "scorecards": super::governance::service_json(catalog, i),
             "provenance": provenance(entity, node.start.line),
         }),
     );

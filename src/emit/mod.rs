@@ -13,6 +13,7 @@
 pub mod api;
 pub mod claims;
 pub mod engines;
+pub mod governance;
 pub mod markdown;
 pub mod openapi;
 pub mod selection;
@@ -354,6 +355,9 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
     };
     api::api_files(&compilation.catalog, &compilation.config, &info, selection, sink);
     for (path, bytes) in claims::rendered_files(&compilation.catalog, selection) {
+        sink.put(path, bytes);
+    }
+    for (path, bytes) in governance::api_files(compilation) {
         sink.put(path, bytes);
     }
     for schema in SCHEMAS.files() {

@@ -220,11 +220,17 @@ fn schemas() -> Json {
             "relations": { "type": "array", "items": { "type": "object", "properties": { "type": { "type": "string" }, "targetRef": { "type": "string" } } } } } },
         "OpenApi": { "type": "object" },
     });
-    for more in [discovery_schemas(), dependency_schemas(), claim_schemas()] {
+    for more in [
+        discovery_schemas(),
+        dependency_schemas(),
+        claim_schemas(),
+        super::governance::schemas(),
+    ] {
         for (name, schema) in more.as_object().expect("an object") {
             schemas[name] = schema.clone();
         }
     }
+    schemas["ServiceDetail"]["properties"]["scorecards"] = json!({ "$ref": "#/components/schemas/ServiceScorecards" });
     schemas
 }
 
@@ -312,6 +318,12 @@ pub fn document(config: &Config) -> Json {
     let mut paths = serde_json::Map::new();
     for (path, summary, schema, params) in PATHS {
         paths.insert((*path).to_string(), get(summary, schema, params));
+    }
+    for (path, summary, media, schema, params) in super::governance::PATHS {
+        let mut operation = get(summary, schema, params);
+        let content = &mut operation["get"]["responses"]["200"]["content"];
+        *content = json!({ *media: content["application/json"].take() });
+        paths.insert((*path).to_string(), operation);
     }
     json!({
         "openapi": "3.1.0",

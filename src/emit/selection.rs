@@ -22,10 +22,12 @@
 //!   version), and every claim of such a definition (what it resolves to
 //!   and renders may change) with its owner (whose page shows the version);
 //! * the list chunks holding a selected entity, and every chunk of a kind
-//!   that gained or lost an entity.
+//!   that gained or lost an entity;
+//! * every entity whose verdicts (what the rules say of it: its scorecard
+//!   standing) changed, and its owner, whose page shows its level.
 //!
 //! Outputs that summarise the whole catalog (home, dashboard, status, AWS
-//! lookup) are always rendered. **Architecture Invariant:** applying what
+//! lookup, scorecards, the services export) are always rendered. **Architecture Invariant:** applying what
 //! `emit::rerender` renders and removes to the previous output gives the
 //! output of a full render, byte for byte (`tests/it/incremental.rs`
 //! checks it edit by edit).
@@ -214,6 +216,19 @@ impl Selection {
                 touched_definitions.insert(old.entities[o].metadata.name.to_ascii_lowercase());
             }
             touched_definitions.extend(claimed(&old.entities[o]));
+        }
+        // What the rules say of an entity — its scorecard standing — shows
+        // on its page and API file and on its owner's page; it can change
+        // with another entity (a dependency's lifecycle).
+        if !Arc::ptr_eq(&old.verdicts, &new.verdicts) {
+            for (i, id) in new_ids.iter().enumerate() {
+                let Some(&o) = old_index.get(id) else { continue };
+                if old.verdicts.of(o) != new.verdicts.of(i) {
+                    marked.push(i);
+                    marked.extend(new.related(i, "ownedBy"));
+                    marked.extend(old.related(o, "ownedBy").filter_map(to_new));
+                }
+            }
         }
         for i in marked {
             selection.entities[i] = true;

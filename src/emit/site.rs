@@ -82,11 +82,11 @@ pub fn template_overrides(root: &Path) -> anyhow::Result<BTreeMap<String, String
 }
 
 /// One page to render: output path, template, page context.
-struct Page {
-    path: String,
-    template: &'static str,
-    title: String,
-    context: Json,
+pub(super) struct Page {
+    pub(super) path: String,
+    pub(super) template: &'static str,
+    pub(super) title: String,
+    pub(super) context: Json,
 }
 
 /// Renders the pages of the portal `selection` selects into `(path, bytes)`.
@@ -146,6 +146,7 @@ pub fn pages(
         context: json!({}),
     });
     pages.push(home_page(compilation, history));
+    pages.extend(super::governance::pages(compilation));
     pages.into_par_iter().try_for_each(|page| {
         let (path, html) = render(page)?;
         sink.put(path, html);
@@ -356,6 +357,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "upstream_next": second_level(catalog, i, "dependsOn"),
         "downstream_next": second_level(catalog, i, "dependencyOf"),
         "graph": neighbourhood(catalog, i),
+        "scorecards": super::governance::service_context(catalog, i),
     })
 }
 
@@ -479,6 +481,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "members": related(catalog, i, "hasMember"),
         "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
         "claims": super::claims::team_claims(catalog, i),
+        "scorecards": super::governance::team_context(catalog, i),
     })
 }
 
@@ -936,6 +939,7 @@ fn dashboard(compilation: &Compilation) -> Json {
             breakdown("lifecycle", &|s: &Service| catalog.entities[s.entity].lifecycle.clone().unwrap_or_default()),
         ],
         "warnings_by_team": warnings_by_team.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>(),
+        "governance": super::governance::dashboard_context(catalog),
     })
 }
 

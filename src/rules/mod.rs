@@ -140,7 +140,7 @@ pub struct Level {
 
 /// Every rule of a catalog: the built-in ones, then `rules:`, then the
 /// scorecards' inline checks; the scorecards; the distinct expressions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rules {
     pub rules: Vec<Rule>,
     pub scorecards: Vec<Scorecard>,
@@ -150,11 +150,7 @@ pub struct Rules {
 impl Rules {
     /// The built-in rules alone, for the on-call annotations `fields` names.
     pub fn builtin(fields: &FieldMap) -> Rules {
-        let mut rules = Rules {
-            rules: Vec::new(),
-            scorecards: Vec::new(),
-            expressions: Vec::new(),
-        };
+        let mut rules = Rules::default();
         for rule in builtin(fields) {
             let (when, require, rule) = rule;
             let when = rules.intern(compiled(when));
@@ -269,6 +265,8 @@ pub struct Failure {
 /// did not pass (a rule whose `when` is false passes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Verdicts {
+    /// The rules and scorecards they come from.
+    pub rules: Arc<Rules>,
     /// By entity index.
     pub failures: Vec<Vec<Failure>>,
 }
@@ -281,17 +279,23 @@ impl Verdicts {
 }
 
 /// Evaluates every rule on every entity of `catalog`, in parallel.
-pub fn evaluate(catalog: &Catalog, rules: &Rules) -> Verdicts {
+pub fn evaluate(catalog: &Catalog, rules: &Arc<Rules>) -> Verdicts {
     let failures = (0..catalog.entities.len())
         .into_par_iter()
         .map(|i| evaluate_one(catalog, rules, i))
         .collect();
-    Verdicts { failures }
+    Verdicts {
+        rules: Arc::clone(rules),
+        failures,
+    }
 }
 
-/// `previous` with the entities `again` (indices) evaluated again: what
-/// `resolve::replace` needs after an edit.
-pub fn reevaluate(catalog: &Catalog, rules: &Rules, previous: &Verdicts, again: &[usize]) -> Verdicts {
+/// `previous` with the entities `again` (indices) evaluated again with
+/// `rules`: what `resolve::replace` needs after an edit.
+pub fn reevaluate(catalog: &Catalog, rules: &Arc<Rules>, previous: &Verdicts, again: &[usize]) -> Verdicts {
+    if *rules != previous.rules {
+        return evaluate(catalog, rules);
+    }
     let mut verdicts = previous.clone();
     let fresh: Vec<(usize, Vec<Failure>)> = again
         .par_iter()
@@ -364,7 +368,8 @@ fn run(expr: &Expr, vars: &values::Vars) -> Result<bool, String> {
 /// The diagnostics of the verdicts: a rule with a severity that failed on
 /// a declared entity (discovered ones are nobody's YAML), and every rule
 /// that could not be evaluated (but those turned off).
-pub fn diagnostics(catalog: &Catalog, rules: &Rules, out: &mut Vec<Diagnostic>) {
+pub fn diagnostics(catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+    let rules = &catalog.verdicts.rules;
     for (i, entity) in catalog.entities.iter().enumerate() {
         if entity.discovered {
             continue;

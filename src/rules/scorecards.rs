@@ -28,6 +28,8 @@ impl Standing<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failing<'a> {
     pub level: usize,
+    /// Index into the rules, and the rule.
+    pub check: usize,
     pub rule: &'a super::Rule,
     /// Why the check could not be evaluated, if that is why it failed.
     pub error: Option<&'a str>,
@@ -48,6 +50,7 @@ pub fn standings<'a>(rules: &'a Rules, failures: &'a [Failure]) -> Vec<Standing<
                     if let Some(failure) = failures.iter().find(|f| f.rule == check) {
                         failing.push(Failing {
                             level: l,
+                            check,
                             rule: &rules.rules[check],
                             error: failure.error.as_deref(),
                         });
@@ -67,9 +70,9 @@ pub fn standings<'a>(rules: &'a Rules, failures: &'a [Failure]) -> Vec<Standing<
         .collect()
 }
 
-/// The standings of entity `index` of `catalog`.
-pub fn of<'a>(catalog: &'a Catalog, rules: &'a Rules, index: usize) -> Vec<Standing<'a>> {
-    standings(rules, catalog.verdicts.of(index))
+/// The standings of entity `index` of `catalog` (a service).
+pub fn of(catalog: &Catalog, index: usize) -> Vec<Standing<'_>> {
+    standings(&catalog.verdicts.rules, catalog.verdicts.of(index))
 }
 
 /// A service whose level on a scorecard differs between two catalogs.
@@ -86,10 +89,11 @@ pub struct LevelMove {
     pub up: bool,
 }
 
-/// The services of both catalogs whose level on a scorecard of `rules`
-/// changes from `base` to `head`, in `head`'s order.
-pub fn moves(base: &Catalog, head: &Catalog, rules: &Rules) -> Vec<LevelMove> {
-    if rules.scorecards.is_empty() {
+/// The services of both catalogs whose level changes from `base` to
+/// `head`, in `head`'s order, on each scorecard of `head` (and of the same
+/// name in `base`; a scorecard new in `head` moves nothing).
+pub fn moves(base: &Catalog, head: &Catalog) -> Vec<LevelMove> {
+    if head.verdicts.rules.scorecards.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -98,20 +102,32 @@ pub fn moves(base: &Catalog, head: &Catalog, rules: &Rules) -> Vec<LevelMove> {
         let Some(&before) = base.index.get(&entity.key()) else {
             continue;
         };
-        let old = of(base, rules, before);
-        for (now, old) in of(head, rules, service.entity).into_iter().zip(old) {
-            let was = old.reached;
-            if was == now.reached {
+        let old = of(base, before);
+        for now in of(head, service.entity) {
+            let Some(was) = old.iter().find(|o| o.scorecard.name == now.scorecard.name) else {
+                continue;
+            };
+            let (from, to) = (was.level(), now.level());
+            if from == to {
                 continue;
             }
-            let name = |l: Option<usize>| l.map(|l| now.scorecard.levels[l].name.clone());
-            let rank = |l: Option<usize>| l.map_or(0, |l| l + 1);
+            // By rank in the head's scorecard; a level it no longer has
+            // ranks lowest.
+            let rank = |level: Option<&str>| {
+                level.map_or(0, |name| {
+                    now.scorecard
+                        .levels
+                        .iter()
+                        .position(|l| l.name == name)
+                        .map_or(0, |p| p + 1)
+                })
+            };
             out.push(LevelMove {
                 service: entity.key().to_string(),
                 scorecard: now.scorecard.name.clone(),
-                from: name(was),
-                to: name(now.reached),
-                up: rank(now.reached) > rank(was),
+                from: from.map(str::to_string),
+                to: to.map(str::to_string),
+                up: rank(to) > rank(from),
             });
         }
     }

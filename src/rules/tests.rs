@@ -53,7 +53,7 @@ fn catalog(config: &Config) -> Catalog {
 fn reported(config: &Config) -> Vec<(Code, String, String)> {
     let catalog = catalog(config);
     let mut out = Vec::new();
-    diagnostics(&catalog, &config.rules, &mut out);
+    diagnostics(&catalog, &mut out);
     let line_of = |line: u32| {
         CATALOG
             .lines()
@@ -115,7 +115,7 @@ fn custom_rules_report_their_message_severity_and_id() {
     );
     let catalog = catalog(&config);
     let mut out = Vec::new();
-    diagnostics(&catalog, &config.rules, &mut out);
+    diagnostics(&catalog, &mut out);
     let diagnostic = out.iter().find(|d| d.code == Code::RuleFailed).unwrap();
     assert_eq!(diagnostic.severity, Severity::Error);
     assert_eq!(diagnostic.help.as_deref(), Some("say what it does"));
@@ -255,7 +255,7 @@ fn a_service_reaches_a_level_when_it_passes_it_and_every_lower_one() {
     let config = config(SCORECARD);
     let catalog = catalog(&config);
     let level = |name: &str| {
-        let standings = of(&catalog, &config.rules, index(&catalog, name));
+        let standings = of(&catalog, index(&catalog, name));
         let failing: Vec<String> = standings[0]
             .failing
             .iter()
@@ -278,7 +278,7 @@ fn a_service_reaches_a_level_when_it_passes_it_and_every_lower_one() {
     // Passing gold's check does not count below a failed level.
     assert_eq!(level("orphan").0, None);
     let mut out = Vec::new();
-    diagnostics(&catalog, &config.rules, &mut out);
+    diagnostics(&catalog, &mut out);
     assert!(
         out.iter().all(|d| d.code != Code::RuleFailed),
         "an inline check and a rule turned off report nothing: {out:#?}"
@@ -299,7 +299,7 @@ fn moves_say_which_services_changed_level() {
         error: None,
     });
     head.verdicts = Arc::new(failures);
-    let moved: Vec<(String, Option<String>, Option<String>, bool)> = moves(&base, &head, &config.rules)
+    let moved: Vec<(String, Option<String>, Option<String>, bool)> = moves(&base, &head)
         .into_iter()
         .map(|m| (m.service, m.from, m.to, m.up))
         .collect();

@@ -96,7 +96,7 @@ pub fn validate_reusing(
         .map(|(node, out)| (address(&node), (node, out)))
         .collect();
     policy::check(catalog, config, &mut diagnostics);
-    crate::rules::diagnostics(catalog, &config.rules, &mut diagnostics);
+    crate::rules::diagnostics(catalog, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);
     claims::check(catalog, published, &mut diagnostics);
     diagnostics
