@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod discover;
 pub mod emit;
+pub mod guards;
 pub mod load;
 pub mod model;
 pub mod parse;

@@ -94,3 +94,95 @@ fn diff_says_which_services_move_up_or_down_a_level() {
         serde_json::json!({ "ref": "component:default/indexer", "scorecard": "production-readiness", "from": "bronze", "to": null, "up": false })
     );
 }
+
+fn service(name: &str, owner: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+    )
+}
+
+fn team(name: &str) -> String {
+    format!("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {name}\nspec:\n  type: team\n  children: []\n")
+}
+
+#[test]
+fn removing_a_whole_directory_fails_check_base_unless_allowed() {
+    let catalog = TestCatalog::empty();
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    catalog.write(
+        "catalog/teams.yaml",
+        format!("{}---\n{}", team("payments"), team("search")),
+    );
+    for i in 0..12 {
+        catalog.write(
+            &format!("catalog/payments/pay-{i:02}.yaml"),
+            service(&format!("pay-{i:02}"), "payments"),
+        );
+        catalog.write(
+            &format!("catalog/search/search-{i:02}.yaml"),
+            service(&format!("search-{i:02}"), "payments"),
+        );
+    }
+    commit(&repo, "the catalog", 1_700_000_000);
+    std::fs::remove_dir_all(catalog.path().join("catalog/search")).unwrap();
+
+    let run = catalog.cairn(&["--base", "HEAD", "check"]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    insta::assert_snapshot!(run.stdout);
+    assert_eq!(
+        catalog.cairn(&["check"]).status,
+        0,
+        "without --base there is nothing to compare"
+    );
+    let allowed = catalog.cairn(&["--base", "HEAD", "check", "--allow-mass-removal"]);
+    assert_eq!(allowed.status, 0, "{}", allowed.stdout);
+    catalog.write("cairn.yaml", "guards: { max_removed_percent: 60 }\n");
+    assert_eq!(catalog.cairn(&["--base", "HEAD", "check"]).status, 0);
+    catalog.write("cairn.yaml", "guards: { max_removed_percent: 40 }\n");
+    // 12 of 26 entities is 46%.
+    let run = catalog.cairn(&["--format", "json", "--base", "HEAD", "check"]);
+    assert_eq!(run.codes(), ["mass-removal"]);
+    // A few removals are never a mass removal, however small the catalog.
+    commit(&repo, "search moved out", 1_700_000_100);
+    for i in 0..4 {
+        std::fs::remove_file(catalog.path().join(format!("catalog/payments/pay-{i:02}.yaml"))).unwrap();
+    }
+    catalog.write("cairn.yaml", "guards: { max_removed_percent: 10 }\n");
+    let run = catalog.cairn(&["--format", "json", "--base", "HEAD", "check"]);
+    assert_eq!(run.codes(), Vec::<String>::new(), "4 of 14 is below the minimum of 5");
+}
+
+#[test]
+fn a_git_source_that_cannot_be_fetched_is_its_failure_not_a_removal() {
+    let source = TestCatalog::empty();
+    let source_repo = git2::Repository::init(source.path()).unwrap();
+    for i in 0..10 {
+        source.write(
+            &format!("services/remote-{i}.yaml"),
+            service(&format!("remote-{i}"), "payments"),
+        );
+    }
+    commit(&source_repo, "remote services", 1_700_000_000);
+
+    let catalog = TestCatalog::empty();
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    let url = format!("file://{}", source.path().display());
+    catalog.write(
+        "cairn.yaml",
+        format!("sources:\n  - path: catalog/\n  - git: {url}\n    branch: master\n    path: services/\n"),
+    );
+    catalog.write(".gitignore", ".cairn/\n");
+    catalog.write("catalog/teams.yaml", team("payments"));
+    catalog.write("catalog/local.yaml", service("local", "payments"));
+    commit(&repo, "the catalog", 1_700_000_000);
+    let run = catalog.cairn(&["--format", "json", "--base", "HEAD", "check"]);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert_eq!(run.json()["summary"]["entities"], 12);
+
+    // The source is gone, and so is the cache of it.
+    drop(source_repo);
+    drop(source);
+    std::fs::remove_dir_all(catalog.path().join(".cairn")).unwrap();
+    let run = catalog.cairn(&["--format", "json", "--base", "HEAD", "check"]);
+    assert_eq!(run.codes(), ["source-unreachable"], "{}", run.stdout);
+}
