@@ -231,6 +231,7 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
         "resource_versions": catalog.resources.values().map(Vec::len).sum::<usize>(),
         "diagnostics": { "errors": info.errors, "warnings": info.warnings },
         "sources": info.sources,
+        "health": info.health,
     })
 }
 

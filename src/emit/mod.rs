@@ -14,6 +14,7 @@ pub mod api;
 pub mod claims;
 pub mod engines;
 pub mod governance;
+pub mod health;
 pub mod markdown;
 pub mod openapi;
 pub mod selection;
@@ -51,6 +52,9 @@ pub struct BuildInfo {
     /// The commits the `git:` sources were read at, sorted, one per
     /// repository and commit.
     pub sources: Vec<SourceCommit>,
+    /// How fresh the `git:` sources and discovery snapshots are
+    /// ([`health`]).
+    pub health: serde_json::Value,
 }
 
 /// One `git:` source as read by this build.
@@ -186,6 +190,7 @@ pub fn save_build_cache(
         targets,
         snapshots: compilation.snapshots.files.iter().map(CachedSnapshot::of).collect(),
         manifest: manifest.clone(),
+        head: compilation.head.clone(),
     };
     let path = build_cache::path(&compilation.root, out_dir);
     let dir = path.parent().context("the cache file has a directory")?;
@@ -352,6 +357,7 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
         errors: counts.errors,
         warnings: counts.warnings,
         sources: source_commits(&compilation.files),
+        health: health::status_json(compilation),
     };
     api::api_files(&compilation.catalog, &compilation.config, &info, selection, sink);
     for (path, bytes) in claims::rendered_files(&compilation.catalog, selection) {

@@ -231,6 +231,7 @@ fn schemas() -> Json {
         }
     }
     schemas["ServiceDetail"]["properties"]["scorecards"] = json!({ "$ref": "#/components/schemas/ServiceScorecards" });
+    schemas["Status"]["properties"]["health"] = super::health::schema();
     schemas
 }
 

@@ -940,6 +940,7 @@ fn dashboard(compilation: &Compilation) -> Json {
         ],
         "warnings_by_team": warnings_by_team.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>(),
         "governance": super::governance::dashboard_context(catalog),
+        "health": super::health::dashboard_context(compilation),
     })
 }
 

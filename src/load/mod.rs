@@ -162,6 +162,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// What the walk found (or what the previous one did, when reused).
     pub walked: Walked,
+    /// How each `git:` source was read, in `sources:` order.
+    pub git_sources: Vec<git_source::SourceHealth>,
 }
 
 /// Loads the catalog under `root` as `config` describes. `out_dir` is
@@ -210,8 +212,9 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
                 }
             }
             Source::Git { url, reference, path } => {
-                let (files, diagnostics) = git_source::load_git_source(root, url, reference, path.as_deref());
+                let (files, diagnostics, health) = git_source::load_git_source(root, url, reference, path.as_deref());
                 loaded.diagnostics.extend(diagnostics);
+                loaded.git_sources.push(health);
                 git_files.extend(files);
             }
         }
@@ -267,6 +270,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         files,
         diagnostics: loaded.diagnostics,
         walked,
+        git_sources: loaded.git_sources,
     }
 }
 

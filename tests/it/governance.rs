@@ -186,3 +186,84 @@ fn a_git_source_that_cannot_be_fetched_is_its_failure_not_a_removal() {
     let run = catalog.cairn(&["--format", "json", "--base", "HEAD", "check"]);
     assert_eq!(run.codes(), ["source-unreachable"], "{}", run.stdout);
 }
+
+#[test]
+fn status_json_the_dashboard_and_facts_stale_say_how_fresh_the_sources_are() {
+    let source = TestCatalog::empty();
+    let source_repo = git2::Repository::init(source.path()).unwrap();
+    source.write("services/remote.yaml", service("remote", "payments"));
+    let source_commit = commit(&source_repo, "a remote service", 1_700_000_000);
+
+    let catalog = TestCatalog::empty();
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    let url = format!("file://{}", source.path().display());
+    catalog.write(
+        "cairn.yaml",
+        format!("sources:\n  - path: catalog/\n  - git: {url}\n    branch: master\n    path: services/\ndiscovery:\n  max_age_days: 30\n"),
+    );
+    catalog.write(".gitignore", ".cairn/\ndist/\n");
+    catalog.write("catalog/teams.yaml", team("payments"));
+    catalog.write(
+        "discovered/git.json",
+        "{ \"format\": \"cairn.dev/facts/v1\", \"source\": \"git\" }\n",
+    );
+    catalog.write(
+        "discovered/git.scan.json",
+        "{ \"source\": \"git\", \"scanned_at\": \"2023-11-01T00:00:00Z\" }\n",
+    );
+    // Committed 13 days after the scan.
+    commit(&repo, "the catalog", 1_699_920_000);
+
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(
+        run.codes(),
+        ["facts-stale"],
+        "scanned long before today: {}",
+        run.stdout
+    );
+    assert!(
+        run.json()["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than discovery.max_age_days (30)"),
+        "{}",
+        run.stdout
+    );
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/status.json")).unwrap()).unwrap();
+    assert_eq!(
+        status["health"],
+        serde_json::json!({
+            "git_sources": [{
+                "url": url, "ref": "master", "path": "services/", "commit": source_commit.to_string(),
+                "committed_at": "2023-11-14T22:13:20Z", "stale": false, "reason": null, "last_fetched_at": null,
+            }],
+            "snapshots": [{
+                "file": "discovered/git.json", "source": "git", "scanned_at": "2023-11-01T00:00:00Z",
+                "partial": false, "errors": [], "age_days": 13, "max_age_days": 30,
+            }],
+        })
+    );
+    let dashboard = std::fs::read_to_string(catalog.path().join("dist/dashboard/index.html")).unwrap();
+    assert!(dashboard.contains("fetched by this build"), "{dashboard}");
+
+    // The remote is gone: the cached commit is read, and says so.
+    drop(source_repo);
+    drop(source);
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/status.json")).unwrap()).unwrap();
+    let git = &status["health"]["git_sources"][0];
+    assert_eq!(git["stale"], true, "{git}");
+    assert_eq!(git["commit"], source_commit.to_string());
+    assert!(git["reason"].as_str().is_some_and(|r| !r.is_empty()), "{git}");
+    assert!(git["last_fetched_at"].as_str().is_some(), "{git}");
+    let dashboard = std::fs::read_to_string(catalog.path().join("dist/dashboard/index.html")).unwrap();
+    assert!(
+        dashboard.contains("<span class=\"badge warn\">stale</span>"),
+        "{dashboard}"
+    );
+}
