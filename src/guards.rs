@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{Config, Source};
+use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::model::{Entity, Kind};
 use crate::resolve::Catalog;
@@ -25,45 +25,26 @@ pub const MIN_REMOVED: usize = 5;
 /// How many removed entities the message names.
 const NAMED: usize = 5;
 
-/// An entity's identity across revisions: its ref, or `name@version` for
-/// a ResourceDefinition version.
-fn identity(entity: &Entity) -> String {
-    match &entity.resource_definition {
-        Some(rd) => format!(
-            "resourcedefinition:{}@{}",
-            entity.metadata.name.to_ascii_lowercase(),
-            rd.version.as_deref().unwrap_or_default()
-        ),
-        None => entity.key().to_string(),
-    }
-}
-
-/// Whether the catalog's own walk reads `file` (a path relative to the
-/// root): every file, or those under the `path:` sources.
-fn walked(config: &Config, file: &str) -> bool {
-    if config.sources.is_empty() {
-        return true;
-    }
-    config.sources.iter().any(|source| match source {
-        Source::Path(dir) => {
-            let dir = dir.to_string_lossy();
-            let dir = dir.trim_end_matches('/');
-            dir.is_empty() || dir == "." || file.starts_with(&format!("{dir}/"))
-        }
-        Source::Git { .. } => false,
-    })
-}
-
 /// `mass-removal` when `head` removes too much of `base` (the catalog at
 /// the base revision), else nothing.
 pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<Diagnostic> {
     let counted = |e: &&std::sync::Arc<Entity>| !e.discovered && e.origin.is_none();
-    let present: BTreeSet<String> = head.entities.iter().filter(counted).map(|e| identity(e)).collect();
+    let present: BTreeSet<String> = head
+        .entities
+        .iter()
+        .filter(counted)
+        .map(|e| crate::diff::key_of(e))
+        .collect();
     let mut total: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut removed: BTreeMap<Kind, Vec<&Entity>> = BTreeMap::new();
-    for entity in base.entities.iter().filter(counted).filter(|e| walked(config, &e.file)) {
+    for entity in base
+        .entities
+        .iter()
+        .filter(counted)
+        .filter(|e| crate::load::walked(config, &e.file))
+    {
         *total.entry(entity.kind).or_default() += 1;
-        if !present.contains(&identity(entity)) {
+        if !present.contains(&crate::diff::key_of(entity)) {
             removed.entry(entity.kind).or_default().push(entity);
         }
     }
@@ -93,7 +74,7 @@ pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<D
     let mut named: Vec<String> = first
         .iter()
         .take(NAMED)
-        .map(|e| format!("{} ({})", identity(e), e.file))
+        .map(|e| format!("{} ({})", crate::diff::key_of(e), e.file))
         .collect();
     if first.len() > NAMED {
         named.push(format!("and {} more", first.len() - NAMED));

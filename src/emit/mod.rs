@@ -13,6 +13,7 @@
 pub mod api;
 pub mod claims;
 pub mod engines;
+pub mod feed;
 pub mod governance;
 pub mod health;
 pub mod markdown;
@@ -290,7 +291,8 @@ pub struct Rerendered {
 /// ([`Selection::affected`]) are rendered. Applying the result to the
 /// previous output gives exactly [`render`] of `new` outside `search/`.
 pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerendered> {
-    let selection = Selection::affected(&old.catalog, &new.catalog);
+    let mut selection = Selection::affected(&old.catalog, &new.catalog);
+    feed::mark_history(old, new, &mut selection);
     let departed = selection.departed(&old.catalog);
     // Nothing departed: the new build has every path the old one had.
     let departed = (!departed.is_empty()).then_some(departed);
@@ -363,7 +365,10 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
     for (path, bytes) in claims::rendered_files(&compilation.catalog, selection) {
         sink.put(path, bytes);
     }
-    for (path, bytes) in governance::api_files(compilation) {
+    for (path, bytes) in governance::api_files(compilation)
+        .into_iter()
+        .chain(feed::files(compilation))
+    {
         sink.put(path, bytes);
     }
     for schema in SCHEMAS.files() {

@@ -225,6 +225,7 @@ fn schemas() -> Json {
         dependency_schemas(),
         claim_schemas(),
         super::governance::schemas(),
+        super::feed::schemas(),
     ] {
         for (name, schema) in more.as_object().expect("an object") {
             schemas[name] = schema.clone();
@@ -320,7 +321,7 @@ pub fn document(config: &Config) -> Json {
     for (path, summary, schema, params) in PATHS {
         paths.insert((*path).to_string(), get(summary, schema, params));
     }
-    for (path, summary, media, schema, params) in super::governance::PATHS {
+    for (path, summary, media, schema, params) in super::governance::PATHS.iter().chain(super::feed::PATHS) {
         let mut operation = get(summary, schema, params);
         let content = &mut operation["get"]["responses"]["200"]["content"];
         *content = json!({ *media: content["application/json"].take() });

@@ -121,6 +121,13 @@ impl Selection {
         !self.everything && self.definitions.is_empty() && self.recount.is_empty() && !self.entities.contains(&true)
     }
 
+    /// Selects entity `index` too (what only the caller knows changed).
+    pub fn mark(&mut self, index: usize) {
+        if let Some(slot) = self.entities.get_mut(index) {
+            *slot = true;
+        }
+    }
+
     pub fn entity(&self, index: usize) -> bool {
         self.entities.get(index).copied().unwrap_or(false)
     }

@@ -275,6 +275,7 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "discovered": entity.discovered,
         "edit_url": edit_url,
         "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
+        "changes": super::feed::entity_context(compilation, entity),
     });
     let title = entity
         .metadata

@@ -14,6 +14,7 @@
 //! silently.
 
 pub mod build_cache;
+pub mod changes;
 pub mod confine;
 pub mod facts;
 pub mod git_source;
@@ -272,6 +273,22 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         walked,
         git_sources: loaded.git_sources,
     }
+}
+
+/// Whether the catalog's own walk reads `file` (a path relative to the
+/// root): every file, or those under the `path:` sources.
+pub fn walked(config: &Config, file: &str) -> bool {
+    if config.sources.is_empty() {
+        return true;
+    }
+    config.sources.iter().any(|source| match source {
+        Source::Path(dir) => {
+            let dir = dir.to_string_lossy();
+            let dir = dir.trim_end_matches('/');
+            dir.is_empty() || dir == "." || file.starts_with(&format!("{dir}/"))
+        }
+        Source::Git { .. } => false,
+    })
 }
 
 /// A digest of every YAML file under `root`, `cairn.yaml` and the facts files

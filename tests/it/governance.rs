@@ -267,3 +267,212 @@ fn status_json_the_dashboard_and_facts_stale_say_how_fresh_the_sources_are() {
         "{dashboard}"
     );
 }
+
+#[test]
+fn the_change_feed_lists_what_each_commit_changed_and_follows_head_incrementally() {
+    use crate::build_cache::build_and_compare;
+    let (catalog, repo) = committed_fixture();
+    catalog.write(".gitignore", ".cairn/\ndist/\n");
+    commit(&repo, "ignore the build", 1_700_000_050);
+    assert!(!build_and_compare(&catalog, "first build"));
+    replace(
+        &catalog,
+        "catalog/services/ledger.yaml",
+        "Keeps the books.",
+        "Keeps the books & <the> ledgers.",
+    );
+    assert!(build_and_compare(&catalog, "an edit"));
+    // Committing changes no file, but the ledger's page lists the commit.
+    let described = commit(&repo, "ledger: say <what> it keeps", 1_700_000_100);
+    assert!(build_and_compare(&catalog, "the edit committed"));
+    let page = std::fs::read_to_string(catalog.path().join("dist/component/default/ledger/index.html")).unwrap();
+    let short = &described.to_string()[..7];
+    assert!(
+        page.contains(&format!("<code>{short}</code></a> ledger: say &lt;what&gt; it keeps")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "https:&#x2f;&#x2f;github.com&#x2f;acme&#x2f;governed&#x2f;commit&#x2f;{described}"
+        )),
+        "linked through site.edit_url's repository"
+    );
+
+    std::fs::remove_file(catalog.path().join("catalog/services/indexer.yaml")).unwrap();
+    replace(
+        &catalog,
+        "catalog/services/query.yaml",
+        "  dependsOn:\n    - component:indexer\n",
+        "",
+    );
+    let removed = commit(&repo, "retire the indexer", 1_700_000_200);
+    assert!(build_and_compare(&catalog, "a removal committed"));
+
+    let changes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/changes.json")).unwrap()).unwrap();
+    let data = changes["data"].as_array().unwrap();
+    assert_eq!(
+        data.len(),
+        3,
+        "the commit that changed no entity is not listed: {changes}"
+    );
+    assert_eq!(
+        data[0],
+        serde_json::json!({
+            "commit": removed.to_string(), "url": format!("https://github.com/acme/governed/commit/{removed}"),
+            "author": "Ada Lovelace", "time": "2023-11-14T22:16:40Z", "summary": "retire the indexer",
+            "added": [], "changed": [{ "ref": "component:default/query", "fields": ["/spec/dependsOn"] }],
+            "removed": ["component:default/indexer"],
+        })
+    );
+    assert_eq!(
+        data[1]["changed"][0]["fields"],
+        serde_json::json!(["/metadata/description"])
+    );
+    assert_eq!(
+        data[2]["added"].as_array().unwrap().len(),
+        6,
+        "the first commit adds everything"
+    );
+    let feed = std::fs::read_to_string(catalog.path().join("dist/feed.xml")).unwrap();
+    insta::assert_snapshot!(feed.lines().take(22).collect::<Vec<_>>().join("\n"));
+    let parsed = atom_syndication::Feed::read_from(feed.as_bytes()).expect("an Atom feed");
+    let entries = parsed.entries();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1].title().as_str(), "ledger: say <what> it keeps");
+    assert_eq!(
+        entries[1].content().and_then(|c| c.value()),
+        Some("changed component:default/ledger: /metadata/description\n")
+    );
+    assert_eq!(
+        entries[1].links()[0].href(),
+        format!("https://github.com/acme/governed/commit/{described}")
+    );
+
+    // The history is cached by commit: a build at the same HEAD does not
+    // write it again.
+    let cache = std::fs::read_dir(catalog.path().join(".cairn/cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("changes-"))
+        .expect("a change cache");
+    let written = std::fs::metadata(&cache).unwrap().modified().unwrap();
+    assert!(build_and_compare(&catalog, "nothing new"));
+    assert_eq!(std::fs::metadata(&cache).unwrap().modified().unwrap(), written);
+    let cached: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert_eq!(
+        cached["commits"].as_object().unwrap().len(),
+        4,
+        "every commit, listed or not"
+    );
+}
+
+/// The commits `changes.json` of a build of `root` lists.
+fn listed(root: &std::path::Path) -> Vec<String> {
+    let run = crate::harness::cairn_in(root, &["--root", root.to_str().unwrap(), "build"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let changes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("dist/api/v1/changes.json")).unwrap()).unwrap();
+    changes["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_shallow_clone_s_oldest_commit_is_not_a_commit_that_added_everything() {
+    let (origin, repo) = committed_fixture();
+    replace(
+        &origin,
+        "catalog/services/ledger.yaml",
+        "Keeps the books.",
+        "Keeps every book.",
+    );
+    commit(&repo, "ledger: every book", 1_700_000_100);
+    replace(&origin, "catalog/services/query.yaml", "PQRY", "PQRZ");
+    commit(&repo, "query: a new pager", 1_700_000_200);
+    // As actions/checkout clones by default (libgit2's local transport
+    // cannot make shallow clones; git's can).
+    let clones = TestCatalog::empty();
+    let root = clones.path().join("c");
+    let url = format!("file://{}", origin.path().display());
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git").args(args).status().unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["clone", "-q", "--depth", "2", &url, root.to_str().unwrap()]);
+    assert!(git2::Repository::open(&root).unwrap().is_shallow());
+    assert_eq!(
+        listed(&root),
+        ["query: a new pager"],
+        "the boundary commit's parent is not here: what it changed is unknown"
+    );
+    // The boundary was not cached as "changed nothing": the whole history
+    // lists it.
+    git(&["-C", root.to_str().unwrap(), "fetch", "-q", "--unshallow"]);
+    assert_eq!(
+        listed(&root),
+        ["query: a new pager", "ledger: every book", "the catalog"]
+    );
+}
+
+#[test]
+fn openapi_describes_the_scorecard_export_and_change_files_both_ways() {
+    let (catalog, _repo) = committed_fixture();
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let dist = catalog.path().join("dist");
+    let openapi: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("api/v1/openapi.json")).unwrap()).unwrap();
+    let templates: Vec<(String, regex::Regex)> = openapi["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|path| {
+            let pattern = regex::escape(path.trim_start_matches('/'))
+                .replace(r"\{", "{")
+                .replace(r"\}", "}");
+            let pattern = regex::Regex::new(r"\{[a-z]+\}").unwrap().replace_all(&pattern, "[^/]+");
+            (path.clone(), regex::Regex::new(&format!("^{pattern}$")).unwrap())
+        })
+        .collect();
+    let files: Vec<String> = walkdir::WalkDir::new(dist.join("api/v1"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&dist).unwrap().to_string_lossy().into_owned())
+        .collect();
+    for file in &files {
+        assert!(
+            templates.iter().any(|(_, t)| t.is_match(file)),
+            "{file} is not described"
+        );
+    }
+    for path in [
+        "/api/v1/scorecards/{name}.json",
+        "/api/v1/exports/services.csv",
+        "/api/v1/changes.json",
+    ] {
+        let (_, template) = templates.iter().find(|(p, _)| p == path).expect(path);
+        assert!(files.iter().any(|f| template.is_match(f)), "{path} matches no file");
+    }
+    assert_eq!(
+        openapi["paths"]["/api/v1/exports/services.csv"]["get"]["responses"]["200"]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["text/csv"]
+    );
+    let service: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("api/v1/services/default/ledger.json")).unwrap()).unwrap();
+    assert_eq!(
+        service["scorecards"],
+        serde_json::json!([{
+            "scorecard": "production-readiness", "level": "bronze", "url": "api/v1/scorecards/production-readiness.json",
+            "failing": [{ "level": "silver", "rule": "has-runbook", "message": "links a runbook", "error": null }],
+        }])
+    );
+}
