@@ -31,6 +31,8 @@ pub struct Config {
     pub guards: Guards,
     /// `discovery.max_age_days`: older snapshots are `facts-stale`.
     pub max_age_days: u32,
+    /// `feed.commits`: how many commits `changes.json` and `feed.xml` list.
+    pub feed_commits: usize,
 }
 
 /// `guards:`: limits a change (`cairn check --base`) must stay within.
@@ -112,6 +114,7 @@ impl Default for Config {
             fields: FieldMap::default(),
             guards: Guards::default(),
             max_age_days: 14,
+            feed_commits: 200,
         }
     }
 }
@@ -300,6 +303,7 @@ impl Reader {
             "rules",
             "scorecards",
             "guards",
+            "feed",
         ];
         for (key, value) in self.entries(root, "", &known) {
             match key {
@@ -311,6 +315,7 @@ impl Reader {
                 "rules" => rules = Some(value),
                 "scorecards" => scorecards = Some(value),
                 "guards" => self.read_guards(value, &mut config.guards),
+                "feed" => self.read_feed(value, config),
                 _ => unreachable!("entries only yields known keys"),
             }
         }
@@ -461,6 +466,21 @@ impl Reader {
                     ),
                 );
                 None
+            }
+        }
+    }
+
+    fn read_feed(&mut self, node: &Node, config: &mut Config) {
+        for (_, value) in self.entries(node, "/feed", &["commits"]) {
+            match self.number(value, "/feed/commits", 1.0, 10_000.0) {
+                Some(n) if n.fract() == 0.0 => config.feed_commits = n as usize,
+                Some(_) => self.invalid(
+                    value,
+                    "/feed/commits",
+                    "`feed.commits` must be a whole number",
+                    "write e.g. `commits: 200`",
+                ),
+                None => {}
             }
         }
     }
@@ -618,6 +638,30 @@ mod tests {
         assert_eq!(config.severity_of(Code::Tier1NeedsOncall), None);
         assert_eq!(config.severity_of(Code::Tier1NeedsOwner), Some(Severity::Error));
         assert_eq!(config.fields.tier, "acme.com/tier");
+    }
+
+    #[test]
+    fn feed_commits_is_a_whole_number_from_one() {
+        assert_eq!(parse_config("").0.feed_commits, 200);
+        let (config, diagnostics) = parse_config("feed: { commits: 50 }\n");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(config.feed_commits, 50);
+        for bad in [
+            "feed: { commits: 0 }\n",
+            "feed: { commits: 2.5 }\n",
+            "feed: { commits: lots }\n",
+        ] {
+            let (config, diagnostics) = parse_config(bad);
+            assert_eq!(config.feed_commits, 200, "{bad}");
+            assert_eq!(
+                diagnostics
+                    .iter()
+                    .map(|d| (d.code, d.location.line, d.location.column))
+                    .collect::<Vec<_>>(),
+                [(Code::ConfigInvalid, 1, 18)],
+                "{bad}"
+            );
+        }
     }
 
     #[test]

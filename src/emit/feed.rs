@@ -1,5 +1,5 @@
 //! The change feed: `api/v1/changes.json` and the Atom feed `feed.xml` of
-//! the last [`FEED`] commits that changed the catalog — commit, author,
+//! the last `feed.commits` (default 200) commits that changed the catalog — commit, author,
 //! time, the first line of the message and the entities added, changed
 //! (which fields) and removed, with `cairn diff`'s semantics between each
 //! commit and its parent — and each entity page's own last changes, with
@@ -23,9 +23,6 @@ use crate::load::changes::{change_log, ChangeLog, Commit, EntityChanges, How, To
 use crate::load::SourceFile;
 use crate::model::Entity;
 use crate::pipeline::Compilation;
-
-/// How many commits the feed lists.
-pub const FEED: usize = 200;
 
 /// The fields of a change an entity page names.
 const FIELDS: usize = 5;
@@ -129,7 +126,7 @@ fn url(feed: &Feed, commit: &Commit) -> Option<String> {
 /// `api/v1/changes.json` and `feed.xml`.
 pub fn files(compilation: &Compilation) -> Vec<(String, Vec<u8>)> {
     let feed = feed(compilation);
-    let commits = &feed.log.commits[..feed.log.commits.len().min(FEED)];
+    let commits = &feed.log.commits[..feed.log.commits.len().min(compilation.config.feed_commits)];
     let data: Vec<Json> = commits
         .iter()
         .map(|c| {
@@ -294,7 +291,7 @@ pub fn mark_history(old: &Compilation, new: &Compilation, selection: &mut Select
 /// schema, path parameters).
 pub const PATHS: &[(&str, &str, &str, &str, &[&str])] = &[(
     "/api/v1/changes.json",
-    "The last 200 commits that changed the catalog, newest first: each one's entities added, changed (which fields) and removed, as cairn diff reads them; the same as an Atom feed at feed.xml",
+    "The last commits that changed the catalog (feed.commits in cairn.yaml, default 200), newest first: each one's entities added, changed (which fields) and removed, as cairn diff reads them; the same as an Atom feed at feed.xml",
     "application/json",
     "Changes",
     &[],

@@ -365,6 +365,15 @@ fn the_change_feed_lists_what_each_commit_changed_and_follows_head_incrementally
         4,
         "every commit, listed or not"
     );
+
+    // `feed.commits` keeps the newest.
+    let config = std::fs::read_to_string(catalog.path().join("cairn.yaml")).unwrap();
+    catalog.write("cairn.yaml", &format!("{config}feed: {{ commits: 1 }}\n"));
+    build_and_compare(&catalog, "one commit in the feed");
+    let changes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/changes.json")).unwrap()).unwrap();
+    assert_eq!(changes["data"].as_array().unwrap().len(), 1);
+    assert_eq!(changes["data"][0]["summary"], "retire the indexer");
 }
 
 /// The commits `changes.json` of a build of `root` lists.
@@ -475,4 +484,31 @@ fn openapi_describes_the_scorecard_export_and_change_files_both_ways() {
             "failing": [{ "level": "silver", "rule": "has-runbook", "message": "links a runbook", "error": null }],
         }])
     );
+}
+
+#[test]
+fn the_config_schema_accepts_the_governance_keys_of_the_demo_and_the_fixture() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("schemas/cairn-config.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let as_json = |file: &str| {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let parsed = cairn::parse::parse_yaml(file, &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        parsed.documents[0].root.to_json()
+    };
+    for file in [
+        "catalog-repo-template/cairn.yaml",
+        "tests/fixtures/governance/cairn.yaml",
+    ] {
+        let config = as_json(file);
+        assert!(config.get("scorecards").is_some(), "{file} has a scorecard");
+        let errors: Vec<String> = validator.iter_errors(&config).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+    }
+    let mut wrong = as_json("tests/fixtures/governance/cairn.yaml");
+    wrong["scorecards"][0]["levels"][0]["rules"][0] = serde_json::json!({ "id": "Not An Id", "require": "true" });
+    wrong["feed"] = serde_json::json!({ "commits": 0 });
+    assert_eq!(validator.iter_errors(&wrong).count(), 2);
 }
