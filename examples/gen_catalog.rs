@@ -4,6 +4,9 @@
 //! cargo run --release --example gen_catalog -- --services 10000 --definitions 200 --versions 5 --out target/bench/10k
 //! ```
 //!
+//! `--governance true` puts the demo catalog's rules and scorecard in
+//! `cairn.yaml` (errors lowered to warnings): what evaluating them costs.
+//!
 //! `--resources N` also writes discovered facts: `discovered/aws.json` with
 //! N AWS resources (a stack and an ECS service for declared services, the
 //! rest Lambdas in name-prefix groups and databases, tagged with teams)
@@ -32,6 +35,8 @@ struct Args {
     definitions: usize,
     versions: usize,
     resources: usize,
+    /// Whether `cairn.yaml` holds the demo's rules and scorecard.
+    governance: bool,
     shape: Shape,
     out: PathBuf,
 }
@@ -50,6 +55,7 @@ fn parse_args() -> Args {
         definitions: 0,
         versions: 5,
         resources: 0,
+        governance: false,
         shape: Shape::Clustered,
         out: PathBuf::from("target/bench/catalog"),
     };
@@ -61,6 +67,7 @@ fn parse_args() -> Args {
             "--definitions" => args.definitions = value.parse().expect("--definitions N"),
             "--versions" => args.versions = value.parse().expect("--versions N"),
             "--resources" => args.resources = value.parse().expect("--resources N"),
+            "--governance" => args.governance = value.parse().expect("--governance true|false"),
             "--shape" => {
                 args.shape = match value.as_str() {
                     "clustered" => Shape::Clustered,
@@ -71,7 +78,7 @@ fn parse_args() -> Args {
             }
             "--out" => args.out = PathBuf::from(value),
             other => {
-                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --shape --out")
+                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --governance --shape --out")
             }
         }
     }
@@ -137,6 +144,14 @@ fn write(root: &Path, relative: &str, contents: &str) {
     std::fs::write(path, contents).expect("write file");
 }
 
+/// The demo catalog's `rules:` and `scorecards:` (every rule a warning at
+/// most, so the catalog still checks clean).
+fn governance() -> String {
+    let demo = include_str!("../catalog-repo-template/cairn.yaml");
+    let start = demo.find("\nrules:").expect("the demo has rules");
+    demo[start + 1..].replace("severity: error", "severity: warning")
+}
+
 fn main() {
     let args = parse_args();
     let root = &args.out;
@@ -146,7 +161,11 @@ fn main() {
     let mut rng = Rng(42);
     let teams = args.services.div_ceil(20).max(1);
     let systems = args.services.div_ceil(50).max(1);
-    write(root, "cairn.yaml", "site: { title: Generated catalog }\n");
+    let mut config = String::from("site: { title: Generated catalog }\n");
+    if args.governance {
+        config.push_str(&governance());
+    }
+    write(root, "cairn.yaml", &config);
 
     for t in 0..teams {
         let mut doc = format!(

@@ -112,6 +112,12 @@ fn feed(compilation: &Compilation) -> Arc<Feed> {
     feed
 }
 
+/// Reads (or computes) the change log of `compilation`'s HEAD, so that
+/// what renders it in parallel does not wait for it.
+pub fn prepare(compilation: &Compilation) {
+    feed(compilation);
+}
+
 fn rfc3339(seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()

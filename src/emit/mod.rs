@@ -316,6 +316,8 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
 /// time: each has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Vec<(&'static str, Duration)>> {
     let everything = Selection::all(&compilation.catalog);
+    // Before the API and the pages, which both read it.
+    let ((), history) = timed(|| feed::prepare(compilation));
     let (((), api), ((search_files, search), (pages_done, pages))) = rayon::join(
         || timed(|| api_and_schemas(compilation, &everything, sink)),
         || {
@@ -329,7 +331,12 @@ fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Ve
         sink.put(path, bytes);
     }
     pages_done?;
-    Ok(vec![("api", api), ("search", search), ("pages", pages)])
+    Ok(vec![
+        ("change feed", history),
+        ("api", api),
+        ("search", search),
+        ("pages", pages),
+    ])
 }
 
 /// `items` in pages of `size`, numbered from 1; no items are one empty
