@@ -56,10 +56,7 @@ pub fn api_files(compilation: &Compilation) -> Vec<(String, Vec<u8>)> {
             files.push((path, to_bytes(&value)));
         }
     }
-    files.push((
-        format!("{PREFIX}/exports/services.csv"),
-        services_csv(catalog).into_bytes(),
-    ));
+    files.push((format!("{PREFIX}/exports/services.csv"), services_csv(catalog)));
     files
 }
 
@@ -331,9 +328,9 @@ pub(super) fn pages(compilation: &Compilation) -> Vec<Page> {
 }
 
 /// `api/v1/exports/services.csv`: one row per service, RFC 4180.
-fn services_csv(catalog: &Catalog) -> String {
+fn services_csv(catalog: &Catalog) -> Vec<u8> {
     let scorecards = &catalog.verdicts.rules.scorecards;
-    let mut out = String::new();
+    let mut out = csv_writer();
     let mut header: Vec<String> = [
         "name",
         "namespace",
@@ -349,7 +346,7 @@ fn services_csv(catalog: &Catalog) -> String {
     .map(|h| h.to_string())
     .collect();
     header.extend(scorecards.iter().map(|s| format!("scorecard:{}", s.name)));
-    csv_row(&mut out, &header);
+    write_row(&mut out, &header);
     for service in &catalog.services {
         let entity = &catalog.entities[service.entity];
         let confidence = service
@@ -376,39 +373,30 @@ fn services_csv(catalog: &Catalog) -> String {
                 .iter()
                 .map(|s| s.level().unwrap_or_default().to_string()),
         );
-        csv_row(&mut out, &row);
+        write_row(&mut out, &row);
     }
-    out
+    out.into_inner().expect("writing CSV to memory cannot fail")
 }
 
-/// One CSV record (RFC 4180: CRLF, fields quoted when they hold a comma,
-/// quote or line break, quotes doubled). A field that a spreadsheet would
-/// read as a formula (starting with `=`, `+`, `-` or `@`) is prefixed
-/// with `'`.
-fn csv_row(out: &mut String, fields: &[String]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let neutral;
-        let field = if field.starts_with(['=', '+', '-', '@']) {
-            neutral = format!("'{field}");
-            &neutral
+/// RFC 4180: CRLF, fields quoted when they hold a comma, quote or line
+/// break, quotes doubled.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+/// One record; a field that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-` or `@`) is prefixed with `'`.
+fn write_row(out: &mut csv::Writer<Vec<u8>>, fields: &[String]) {
+    let neutral = fields.iter().map(|field| {
+        if field.starts_with(['=', '+', '-', '@']) {
+            format!("'{field}")
         } else {
-            field
-        };
-        if field.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
+            field.clone()
         }
-    }
-    if fields.len() == 1 && fields[0].is_empty() {
-        out.push_str("\"\"");
-    }
-    out.push_str("\r\n");
+    });
+    out.write_record(neutral).expect("writing CSV to memory cannot fail");
 }
 
 /// What these files add to `openapi.json`: (path, summary, media type,
@@ -463,12 +451,12 @@ pub fn schemas() -> Json {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_row;
+    use super::{csv_writer, write_row};
 
     fn row(fields: &[&str]) -> String {
-        let mut out = String::new();
-        csv_row(&mut out, &fields.iter().map(|f| f.to_string()).collect::<Vec<_>>());
-        out
+        let mut out = csv_writer();
+        write_row(&mut out, &fields.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        String::from_utf8(out.into_inner().unwrap()).unwrap()
     }
 
     #[test]

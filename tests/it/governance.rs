@@ -512,3 +512,46 @@ fn the_config_schema_accepts_the_governance_keys_of_the_demo_and_the_fixture() {
     wrong["feed"] = serde_json::json!({ "commits": 0 });
     assert_eq!(validator.iter_errors(&wrong).count(), 2);
 }
+
+#[test]
+fn the_services_export_reads_back_as_csv_with_levels_and_no_formulas() {
+    let catalog = TestCatalog::fixture("governance");
+    replace(
+        &catalog,
+        "catalog/services/ledger.yaml",
+        "    pagerduty.com/service-id: PLDG\n",
+        "    pagerduty.com/service-id: PLDG\n    slack.com/channel: \"=HYPERLINK(\\\"https://evil.example\\\", \\\"books, ledgers\\\")\"\n",
+    );
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let dist = catalog.path().join("dist");
+    let bytes = std::fs::read(dist.join("api/v1/exports/services.csv")).unwrap();
+    assert!(bytes.ends_with(b"\r\n"), "CRLF records");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "name",
+            "namespace",
+            "owner",
+            "owner_confidence",
+            "tier",
+            "lifecycle",
+            "on_call",
+            "slack",
+            "repo",
+            "scorecard:production-readiness",
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let ledger = rows.iter().find(|r| &r[0] == "ledger").expect("a ledger row");
+    assert_eq!(&ledger[2], "group:default/payments");
+    assert_eq!(&ledger[7], "'=HYPERLINK(\"https://evil.example\", \"books, ledgers\")");
+    assert_eq!(&ledger[9], "bronze");
+    assert_eq!(rows.len(), 4, "one row per service");
+    let dashboard = std::fs::read_to_string(dist.join("dashboard/index.html")).unwrap();
+    assert!(
+        dashboard.contains("api&#x2f;v1&#x2f;exports&#x2f;services.csv\" download>Export every service as CSV"),
+        "the dashboard links the export"
+    );
+}
