@@ -555,3 +555,77 @@ fn the_services_export_reads_back_as_csv_with_levels_and_no_formulas() {
         "the dashboard links the export"
     );
 }
+
+#[test]
+fn the_scorecard_page_is_a_team_by_level_matrix_and_the_api_lists_every_level() {
+    let catalog = TestCatalog::fixture("governance");
+    let build = catalog.cairn(&["build"]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    let dist = catalog.path().join("dist");
+    let api: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("api/v1/scorecards/production-readiness.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        api["summary"],
+        serde_json::json!({ "none": 1, "bronze": 2, "silver": 0, "gold": 1 })
+    );
+    let levels: Vec<(&str, Option<&str>)> = api["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["level"].as_str()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("checkout", Some("gold")),
+            ("indexer", Some("bronze")),
+            ("ledger", Some("bronze")),
+            ("query", None)
+        ]
+    );
+    let page = std::fs::read_to_string(dist.join("scorecards/production-readiness/index.html")).unwrap();
+    let header = regex::Regex::new(r#"<th scope="col">([^<]+)</th>"#).unwrap();
+    let matrix = &page[page.find(r#"<table class="list matrix">"#).expect("a matrix")..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    assert_eq!(
+        header
+            .captures_iter(matrix)
+            .map(|c| c[1].to_string())
+            .collect::<Vec<_>>(),
+        ["Team", "none", "bronze", "silver", "gold", "Services"]
+    );
+    let row = regex::Regex::new(r#"<tr><th scope="row"><a [^>]+>([^<]+)</a></th>((?:<td>\d*</td>)+)</tr>"#).unwrap();
+    let cell = regex::Regex::new(r"<td>(\d*)</td>").unwrap();
+    let rows: Vec<(String, Vec<String>)> = row
+        .captures_iter(matrix)
+        .map(|c| {
+            let cells = cell.captures_iter(&c[2]).map(|d| d[1].to_string()).collect();
+            (c[1].to_string(), cells)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "payments".to_string(),
+                vec!["", "1", "", "1", "2"].into_iter().map(String::from).collect()
+            ),
+            (
+                "search".to_string(),
+                vec!["1", "1", "", "", "2"].into_iter().map(String::from).collect()
+            ),
+        ]
+    );
+    assert!(
+        page.contains("silver: <code>has-runbook</code> <span class=\"muted\">— 3 of 4</span>"),
+        "the failing checks: {page}"
+    );
+    let team = std::fs::read_to_string(dist.join("group/default/search/index.html")).unwrap();
+    for (service, level) in [("indexer", "bronze"), ("query", "—")] {
+        assert!(
+            team.contains(&format!("{service}</a></td><td>{level}</td>")),
+            "the team page shows {service}'s level: {team}"
+        );
+    }
+}
