@@ -85,7 +85,7 @@ fn describe(scorecard: &Scorecard, rules: &crate::rules::Rules) -> Json {
             let checks: Vec<Json> = level
                 .checks
                 .iter()
-                .map(|&c| json!({ "rule": rules.rules[c].id, "message": rules.rules[c].message }))
+                .map(|&c| json!({ "rule": rules.rules[c].id, "message": rules.rules[c].message_for_services() }))
                 .collect();
             json!({ "name": level.name, "rules": checks })
         })
@@ -300,7 +300,7 @@ pub(super) fn pages(compilation: &Compilation) -> Vec<Page> {
                     json!({
                         "level": level,
                         "rule": rule.id,
-                        "message": rule.message,
+                        "message": rule.message_for_services(),
                         "count": services.len(),
                         "services": services.iter().take(SHOWN).map(|&s| link(catalog, s)).collect::<Vec<_>>(),
                         "more": services.len().saturating_sub(SHOWN),

@@ -111,6 +111,18 @@ impl Rule {
             .replace("{kind}", entity.kind.as_str())
             .replace("{ref}", &entity.ref_string())
     }
+
+    /// The message about no entity in particular, as a scorecard lists its
+    /// checks (which rate services): the placeholders say "the service".
+    pub fn message_for_services(&self) -> String {
+        self.message
+            .replace("`{ref}`", "the service")
+            .replace("`{name}`", "the service")
+            .replace("{ref}", "the service")
+            .replace("{name}", "the service")
+            .replace("{namespace}", "its namespace")
+            .replace("{kind}", "Component")
+    }
 }
 
 /// A scorecard: named levels, lowest first. It rates services

@@ -621,6 +621,15 @@ fn the_scorecard_page_is_a_team_by_level_matrix_and_the_api_lists_every_level() 
         page.contains("silver: <code>has-runbook</code> <span class=\"muted\">— 3 of 4</span>"),
         "the failing checks: {page}"
     );
+    assert!(
+        page.contains("<p class=\"muted\">the service depends on an experimental service</p>"),
+        "a check's message names no service: {page}"
+    );
+    assert!(!page.contains("{name}") && !page.contains("{ref}"));
+    assert_eq!(
+        api["scorecard"]["levels"][0]["rules"][0],
+        serde_json::json!({ "rule": "described", "message": "the service does not satisfy `has(metadata.description)`" })
+    );
     let team = std::fs::read_to_string(dist.join("group/default/search/index.html")).unwrap();
     for (service, level) in [("indexer", "bronze"), ("query", "—")] {
         assert!(
