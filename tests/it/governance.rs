@@ -368,7 +368,7 @@ fn the_change_feed_lists_what_each_commit_changed_and_follows_head_incrementally
 
     // `feed.commits` keeps the newest.
     let config = std::fs::read_to_string(catalog.path().join("cairn.yaml")).unwrap();
-    catalog.write("cairn.yaml", &format!("{config}feed: {{ commits: 1 }}\n"));
+    catalog.write("cairn.yaml", format!("{config}feed: {{ commits: 1 }}\n"));
     build_and_compare(&catalog, "one commit in the feed");
     let changes: serde_json::Value =
         serde_json::from_slice(&std::fs::read(catalog.path().join("dist/api/v1/changes.json")).unwrap()).unwrap();
