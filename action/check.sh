@@ -20,6 +20,14 @@ if [ -n "${GITHUB_BASE_REF:-}" ]; then
 fi
 
 reports_args=(--report "json=$reports/check.json" --report "markdown=$reports/check.md")
+if [ -n "$base" ]; then
+  # Against the base, a change may not remove more of the catalog than
+  # guards.max_removed_percent allows, unless allow-mass-removal says so.
+  reports_args+=(--base "$base")
+  if [ "${CAIRN_ALLOW_MASS_REMOVAL:-false}" = "true" ]; then
+    reports_args+=(--allow-mass-removal)
+  fi
+fi
 if [ -n "$CAIRN_SARIF" ]; then
   reports_args+=(--report "sarif=$CAIRN_SARIF")
 fi

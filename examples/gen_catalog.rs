@@ -9,6 +9,8 @@
 //! operations over ten tags, with parameters, bodies and responses that
 //! `$ref` N/4 component schemas (nested objects, arrays, enums, a cycle):
 //! a large reference page.
+//! `--governance true` puts the demo catalog's rules and scorecard in
+//! `cairn.yaml` (errors lowered to warnings): what evaluating them costs.
 //!
 //! `--resources N` also writes discovered facts: `discovered/aws.json` with
 //! N AWS resources (a stack and an ECS service for declared services, the
@@ -39,6 +41,8 @@ struct Args {
     versions: usize,
     resources: usize,
     api_operations: usize,
+    /// Whether `cairn.yaml` holds the demo's rules and scorecard.
+    governance: bool,
     shape: Shape,
     out: PathBuf,
 }
@@ -58,6 +62,7 @@ fn parse_args() -> Args {
         versions: 5,
         resources: 0,
         api_operations: 0,
+        governance: false,
         shape: Shape::Clustered,
         out: PathBuf::from("target/bench/catalog"),
     };
@@ -70,6 +75,7 @@ fn parse_args() -> Args {
             "--versions" => args.versions = value.parse().expect("--versions N"),
             "--resources" => args.resources = value.parse().expect("--resources N"),
             "--api-operations" => args.api_operations = value.parse().expect("--api-operations N"),
+            "--governance" => args.governance = value.parse().expect("--governance true|false"),
             "--shape" => {
                 args.shape = match value.as_str() {
                     "clustered" => Shape::Clustered,
@@ -80,7 +86,7 @@ fn parse_args() -> Args {
             }
             "--out" => args.out = PathBuf::from(value),
             other => {
-                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --api-operations --shape --out")
+                panic!("unknown flag {other}; flags: --services --definitions --versions --resources --api-operations --governance --shape --out")
             }
         }
     }
@@ -146,6 +152,14 @@ fn write(root: &Path, relative: &str, contents: &str) {
     std::fs::write(path, contents).expect("write file");
 }
 
+/// The demo catalog's `rules:` and `scorecards:` (every rule a warning at
+/// most, so the catalog still checks clean).
+fn governance() -> String {
+    let demo = include_str!("../catalog-repo-template/cairn.yaml");
+    let start = demo.find("\nrules:").expect("the demo has rules");
+    demo[start + 1..].replace("severity: error", "severity: warning")
+}
+
 fn main() {
     let args = parse_args();
     let root = &args.out;
@@ -155,7 +169,11 @@ fn main() {
     let mut rng = Rng(42);
     let teams = args.services.div_ceil(20).max(1);
     let systems = args.services.div_ceil(50).max(1);
-    write(root, "cairn.yaml", "site: { title: Generated catalog }\n");
+    let mut config = String::from("site: { title: Generated catalog }\n");
+    if args.governance {
+        config.push_str(&governance());
+    }
+    write(root, "cairn.yaml", &config);
 
     for t in 0..teams {
         let mut doc = format!(

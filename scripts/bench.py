@@ -5,6 +5,7 @@ dependency-graph shapes and sizes.
     python3 scripts/bench.py                                  # 10k, every shape
     python3 scripts/bench.py --sizes 10000,100000 --runs 3    # and 100k
     python3 scripts/bench.py --shapes dag --sizes 100000 --commands build
+    python3 scripts/bench.py --shapes clustered --governance --commands check   # rules + scorecards
 
 Builds the release binary and the generator (examples/gen_catalog.rs),
 generates each catalog (in /dev/shm when it exists, so the disk's speed does
@@ -18,6 +19,10 @@ their bytes and the bytes per entity. Shapes (see gen_catalog.rs):
 Targets (issue #20, 2 cores, every shape): check 10k <= 0.3 s, 100k <= 3 s
 and <= 1 GB; build 10k <= 1.5 s and <= 300 MB, 100k <= 15 s and <= 2 GB;
 bytes per service roughly constant from 10k to 100k.
+
+`--governance` measures each catalog a second time with the demo catalog's
+rules and scorecard in its cairn.yaml (`gen_catalog --governance true`) and
+prints what they add (target, issue #24: <= 10% of `check` at 10k).
 """
 
 import argparse
@@ -79,23 +84,26 @@ def main():
     parser.add_argument("--sizes", default="10000", help="comma-separated service counts")
     parser.add_argument("--shapes", default="clustered,dag,hub")
     parser.add_argument("--commands", default="check,build")
+    parser.add_argument("--governance", action="store_true", help="also measure with the demo's rules and scorecard")
     opts = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog"], cwd=ROOT, check=True)
     os.makedirs(SCRATCH, exist_ok=True)
     rows = []
     for services in [int(s) for s in opts.sizes.split(",")]:
         for shape in opts.shapes.split(","):
-            catalog = os.path.join(SCRATCH, f"{shape}-{services}")
-            subprocess.run([GEN, "--services", str(services), "--definitions", "200", "--versions", "5", "--shape", shape, "--out", catalog], check=True, stderr=subprocess.DEVNULL)
-            count = entities(catalog)
-            out = os.path.join(SCRATCH, f"{shape}-{services}-dist")
-            for command in opts.commands.split(","):
-                args = [CAIRN, "--root", catalog, "-q", command] + (["--out", out] if command == "build" else [])
-                median, best, rss = measure(args, opts.runs)
-                files, size = tree_size(out) if command == "build" else (None, None)
-                rows.append((services, shape, count, command, median, best, rss, files, size))
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.rmtree(catalog, ignore_errors=True)
+            for governance in [False, True] if opts.governance else [False]:
+                label = f"{shape} + rules" if governance else shape
+                catalog = os.path.join(SCRATCH, f"{shape}-{services}")
+                subprocess.run([GEN, "--services", str(services), "--definitions", "200", "--versions", "5", "--shape", shape, "--governance", str(governance).lower(), "--out", catalog], check=True, stderr=subprocess.DEVNULL)
+                count = entities(catalog)
+                out = os.path.join(SCRATCH, f"{shape}-{services}-dist")
+                for command in opts.commands.split(","):
+                    args = [CAIRN, "--root", catalog, "-q", command] + (["--out", out] if command == "build" else [])
+                    median, best, rss = measure(args, opts.runs)
+                    files, size = tree_size(out) if command == "build" else (None, None)
+                    rows.append((services, label, count, command, median, best, rss, files, size))
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(catalog, ignore_errors=True)
     version = subprocess.run([CAIRN, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{version}, {os.cpu_count()} cores, {opts.runs} runs each, catalogs and output in {SCRATCH}\n")
     print("| services | shape | entities | command | median | best | peak memory | files | output | bytes / entity |")
@@ -103,6 +111,13 @@ def main():
     for services, shape, count, command, median, best, rss, files, size in rows:
         output = f"{files:,} | {size / 1e6:.0f} MB | {size / count:,.0f}" if files else "— | — | —"
         print(f"| {services:,} | {shape} | {count:,} | `{command}` | {median * 1000:,.0f} ms | {best * 1000:,.0f} ms | {rss / 1024:,.0f} MB | {output} |")
+    if opts.governance:
+        plain = {(r[0], r[1], r[3]): r[4] for r in rows}
+        print()
+        for services, label, _, command, median, *_ in rows:
+            if label.endswith(" + rules"):
+                base = plain[(services, label[: -len(" + rules")], command)]
+                print(f"rules and scorecards add {(median / base - 1) * 100:+.1f}% to `{command}` ({label[: -len(' + rules')]}, {services:,} services)")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,10 @@
 //! entities added, removed and changed (which fields), ownership moves,
 //! new ResourceDefinition versions with their change class and findings,
 //! ResourceClaims whose resolved version changes (a new version their
-//! requirement matches, an edited `spec.version`), and APIs whose
-//! definition changed, change by change, breaking or not, with their
-//! consumers — rendered for a terminal, for a pull-request comment
-//! (Markdown) or as JSON.
+//! requirement matches, an edited `spec.version`), APIs whose definition
+//! changed, change by change, breaking or not, with their consumers, and
+//! services whose level on a scorecard changes — rendered for a terminal,
+//! for a pull-request comment (Markdown) or as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +26,9 @@ pub struct CatalogDiff {
     pub new_versions: Vec<NewVersion>,
     pub claims: Vec<ClaimMove>,
     pub apis: Vec<ApiChanges>,
+    /// Services whose level on a scorecard changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<crate::resolve::rules::scorecards::LevelMove>,
 }
 
 /// An API whose definition changed, with every change and who consumes
@@ -91,12 +94,13 @@ impl CatalogDiff {
             && self.new_versions.is_empty()
             && self.claims.is_empty()
             && self.apis.is_empty()
+            && self.levels.is_empty()
     }
 }
 
 /// A stable name for every entity: its ref, or `name@version` for a
 /// ResourceDefinition version.
-fn key_of(entity: &Entity) -> String {
+pub fn key_of(entity: &Entity) -> String {
     match &entity.resource_definition {
         Some(rd) => format!("{}@{}", entity.metadata.name, rd.version.as_deref().unwrap_or_default()),
         None => entity.key().to_string(),
@@ -172,6 +176,7 @@ pub fn diff(base: &Catalog, head: &Catalog) -> CatalogDiff {
     result.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
     result.claims = claim_moves(base, head, &before, &after);
     result.apis = api_changes(base, head, &before, &after);
+    result.levels = crate::resolve::rules::scorecards::moves(base, head);
     result
 }
 
@@ -221,7 +226,7 @@ fn claim_moves(
     let resolved = |catalog: &Catalog, index: usize| {
         let claim = catalog.entities[index].resource_claim.as_ref()?;
         let resolution = claims::resolve(catalog, claim).ok()?;
-        Some(claims::version_text(&catalog.entities[resolution.version]).to_string())
+        Some(crate::model::version_text(&catalog.entities[resolution.version]).to_string())
     };
     claims::claims(head)
         .filter_map(|i| {
@@ -316,6 +321,17 @@ pub fn human(diff: &CatalogDiff) -> String {
             moved.resource,
             moved.from.as_deref().unwrap_or("nothing"),
             moved.to.as_deref().unwrap_or("nothing")
+        );
+    }
+    for moved in &diff.levels {
+        let _ = writeln!(
+            out,
+            "{} {} on {}: {} → {}",
+            if moved.up { "up" } else { "down" },
+            moved.service,
+            moved.scorecard,
+            moved.from.as_deref().unwrap_or("no level"),
+            moved.to.as_deref().unwrap_or("no level")
         );
     }
     out
@@ -432,6 +448,25 @@ pub fn markdown(diff: &CatalogDiff) -> String {
                 md(&moved.resource),
                 md(moved.from.as_deref().unwrap_or("—")),
                 md(moved.to.as_deref().unwrap_or("—"))
+            );
+        }
+    }
+    if !diff.levels.is_empty() {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str(
+            "### Scorecard levels\n\n| | service | scorecard | from | to |\n| --- | --- | --- | --- | --- |\n",
+        );
+        for moved in &diff.levels {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                if moved.up { "⬆ up" } else { "⬇ down" },
+                md(&moved.service),
+                md(&moved.scorecard),
+                md(moved.from.as_deref().unwrap_or("no level")),
+                md(moved.to.as_deref().unwrap_or("no level"))
             );
         }
     }

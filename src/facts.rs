@@ -25,6 +25,15 @@ pub fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 
+/// `discovered/aws.json` → `discovered/aws.scan.json`.
+pub fn scan_path(out: &std::path::Path) -> std::path::PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}.scan.json"))
+}
+
 /// The value of `format` in every facts file this version writes and reads.
 pub const FORMAT: &str = "cairn.dev/facts/v1";
 

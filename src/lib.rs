@@ -27,6 +27,7 @@ pub mod resolve;
 pub mod validate;
 pub mod pipeline;
 pub mod diff;
+pub mod guards;
 pub mod output;
 pub mod search;
 pub mod emit;

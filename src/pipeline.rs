@@ -34,6 +34,11 @@ pub struct Compilation {
     pub timings: Vec<(&'static str, Duration)>,
     /// The discovered facts as loaded (the build cache keeps them).
     pub snapshots: Arc<Snapshots>,
+    /// How each `git:` source was read (source health).
+    pub git_sources: Arc<[crate::load::git_source::SourceHealth]>,
+    /// HEAD of the catalog's repository when it was compiled: the change
+    /// feed is a function of it.
+    pub head: Option<crate::load::history::Head>,
     /// The text of every source (and cairn.yaml) for quoting lines;
     /// persistent, so that a patched compilation shares it.
     texts: imbl::HashMap<String, Arc<str>>,
@@ -194,6 +199,7 @@ fn compile_inner(
     if let Some(text) = loaded_config.text {
         texts.insert(CONFIG_FILE.to_string(), text.into());
     }
+    let git_sources = std::mem::take(&mut loaded.git_sources);
     let mut files = loaded.files;
     for file in &mut files {
         texts.insert(file.display.clone(), std::mem::take(&mut file.text).into());
@@ -209,6 +215,8 @@ fn compile_inner(
         diagnostics,
         timings: timer.laps,
         snapshots: Arc::new(snapshots),
+        git_sources: git_sources.into(),
+        head: crate::load::history::head(root),
         texts,
     })
 }
@@ -256,6 +264,8 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
         diagnostics: Vec::new(),
         timings: Vec::new(),
         snapshots: Arc::new(snapshots),
+        git_sources: Arc::new([]),
+        head: cache.head.clone(),
         texts: imbl::HashMap::new(),
     }
 }
@@ -371,6 +381,8 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         diagnostics,
         timings: timer.laps,
         snapshots: previous.snapshots.clone(),
+        git_sources: previous.git_sources.clone(),
+        head: crate::load::history::head(root),
         texts,
     })
 }

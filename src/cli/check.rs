@@ -1,4 +1,5 @@
-//! `cairn check [FILES…]`: validate the catalog and report.
+//! `cairn check [FILES…]`: validate the catalog and report; with `--base`,
+//! also hold the change to the guards of `cairn.yaml` (`crate::guards`).
 
 use std::path::PathBuf;
 
@@ -20,6 +21,10 @@ pub struct Args {
     /// `--report sarif=cairn.sarif --report markdown=summary.md` (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     reports: Vec<(Format, PathBuf)>,
+    /// With `--base`: accept a change that removes more of the catalog than
+    /// `guards.max_removed_percent` allows (`mass-removal`).
+    #[arg(long)]
+    allow_mass_removal: bool,
 }
 
 fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
@@ -35,7 +40,13 @@ fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
-    let compilation = compile(&global.root, None, global.base.as_deref())?;
+    let mut compilation = compile(&global.root, None, global.base.as_deref())?;
+    if let (Some(base), false) = (&global.base, args.allow_mass_removal) {
+        let before = crate::pipeline::catalog_at(&global.root, base)?;
+        let guarded = crate::guards::mass_removal(&before, &compilation.catalog, &compilation.config);
+        compilation.diagnostics.extend(guarded);
+        crate::diagnostics::sort_and_dedup(&mut compilation.diagnostics);
+    }
     global.timings(&compilation);
     if args.files.is_empty() {
         global.report(&compilation, &compilation.diagnostics, compilation.files.len());

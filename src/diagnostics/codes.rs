@@ -126,10 +126,16 @@ codes! {
     OwnershipDrift = "ownership-drift", Warning, "discovery infers another owner than the declared spec.owner";
     // Routing.
     AliasConflict = "alias-conflict", Warning, "two services claim the same alias, so an alert carrying it has no one owner";
+    // Governance.
+    FactsStale = "facts-stale", Warning, "a facts snapshot is older than `discovery.max_age_days`";
     // Policies (severity configurable in cairn.yaml).
     Tier1NeedsOwner = "tier1-needs-owner", Error, "a tier1 service has no owner";
     Tier1NeedsRunbook = "tier1-needs-runbook", Error, "a tier1 service has no runbook link";
     Tier1NeedsOncall = "tier1-needs-oncall", Error, "a tier1 service has no on-call annotation";
+    // Governance: custom rules and guards (cairn.yaml `rules:`, `guards:`).
+    RuleFailed = "rule-failed", Warning, "an entity breaks a rule from `rules:` in cairn.yaml";
+    RuleError = "rule-error", Warning, "a rule's CEL expression failed when evaluated on an entity";
+    MassRemoval = "mass-removal", Error, "a change removes more of the catalog than `guards.max_removed_percent` allows";
 }
 
 impl Code {
@@ -167,6 +173,8 @@ impl Code {
                 | Code::ApiDefinitionInvalid
                 | Code::ApiBreakingChange
                 | Code::AliasConflict
+                | Code::FactsStale
+                | Code::RuleError
         )
     }
 }

@@ -36,16 +36,7 @@ pub fn write_facts(out: &Path, facts: &Facts, scan: &serde_json::Value) -> anyho
     write_atomically(dir, out, &facts.to_bytes())?;
     let mut scan_bytes = serde_json::to_vec_pretty(scan).expect("scan metadata serializes");
     scan_bytes.push(b'\n');
-    write_atomically(dir, &scan_path(out), &scan_bytes)
-}
-
-/// `discovered/aws.json` → `discovered/aws.scan.json`.
-pub fn scan_path(out: &Path) -> std::path::PathBuf {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    out.with_file_name(format!("{stem}.scan.json"))
+    write_atomically(dir, &crate::facts::scan_path(out), &scan_bytes)
 }
 
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use serde_json::{json, Value as Json};
 
 use super::{BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
-use crate::model::{Entity, Kind, RelationKind};
+use crate::model::{version_text, Entity, Kind, RelationKind};
 use crate::output::{path_of, ref_of, safe_relative_path, url_of, API};
 use crate::resolve::graph::Reach;
 use crate::resolve::reconcile::Discovery;
@@ -84,7 +84,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
     }
     for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
         let base = format!("{API}/resources/{}", name.to_ascii_lowercase());
-        if let Some(latest) = latest_version(catalog, versions) {
+        if let Some(latest) = catalog.latest_version(versions) {
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
         }
         let list: Vec<Json> = versions.iter().map(|&v| version_row(catalog, v, name)).collect();
@@ -214,6 +214,7 @@ fn status(catalog: &Catalog, config: &Config, info: &BuildInfo) -> Json {
         "resource_versions": catalog.resources.values().map(Vec::len).sum::<usize>(),
         "diagnostics": { "errors": info.errors, "warnings": info.warnings },
         "sources": info.sources,
+        "health": info.health,
     })
 }
 
@@ -233,21 +234,10 @@ fn owner_json(catalog: &Catalog, service: &Service) -> Json {
         );
     };
     let mut link = entity_link(catalog, owner);
-    let (confidence, source) = owner_confidence(catalog, service);
+    let (confidence, source) = catalog.owner_confidence(service);
     link["confidence"] = json!(confidence);
     link["source"] = json!(source);
     link
-}
-
-/// The ownership confidence shown everywhere: 1.0 for a declared owner
-/// (a correction always wins), else the inferred owner's score.
-pub(super) fn owner_confidence(catalog: &Catalog, service: &Service) -> (f64, &'static str) {
-    let declared = !catalog.entities[service.entity].discovered
-        && !service.discovery.as_ref().is_some_and(|d| d.filled.contains(&"owner"));
-    match (&service.discovery, declared) {
-        (Some(discovery), false) => (discovery.ownership.confidence(), "discovered"),
-        _ => (1.0, "declared"),
-    }
 }
 
 /// What discovery knows about a service, for its detail file.
@@ -314,40 +304,6 @@ fn service_row(catalog: &Catalog, service: &Service) -> Json {
     )
 }
 
-/// Which first-class fields the catalog declares for a service, and which
-/// discovery filled in: `(declared, discovered)`.
-pub(super) fn field_sources(entity: &Entity, service: &Service) -> (Vec<&'static str>, Vec<&'static str>) {
-    let present = [
-        ("owner", service.owner.is_some()),
-        ("tier", service.tier.is_some()),
-        ("repo", service.repo.is_some()),
-        ("on_call", !service.on_call.is_empty()),
-        ("slack", service.slack.is_some()),
-        ("runbooks", !service.runbooks.is_empty()),
-        ("description", entity.metadata.description.is_some()),
-        ("lifecycle", entity.lifecycle.is_some()),
-        ("system", service.system.is_some()),
-    ];
-    let filled: &[&str] = match &service.discovery {
-        Some(d) if d.discovered => &["owner", "repo", "description", "lifecycle", "tech"],
-        Some(d) => &d.filled,
-        None => &[],
-    };
-    let mut declared = Vec::new();
-    let mut discovered = Vec::new();
-    for (field, is_present) in present {
-        if is_present && filled.contains(&field) {
-            discovered.push(field);
-        } else if is_present {
-            declared.push(field);
-        }
-    }
-    if filled.contains(&"tech") && !service.tech.is_empty() {
-        discovered.push("tech");
-    }
-    (declared, discovered)
-}
-
 fn on_call_json(service: &Service) -> Vec<Json> {
     service
         .on_call
@@ -367,7 +323,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             .find(|&d| catalog.entities[d].kind == Kind::Domain)
     });
     let node = entity.locate("/metadata/name");
-    let sources = field_sources(entity, service);
+    let sources = crate::resolve::queries::field_sources(entity, service);
     let detail = with_identity(
         entity,
         json!({
@@ -393,8 +349,9 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
                 },
             },
             "sources": { "declared": sources.0, "discovered": sources.1 },
-            "confidence": service.owner.map(|_| owner_confidence(catalog, service).0),
+            "confidence": service.owner.map(|_| catalog.owner_confidence(service).0),
             "discovery": service.discovery.as_ref().map(|d| discovery_json(catalog, d)),
+            "scorecards": super::governance::service_json(catalog, i),
             "provenance": provenance(entity, node.start.line),
         }),
     );
@@ -524,38 +481,9 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
     )
 }
 
-fn version_text(entity: &Entity) -> &str {
-    entity
-        .resource_definition
-        .as_ref()
-        .and_then(|rd| rd.version.as_deref())
-        .unwrap_or_default()
-}
-
-/// The version "latest" points at: the highest stable version that is not
-/// yanked; failing that, the highest version that is not yanked.
-pub fn latest_version(catalog: &Catalog, versions: &[usize]) -> Option<usize> {
-    let parsed = |&v: &usize| {
-        let entity = &catalog.entities[v];
-        let yanked = entity.resource_definition.as_ref().is_some_and(|rd| rd.yanked);
-        semver::Version::parse(version_text(entity))
-            .ok()
-            .filter(|_| !yanked)
-            .map(|s| (v, s))
-    };
-    let candidates: Vec<(usize, semver::Version)> = versions.iter().filter_map(parsed).collect();
-    let stable = candidates
-        .iter()
-        .filter(|(_, s)| s.pre.is_empty())
-        .max_by(|a, b| a.1.cmp(&b.1));
-    stable
-        .or_else(|| candidates.iter().max_by(|a, b| a.1.cmp(&b.1)))
-        .map(|(v, _)| *v)
-}
-
 fn resource_row(catalog: &Catalog, name: &str) -> Json {
     let versions = &catalog.resources[name];
-    let latest = latest_version(catalog, versions).map(|v| &*catalog.entities[v]);
+    let latest = catalog.latest_version(versions).map(|v| &*catalog.entities[v]);
     let rd = latest.and_then(|e| e.resource_definition.as_ref());
     json!({
         "name": name,

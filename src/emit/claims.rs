@@ -17,9 +17,9 @@ use serde_json::{json, Value as Json};
 
 use super::engines::{self, Claimed, Engine};
 use super::Selection;
-use crate::model::{value_text, Entity, Kind, RelationKind};
+use crate::model::{value_text, version_text, Entity, Kind, RelationKind};
 use crate::output::{path_of, ref_of, safe_relative_path, Files, API};
-use crate::resolve::claims::{self, blockers, finding_text, version_text, Resolution};
+use crate::resolve::claims::{self, blockers, finding_text, Resolution};
 use crate::resolve::{version_of, Catalog};
 
 /// Rows per page of `claims.json`.
@@ -203,7 +203,7 @@ fn detail(catalog: &Catalog, c: usize) -> Json {
 fn upgrade(catalog: &Catalog, entity: &Entity, resolved: &Resolved) -> Option<Json> {
     let claim = entity.resource_claim.as_ref()?;
     let versions = &catalog.resources[&resolved.resolution.definition];
-    let newest = super::api::latest_version(catalog, versions)?;
+    let newest = catalog.latest_version(versions)?;
     let (current, target) = (version_of(resolved.version)?, version_of(&catalog.entities[newest])?);
     if target <= current {
         return None;

@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::model::{Entity, ResourceDefinition};
+use crate::model::{version_text, Entity, ResourceDefinition};
 
 /// An engine cairn renders claims for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,7 +101,7 @@ pub fn render(engine: Engine, claimed: &Claimed) -> Result<Vec<u8>, String> {
         return Err(format!(
             "{} {} configures no {} engine{}",
             claimed.version.metadata.name,
-            version_of(claimed.version),
+            version_text(claimed.version),
             engine.as_str(),
             if available.is_empty() {
                 " (and no other engine cairn renders)".to_string()
@@ -114,14 +114,6 @@ pub fn render(engine: Engine, claimed: &Claimed) -> Result<Vec<u8>, String> {
         Engine::Terraform => terraform(claimed),
         Engine::Crossplane => Ok(crossplane(claimed)),
     }
-}
-
-fn version_of(entity: &Entity) -> &str {
-    entity
-        .resource_definition
-        .as_ref()
-        .and_then(|d| d.version.as_deref())
-        .unwrap_or_default()
 }
 
 fn config<'a>(claimed: &'a Claimed, engine: Engine, key: &str) -> Option<&'a str> {
@@ -140,7 +132,7 @@ fn provenance(claimed: &Claimed) -> String {
         claimed.claim.metadata.namespace,
         claimed.claim.metadata.name,
         claimed.version.metadata.name,
-        version_of(claimed.version),
+        version_text(claimed.version),
         claimed.claim.file
     )
 }
@@ -245,7 +237,7 @@ fn crossplane(claimed: &Claimed) -> Vec<u8> {
         .unwrap_or_else(|| pascal_case(&claimed.version.metadata.name));
     let mut labels = json!({
         "catalog.nestor.io/definition": claimed.version.metadata.name,
-        "catalog.nestor.io/version": version_of(claimed.version),
+        "catalog.nestor.io/version": version_text(claimed.version),
     });
     if let Some(composition_version) = config(claimed, Engine::Crossplane, "version") {
         labels["catalog.nestor.io/composition-version"] = json!(composition_version);

@@ -15,6 +15,9 @@ pub mod backstage;
 pub mod claims;
 pub mod contracts;
 pub mod engines;
+pub mod feed;
+pub mod governance;
+pub mod health;
 pub mod openapi;
 pub mod selection;
 pub mod site;
@@ -49,6 +52,9 @@ pub struct BuildInfo {
     /// The commits the `git:` sources were read at, sorted, one per
     /// repository and commit.
     pub sources: Vec<SourceCommit>,
+    /// How fresh the `git:` sources and discovery snapshots are
+    /// ([`health`]).
+    pub health: serde_json::Value,
 }
 
 /// One `git:` source as read by this build.
@@ -184,6 +190,7 @@ pub fn save_build_cache(
         targets,
         snapshots: compilation.snapshots.files.iter().map(CachedSnapshot::of).collect(),
         manifest: manifest.clone(),
+        head: compilation.head.clone(),
     };
     let path = build_cache::path(&compilation.root, out_dir);
     let dir = path.parent().context("the cache file has a directory")?;
@@ -289,7 +296,8 @@ pub struct Rerendered {
 /// ([`Selection::affected`]) are rendered. Applying the result to the
 /// previous output gives exactly [`render`] of `new` outside `search/`.
 pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerendered> {
-    let selection = Selection::affected(&old.catalog, &new.catalog);
+    let mut selection = Selection::affected(&old.catalog, &new.catalog);
+    feed::mark_history(old, new, &mut selection);
     let departed = selection.departed(&old.catalog);
     // Nothing departed: the new build has every path the old one had.
     let departed = (!departed.is_empty()).then_some(departed);
@@ -319,6 +327,8 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
 /// time: each has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Vec<(&'static str, Duration)>> {
     let everything = Selection::all(&compilation.catalog);
+    // Before the API and the pages, which both read it.
+    let ((), history) = timed(|| feed::prepare(compilation));
     let (((), api), ((search_files, search), (pages_done, pages))) = rayon::join(
         || timed(|| api_and_schemas(compilation, &everything, sink)),
         || {
@@ -332,7 +342,12 @@ fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Ve
         sink.put(path, bytes);
     }
     pages_done?;
-    Ok(vec![("api", api), ("search", search), ("pages", pages)])
+    Ok(vec![
+        ("change feed", history),
+        ("api", api),
+        ("search", search),
+        ("pages", pages),
+    ])
 }
 
 /// `items` in pages of `size`, numbered from 1; no items are one empty
@@ -372,9 +387,16 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
         errors: counts.errors,
         warnings: counts.warnings,
         sources: source_commits(&compilation.files),
+        health: health::status_json(compilation),
     };
     api::api_files(&compilation.catalog, &compilation.config, &info, selection, sink);
     for (path, bytes) in claims::rendered_files(&compilation.catalog, selection) {
+        sink.put(path, bytes);
+    }
+    for (path, bytes) in governance::api_files(compilation)
+        .into_iter()
+        .chain(feed::files(compilation))
+    {
         sink.put(path, bytes);
     }
     for schema in SCHEMAS.files() {

@@ -261,11 +261,15 @@ fn schemas() -> Json {
         dependency_schemas(),
         claim_schemas(),
         contract_schemas(),
+        super::governance::schemas(),
+        super::feed::schemas(),
     ] {
         for (name, schema) in more.as_object().expect("an object") {
             schemas[name] = schema.clone();
         }
     }
+    schemas["ServiceDetail"]["properties"]["scorecards"] = json!({ "$ref": "#/components/schemas/ServiceScorecards" });
+    schemas["Status"]["properties"]["health"] = super::health::schema();
     schemas
 }
 
@@ -401,6 +405,12 @@ pub fn document(config: &Config) -> Json {
     let mut paths = serde_json::Map::new();
     for (path, summary, schema, params) in PATHS {
         paths.insert((*path).to_string(), get(summary, schema, params));
+    }
+    for (path, summary, media, schema, params) in super::governance::PATHS.iter().chain(super::feed::PATHS) {
+        let mut operation = get(summary, schema, params);
+        let content = &mut operation["get"]["responses"]["200"]["content"];
+        *content = json!({ *media: content["application/json"].take() });
+        paths.insert((*path).to_string(), operation);
     }
     json!({
         "openapi": "3.1.0",

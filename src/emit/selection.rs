@@ -24,10 +24,12 @@
 //! * every API whose definition at the base revision differs (its page
 //!   and file show the changes against the base);
 //! * the list chunks holding a selected entity, and every chunk of a kind
-//!   that gained or lost an entity.
+//!   that gained or lost an entity;
+//! * every entity whose verdicts (what the rules say of it: its scorecard
+//!   standing) changed, and its owner, whose page shows its level.
 //!
 //! Outputs that summarise the whole catalog (home, dashboard, status, AWS
-//! lookup) are always rendered. **Architecture Invariant:** applying what
+//! lookup, scorecards, the services export) are always rendered. **Architecture Invariant:** applying what
 //! `emit::rerender` renders and removes to the previous output gives the
 //! output of a full render, byte for byte (`tests/it/incremental.rs`
 //! checks it edit by edit).
@@ -119,6 +121,13 @@ impl Selection {
     /// Whether nothing but the whole-catalog outputs is selected.
     pub fn is_empty(&self) -> bool {
         !self.everything && self.definitions.is_empty() && self.recount.is_empty() && !self.entities.contains(&true)
+    }
+
+    /// Selects entity `index` too (what only the caller knows changed).
+    pub fn mark(&mut self, index: usize) {
+        if let Some(slot) = self.entities.get_mut(index) {
+            *slot = true;
+        }
     }
 
     pub fn entity(&self, index: usize) -> bool {
@@ -223,6 +232,19 @@ impl Selection {
                 let key = (e.kind == Kind::Api).then(|| e.key())?;
                 (old.base_apis.get(&key) != new.base_apis.get(&key)).then_some(i)
             }));
+        }
+        // What the rules say of an entity — its scorecard standing — shows
+        // on its page and API file and on its owner's page; it can change
+        // with another entity (a dependency's lifecycle).
+        if !Arc::ptr_eq(&old.verdicts, &new.verdicts) {
+            for (i, id) in new_ids.iter().enumerate() {
+                let Some(&o) = old_index.get(id) else { continue };
+                if old.verdicts.of(o) != new.verdicts.of(i) {
+                    marked.push(i);
+                    marked.extend(new.related(i, RelationKind::OwnedBy));
+                    marked.extend(old.related(o, RelationKind::OwnedBy).filter_map(to_new));
+                }
+            }
         }
         for i in marked {
             selection.entities[i] = true;

@@ -22,7 +22,7 @@ use serde_json::{json, Value as Json};
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
-use crate::model::{Entity, Kind, Link, RelationKind};
+use crate::model::{version_text, Entity, Kind, Link, RelationKind};
 use crate::output::{definition_path, page_path};
 use crate::parse::Node;
 use crate::pipeline::Compilation;
@@ -84,11 +84,11 @@ pub fn template_overrides(root: &Path) -> anyhow::Result<BTreeMap<String, String
 }
 
 /// One page to render: output path, template, page context.
-struct Page {
-    path: String,
-    template: &'static str,
-    title: String,
-    context: Json,
+pub(super) struct Page {
+    pub(super) path: String,
+    pub(super) template: &'static str,
+    pub(super) title: String,
+    pub(super) context: Json,
 }
 
 /// Renders the pages of the portal `selection` selects into `(path, bytes)`.
@@ -148,6 +148,7 @@ pub fn pages(
         context: json!({}),
     });
     pages.push(home_page(compilation, history));
+    pages.extend(super::governance::pages(compilation));
     pages.into_par_iter().try_for_each(|page| {
         let (path, html) = render(page)?;
         sink.put(path, html);
@@ -251,6 +252,7 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "discovered": entity.discovered,
         "edit_url": edit_url,
         "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
+        "changes": super::feed::entity_context(compilation, entity),
     });
     let title = entity
         .metadata
@@ -312,8 +314,8 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         .as_deref()
         .filter(|r| r.split('/').count() == 2 && !r.contains(':'))
         .map(|r| format!("https://github.com/{r}"));
-    let (declared, discovered) = super::api::field_sources(entity, service);
-    let (confidence, owner_source) = super::api::owner_confidence(catalog, service);
+    let (declared, discovered) = crate::resolve::queries::field_sources(entity, service);
+    let (confidence, owner_source) = catalog.owner_confidence(service);
     json!({
         "owner": service.owner.map(|o| link(catalog, o)).or_else(|| missing(catalog, i, RelationKind::OwnedBy).next()),
         "owner_source": owner_source,
@@ -341,6 +343,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "upstream_next": second_level(catalog, i, RelationKind::DependsOn),
         "downstream_next": second_level(catalog, i, RelationKind::DependencyOf),
         "graph": neighbourhood(catalog, i),
+        "scorecards": super::governance::service_context(catalog, i),
     })
 }
 
@@ -464,6 +467,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "members": related(catalog, i, RelationKind::HasMember),
         "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
         "claims": super::claims::team_claims(catalog, i),
+        "scorecards": super::governance::team_context(catalog, i),
     })
 }
 
@@ -555,13 +559,13 @@ fn definition_pages(compilation: &Compilation, selection: &Selection) -> Vec<Pag
     let catalog = &compilation.catalog;
     let mut pages = Vec::new();
     for (name, versions) in catalog.resources.iter().filter(|(name, _)| selection.definition(name)) {
-        let latest = super::api::latest_version(catalog, versions);
+        let latest = catalog.latest_version(versions);
         let claims = super::claims::definition_claims(catalog, name);
         for &v in versions {
             let entity = &catalog.entities[v];
             let mut context = json!({ "d": definition_context(catalog, v, versions) });
             context["d"]["claims"] = claims.clone();
-            let title = format!("{} {}", entity.metadata.name, version_of(entity));
+            let title = format!("{} {}", entity.metadata.name, version_text(entity));
             pages.push(Page {
                 path: page_path(entity),
                 template: "definition.html",
@@ -579,14 +583,6 @@ fn definition_pages(compilation: &Compilation, selection: &Selection) -> Vec<Pag
         }
     }
     pages
-}
-
-fn version_of(entity: &Entity) -> &str {
-    entity
-        .resource_definition
-        .as_ref()
-        .and_then(|d| d.version.as_deref())
-        .unwrap_or("")
 }
 
 fn json_text(value: &Json) -> String {
@@ -646,7 +642,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
         .collect();
     let change = catalog.changes.get(&v).map(|change| {
         json!({
-            "baseline": version_of(&catalog.entities[change.baseline]),
+            "baseline": version_text(&catalog.entities[change.baseline]),
             "class": format!("{:?}", change.class).to_lowercase(),
             "findings": change.findings.iter().map(|f| json!({
                 "rule": f.rule,
@@ -669,7 +665,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
                 _ => "available",
             };
             json!({
-                "version": version_of(e),
+                "version": version_text(e),
                 "path": page_path(e),
                 "current": other == v,
                 "class": catalog.changes.get(&other).map(|c| format!("{:?}", c.class).to_lowercase()),
@@ -680,7 +676,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
     json!({
         "name": entity.metadata.name,
         "title": entity.metadata.title,
-        "version": version_of(entity),
+        "version": version_text(entity),
         "requirements": requirement_choices(entity, &definition),
         "category": definition.category,
         "provider": definition.provider,
@@ -693,7 +689,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
         "change": change,
         "versions": version_rows,
         "file": entity.file,
-        "api": format!("api/v1/resources/{}/{}.json", entity.metadata.name.to_lowercase(), version_of(entity)),
+        "api": format!("api/v1/resources/{}/{}.json", entity.metadata.name.to_lowercase(), version_text(entity)),
     })
 }
 
@@ -763,7 +759,7 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
     let definitions: Vec<(&String, usize)> = catalog
         .resources
         .iter()
-        .filter_map(|(name, versions)| Some((name, super::api::latest_version(catalog, versions)?)))
+        .filter_map(|(name, versions)| Some((name, catalog.latest_version(versions)?)))
         .collect();
     let row = |&(name, latest): &(&String, usize)| {
         let latest = &catalog.entities[latest];
@@ -771,7 +767,7 @@ fn list_pages(catalog: &Catalog, selection: &Selection) -> Vec<Page> {
             "path": definition_path(name),
             "name": latest.metadata.name,
             "title": latest.metadata.title,
-            "lifecycle": version_of(latest),
+            "lifecycle": version_text(latest),
             "description": short_description(latest),
         })
     };
@@ -921,6 +917,8 @@ fn dashboard(compilation: &Compilation) -> Json {
             breakdown("lifecycle", &|s: &Service| catalog.entities[s.entity].lifecycle.clone().unwrap_or_default()),
         ],
         "warnings_by_team": warnings_by_team.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>(),
+        "governance": super::governance::dashboard_context(catalog),
+        "health": super::health::dashboard_context(compilation),
     })
 }
 

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::facts::{FactId, Snapshot, Snapshots};
+use super::history::Head;
 use crate::facts::Facts;
 
 /// The version of this file's format; another one is ignored.
@@ -42,6 +43,9 @@ pub struct BuildCache {
     pub snapshots: Vec<CachedSnapshot>,
     /// Every file of the output, with its size.
     pub manifest: BTreeMap<String, u64>,
+    /// HEAD when that build compiled (its change feed was HEAD's).
+    #[serde(default)]
+    pub head: Option<Head>,
 }
 
 /// One catalog file as the last build read it.
@@ -58,6 +62,8 @@ pub struct CachedSnapshot {
     pub display: String,
     pub facts: Facts,
     pub missing: Vec<(FactId, usize)>,
+    #[serde(default)]
+    pub scanned_at: Option<i64>,
 }
 
 impl CachedSnapshot {
@@ -68,6 +74,7 @@ impl CachedSnapshot {
             display: snapshot.display.clone(),
             facts: snapshot.facts.clone(),
             missing,
+            scanned_at: snapshot.scanned_at,
         }
     }
 }
@@ -83,6 +90,7 @@ impl BuildCache {
                     display: s.display.clone(),
                     facts: s.facts.clone(),
                     missing: s.missing.iter().cloned().collect(),
+                    scanned_at: s.scanned_at,
                 })
                 .collect(),
         }

@@ -42,6 +42,10 @@ pub struct Snapshot {
     /// Carried-over entries → in how many of the latest complete snapshots
     /// they are missing (0 when only partial snapshots lack them).
     pub missing: HashMap<FactId, usize>,
+    /// When the scan ran (seconds since the epoch): `scanned_at` of the
+    /// `NAME.scan.json` beside it, else the time of the commit that last
+    /// changed the file (when the file is as committed).
+    pub scanned_at: Option<i64>,
 }
 
 /// The identity of an entry across snapshots.
@@ -89,9 +93,88 @@ pub fn load_snapshots(root: &Path, config: &Config) -> (Snapshots, Vec<Diagnosti
             .as_ref()
             .map(|repo| committed_versions(repo, root, &path, &text))
             .unwrap_or_default();
-        snapshots.files.push(carry_over(display, facts, history));
+        let scanned_at = scan_time(&path).or_else(|| repo.as_ref().and_then(|r| committed_at(r, root, &path, &text)));
+        diagnostics.extend(scanned_at.and_then(|at| stale(&display, &facts, at, config.max_age_days)));
+        let mut snapshot = carry_over(display, facts, history);
+        snapshot.scanned_at = scanned_at;
+        snapshots.files.push(snapshot);
     }
     (snapshots, diagnostics)
+}
+
+/// `scanned_at` of the scan metadata `cairn discover` wrote beside the
+/// facts file (`NAME.scan.json`), in seconds since the epoch.
+fn scan_time(path: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(crate::facts::scan_path(path)).ok()?;
+    let scan: Json = serde_json::from_str(&text).ok()?;
+    let at = time::OffsetDateTime::parse(
+        scan.get("scanned_at")?.as_str()?,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
+    Some(at.unix_timestamp())
+}
+
+/// The time of the commit that last changed the facts file at `path`, if
+/// the file is as HEAD has it (an uncommitted scan has no commit time).
+fn committed_at(repo: &Repository, root: &Path, path: &Path, current: &str) -> Option<i64> {
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let absolute = std::fs::canonicalize(root)
+        .ok()?
+        .join(path.strip_prefix(root).unwrap_or(path));
+    let relative = absolute.strip_prefix(&workdir).ok()?;
+    let mut walk = repo.revwalk().ok()?;
+    walk.push_head().ok()?;
+    walk.simplify_first_parent().ok()?;
+    let mut blob = None;
+    let mut time = None;
+    for id in walk.take(COMMITS) {
+        let commit = repo.find_commit(id.ok()?).ok()?;
+        let entry = commit.tree().ok()?.get_path(relative).ok().map(|e| e.id());
+        match (blob, entry) {
+            (None, Some(id)) => {
+                let content = repo.find_blob(id).ok()?;
+                if content.content() != current.as_bytes() {
+                    return None;
+                }
+                blob = Some(id);
+            }
+            (Some(seen), Some(id)) if seen == id => {}
+            _ => break,
+        }
+        time = Some(commit.time().seconds());
+    }
+    time
+}
+
+/// `facts-stale` when the snapshot was scanned more than `max_age_days`
+/// before now (the check's own clock: staleness is about when it runs).
+fn stale(display: &str, facts: &Facts, scanned_at: i64, max_age_days: u32) -> Option<Diagnostic> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    let days = (now - scanned_at) / 86_400;
+    if days <= i64::from(max_age_days) {
+        return None;
+    }
+    let date = time::OffsetDateTime::from_unix_timestamp(scanned_at)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    Some(
+        Diagnostic::new(
+            Code::FactsStale,
+            Location::file_only(display),
+            format!(
+                "this {} snapshot was scanned {days} days ago ({date}), more than discovery.max_age_days ({max_age_days})",
+                facts.source.as_str()
+            ),
+        )
+        .with_help(format!(
+            "run `cairn discover {}` again and commit the result (e.g. from a scheduled workflow)",
+            facts.source.as_str()
+        )),
+    )
 }
 
 /// Every facts file under the configured snapshot paths, sorted.
@@ -308,5 +391,6 @@ fn carry_over(display: String, mut facts: Facts, history: Vec<Facts>) -> Snapsho
         display,
         facts,
         missing,
+        scanned_at: None,
     }
 }

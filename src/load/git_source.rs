@@ -20,6 +20,37 @@ use crate::config::CONFIG_FILE;
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::source::{GitOrigin, SourceFile};
 
+/// How a `git:` source was read, for `status.json`, the dashboard and
+/// `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHealth {
+    /// The repository URL, credentials redacted.
+    pub url: String,
+    pub reference: String,
+    pub path: Option<String>,
+    /// The commit read, if any.
+    pub commit: Option<String>,
+    /// That commit's time (seconds since the epoch).
+    pub committed_at: Option<i64>,
+    /// The remote could not be fetched: the last fetched commit was read
+    /// (or none).
+    pub stale: bool,
+    /// Why, when stale (redacted).
+    pub reason: Option<String>,
+    /// When the cache was last fetched successfully (seconds since the
+    /// epoch): a time of the machine that ran the build, so only `/metrics`
+    /// and a stale source's record show it.
+    pub fetched_at: Option<i64>,
+}
+
+/// When the cache at `dir` was last fetched: libgit2 rewrites `FETCH_HEAD`
+/// on every successful fetch.
+fn fetched_at(dir: &Path) -> Option<i64> {
+    let modified = std::fs::metadata(dir.join("FETCH_HEAD")).ok()?.modified().ok()?;
+    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_secs()).ok()
+}
+
 /// The cache directory of a remote: a readable name plus a hash of the URL.
 fn cache_dir(root: &Path, url: &str) -> PathBuf {
     let name = repo_name(url);
@@ -122,12 +153,36 @@ fn resolve(repo: &Repository, reference: &str) -> Option<Oid> {
 }
 
 /// Reads one git source: its YAML files under `path`, with diagnostics for
-/// everything that went wrong.
+/// everything that went wrong, and how it was read.
 pub fn load_git_source(
     root: &Path,
     url: &str,
     reference: &str,
     path: Option<&str>,
+) -> (Vec<SourceFile>, Vec<Diagnostic>, SourceHealth) {
+    let shown = redact_url(url);
+    let redact = |message: &str| message.replace(url, &shown);
+    let mut health = SourceHealth {
+        url: shown.clone(),
+        reference: reference.to_string(),
+        path: path.map(str::to_string),
+        commit: None,
+        committed_at: None,
+        stale: true,
+        reason: None,
+        fetched_at: None,
+    };
+    let (files, diagnostics) = read_source(root, url, reference, path, &mut health);
+    health.reason = health.reason.map(|r| redact(&r));
+    (files, diagnostics, health)
+}
+
+fn read_source(
+    root: &Path,
+    url: &str,
+    reference: &str,
+    path: Option<&str>,
+    health: &mut SourceHealth,
 ) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let shown = redact_url(url);
     let redact = |message: &str| message.replace(url, &shown);
@@ -141,6 +196,7 @@ pub fn load_git_source(
                 dir.display(),
                 redact(e.message())
             );
+            health.reason = Some(message.clone());
             return (
                 Vec::new(),
                 vec![Diagnostic::new(Code::SourceUnreachable, at_config(), message)],
@@ -149,11 +205,15 @@ pub fn load_git_source(
     };
     remove_stale_locks(&dir);
     let fetched = fetch(&repo, url);
+    health.stale = fetched.is_err();
+    health.reason = fetched.as_ref().err().map(|e| e.message().to_string());
+    health.fetched_at = fetched_at(&dir);
     let Some(commit_id) = resolve(&repo, reference) else {
         let why = match &fetched {
             Err(e) => format!("it could not be fetched: {}", redact(e.message())),
             Ok(()) => format!("it has no branch, tag or commit `{reference}`"),
         };
+        health.reason = Some(why.clone());
         let message = format!("cannot read git source `{shown}`: {why}");
         return (
             Vec::new(),
@@ -162,6 +222,8 @@ pub fn load_git_source(
         );
     };
     let short = &commit_id.to_string()[..7];
+    health.commit = Some(commit_id.to_string());
+    health.committed_at = repo.find_commit(commit_id).ok().map(|c| c.time().seconds());
     if let Err(e) = &fetched {
         diagnostics.push(
             Diagnostic::new(

@@ -18,6 +18,25 @@ use super::published::prefix_of;
 /// How many commits back "recently changed" looks.
 const COMMITS: usize = 300;
 
+/// The commit HEAD names, and its time: what the outputs made from git
+/// history are a function of.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub commit: String,
+    /// Seconds since the epoch (committer time).
+    pub time: i64,
+}
+
+/// HEAD of the repository holding `root`, if it is in one with commits.
+pub fn head(root: &Path) -> Option<Head> {
+    let repo = Repository::discover(root).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    Some(Head {
+        commit: commit.id().to_string(),
+        time: commit.time().seconds(),
+    })
+}
+
 /// The last commit that changed a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

@@ -256,7 +256,7 @@ fn edit_base(edit_url: &str) -> Option<(String, String)> {
 
 /// `host/owner/name` (lowercase, no `.git`) of a repository URL: https,
 /// `ssh://`, or scp-like `git@host:owner/name.git`.
-fn identity_of(url: &str) -> Option<String> {
+pub(crate) fn identity_of(url: &str) -> Option<String> {
     let rest = match url.split_once("://") {
         Some((_, rest)) => rest.to_string(),
         None => url.split_once('@').map_or(url, |(_, r)| r).replacen(':', "/", 1),

@@ -15,6 +15,7 @@
 
 pub mod base_apis;
 pub mod build_cache;
+pub mod changes;
 pub mod confine;
 pub mod facts;
 pub mod git_source;
@@ -81,6 +82,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// What the walk found (or what the previous one did, when reused).
     pub walked: Walked,
+    /// How each `git:` source was read, in `sources:` order.
+    pub git_sources: Vec<git_source::SourceHealth>,
 }
 
 /// Loads the catalog under `root` as `config` describes. `out_dir` is
@@ -129,8 +132,9 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
                 }
             }
             Source::Git { url, reference, path } => {
-                let (files, diagnostics) = git_source::load_git_source(root, url, reference, path.as_deref());
+                let (files, diagnostics, health) = git_source::load_git_source(root, url, reference, path.as_deref());
                 loaded.diagnostics.extend(diagnostics);
+                loaded.git_sources.push(health);
                 git_files.extend(files);
             }
         }
@@ -186,7 +190,24 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         files,
         diagnostics: loaded.diagnostics,
         walked,
+        git_sources: loaded.git_sources,
     }
+}
+
+/// Whether the catalog's own walk reads `file` (a path relative to the
+/// root): every file, or those under the `path:` sources.
+pub fn walked(config: &Config, file: &str) -> bool {
+    if config.sources.is_empty() {
+        return true;
+    }
+    config.sources.iter().any(|source| match source {
+        Source::Path(dir) => {
+            let dir = dir.to_string_lossy();
+            let dir = dir.trim_end_matches('/');
+            dir.is_empty() || dir == "." || file.starts_with(&format!("{dir}/"))
+        }
+        Source::Git { .. } => false,
+    })
 }
 
 /// A digest of every YAML file under `root`, `cairn.yaml` and the facts files

@@ -415,6 +415,16 @@ impl<T> fmt::Debug for Memo<T> {
     }
 }
 
+/// The version of a ResourceDefinition version as written (empty for
+/// other entities).
+pub fn version_text(entity: &Entity) -> &str {
+    entity
+        .resource_definition
+        .as_ref()
+        .and_then(|d| d.version.as_deref())
+        .unwrap_or_default()
+}
+
 impl Entity {
     /// The identity of a Backstage entity. ResourceDefinitions are keyed by
     /// name and version instead (see `resolve`).

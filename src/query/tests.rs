@@ -66,6 +66,7 @@ fn api() -> Api {
         errors: 0,
         warnings: 0,
         sources: Vec::new(),
+        health: serde_json::json!({ "git_sources": [], "snapshots": [] }),
     };
     let files = Collect::default();
     api_files(&catalog, &Config::default(), &info, &Selection::all(&catalog), &files);

@@ -24,7 +24,7 @@ use serde_json::Value as Json;
 
 use super::changes::{self, Finding};
 use super::{version_of, Catalog};
-use crate::model::{value_text, Breach, Entity, Input, Kind, ResourceClaim, ResourceDefinition};
+use crate::model::{value_text, Breach, Input, Kind, ResourceClaim, ResourceDefinition};
 
 /// What `spec.version` asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,20 +335,11 @@ pub fn finding_text(finding: &Finding) -> String {
     text
 }
 
-/// The version text of a definition entity.
-pub fn version_text(entity: &Entity) -> &str {
-    entity
-        .resource_definition
-        .as_ref()
-        .and_then(|d| d.version.as_deref())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::model::lower_document;
+    use crate::model::{lower_document, version_text};
     use crate::parse::parse_yaml;
 
     fn definition(version: &str, extra: &str, min: u32) -> String {

@@ -24,8 +24,10 @@ pub mod apis;
 pub mod changes;
 pub mod claims;
 pub mod graph;
+pub mod queries;
 mod org;
 pub mod reconcile;
+pub mod rules;
 mod refs;
 mod services;
 
@@ -90,6 +92,9 @@ pub struct Catalog {
     /// (`load::base_apis`; set by `pipeline` after resolving): what
     /// breaking changes are measured against.
     pub base_apis: Arc<crate::load::base_apis::BaseApis>,
+    /// What the rules of `cairn.yaml` (and the built-in ones) said of each
+    /// entity: `rules`.
+    pub verdicts: Arc<rules::Verdicts>,
 }
 
 impl Catalog {
@@ -193,6 +198,7 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
     }
     catalog.services_by_owner = Arc::new(services_by_owner);
     catalog.aliases = Arc::new(aliases::aliases(&catalog));
+    catalog.verdicts = Arc::new(rules::evaluate(&catalog, &config.rules));
     (catalog, diagnostics)
 }
 
@@ -247,11 +253,19 @@ pub fn replace(
         rebuilt.extend(catalog.services.binary_search_by_key(&i, |s| s.entity));
         rebuilt.extend(catalog.services_by_owner.get(&i).into_iter().flatten());
     }
+    // Rules read an entity, its service and what it depends on.
+    let mut again: BTreeSet<usize> = at.iter().copied().collect();
     for s in rebuilt {
         let entity = catalog.services[s].entity;
         catalog.services[s] = Arc::new(services::build_one(&catalog, entity, &config.fields));
+        again.insert(entity);
     }
     catalog.aliases = Arc::new(aliases::aliases(&catalog));
+    for &i in &at {
+        again.extend(catalog.related(i, RelationKind::DependencyOf));
+    }
+    let again: Vec<usize> = again.into_iter().collect();
+    catalog.verdicts = Arc::new(rules::reevaluate(&catalog, &config.rules, &previous.verdicts, &again));
     Some((catalog, diagnostics))
 }
 

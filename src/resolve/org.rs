@@ -263,6 +263,7 @@ mod tests {
                 display: "discovered/github.json".into(),
                 facts,
                 missing: HashMap::new(),
+                scanned_at: None,
             }],
         }
     }

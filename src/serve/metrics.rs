@@ -1,5 +1,7 @@
-//! `/metrics`: counters kept by the workers and the rebuild loop, written
-//! in Prometheus' text exposition format (version 0.0.4).
+//! `/metrics`: counters kept by the workers and the rebuild loop, and the
+//! age of each `git:` source and discovery snapshot of the served build
+//! (counted from now, when asked — unlike the build's output), written in
+//! Prometheus' text exposition format (version 0.0.4).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::Snapshot;
+use crate::pipeline::Compilation;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -16,6 +19,26 @@ pub struct Metrics {
     build_micros_sum: AtomicU64,
     build_micros_last: AtomicU64,
     requests: Mutex<BTreeMap<u16, u64>>,
+    sources: Mutex<Vec<SourceAge>>,
+}
+
+/// An input from outside the catalog, for the source health metrics.
+struct SourceAge {
+    /// `git` or `snapshot`.
+    kind: &'static str,
+    /// The redacted URL, or the snapshot's file.
+    name: String,
+    /// When it was last fetched or scanned (seconds since the epoch).
+    at: Option<i64>,
+    /// A git source that could not be fetched.
+    stale: bool,
+    /// A snapshot older than this many days is stale.
+    max_age_days: Option<u32>,
+}
+
+/// Label values are quoted strings: backslash, quote and newline escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -26,6 +49,29 @@ impl Metrics {
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.build_micros_sum.fetch_add(micros, Ordering::Relaxed);
         self.build_micros_last.store(micros, Ordering::Relaxed);
+    }
+
+    /// Remembers the `git:` sources and snapshots of the build being served.
+    pub fn sources(&self, compilation: &Compilation) {
+        let mut ages: Vec<SourceAge> = compilation
+            .git_sources
+            .iter()
+            .map(|s| SourceAge {
+                kind: "git",
+                name: s.url.clone(),
+                at: s.fetched_at,
+                stale: s.stale,
+                max_age_days: None,
+            })
+            .collect();
+        ages.extend(compilation.snapshots.files.iter().map(|s| SourceAge {
+            kind: "snapshot",
+            name: s.display.clone(),
+            at: s.scanned_at,
+            stale: false,
+            max_age_days: Some(compilation.config.max_age_days),
+        }));
+        *self.sources.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = ages;
     }
 
     /// Counts one response with `status`.
@@ -97,6 +143,36 @@ impl Metrics {
                 ("{severity=\"error\"}", errors.to_string()),
                 ("{severity=\"warning\"}", warnings.to_string()),
             ],
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let (mut ages, mut stale) = (Vec::new(), Vec::new());
+        for source in self
+            .sources
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+        {
+            let labels = format!("{{kind=\"{}\",source=\"{}\"}}", source.kind, label(&source.name));
+            let age = source.at.map(|at| (now - at).max(0));
+            if let Some(age) = age {
+                ages.push((labels.clone(), age.to_string()));
+            }
+            let old = matches!((age, source.max_age_days), (Some(age), Some(days)) if age > i64::from(days) * 86_400);
+            stale.push((labels, u8::from(source.stale || old).to_string()));
+        }
+        metric(
+            "cairn_source_age_seconds",
+            "gauge",
+            "Seconds since each git source was last fetched and each discovery snapshot was scanned.",
+            &ages.iter().map(|(l, v)| (l.as_str(), v.clone())).collect::<Vec<_>>(),
+        );
+        metric(
+            "cairn_source_stale",
+            "gauge",
+            "1 for a git source that could not be fetched or a snapshot older than discovery.max_age_days.",
+            &stale.iter().map(|(l, v)| (l.as_str(), v.clone())).collect::<Vec<_>>(),
         );
         metric(
             "cairn_sse_clients",

@@ -298,6 +298,7 @@ impl Rebuilder {
         });
         let took = started.elapsed();
         self.state.metrics.build(true, took);
+        self.state.metrics.sources(compilation);
         let mut events = Vec::new();
         if let Some(changes) = &changes {
             events.extend(

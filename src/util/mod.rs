@@ -14,25 +14,41 @@ pub fn escape_pointer(key: &str) -> String {
 
 /// `pointer: old → new` for every JSON leaf that differs.
 pub fn json_diff(old: &Json, new: &Json, pointer: String, out: &mut Vec<String>) {
+    walk_diff(old, new, pointer, &mut |pointer, old, new| {
+        out.push(format!("{pointer}: {old} → {new}"))
+    });
+}
+
+/// The JSON pointer of every leaf that differs (what [`json_diff`] names,
+/// without the values).
+pub fn changed_pointers(old: &Json, new: &Json) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_diff(old, new, String::new(), &mut |pointer, _, _| out.push(pointer));
+    out
+}
+
+/// Calls `leaf` with the pointer, old and new value of every leaf that
+/// differs: objects key by key, arrays of one length item by item.
+fn walk_diff(old: &Json, new: &Json, pointer: String, leaf: &mut dyn FnMut(String, &Json, &Json)) {
     match (old, new) {
         (Json::Object(a), Json::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
                 let child = format!("{pointer}/{}", escape_pointer(key));
-                json_diff(
+                walk_diff(
                     a.get(key).unwrap_or(&Json::Null),
                     b.get(key).unwrap_or(&Json::Null),
                     child,
-                    out,
+                    leaf,
                 );
             }
         }
         (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                json_diff(x, y, format!("{pointer}/{i}"), out);
+                walk_diff(x, y, format!("{pointer}/{i}"), leaf);
             }
         }
-        _ if old != new => out.push(format!("{pointer}: {old} → {new}")),
+        _ if old != new => leaf(pointer, old, new),
         _ => {}
     }
 }

@@ -26,10 +26,9 @@ use semver::Version;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
 use crate::load::published::Published;
-use crate::model::{Breach, Entity};
+use crate::model::{version_text, Breach, Entity};
 use crate::resolve::claims::{
-    self, blockers, caret, finding_text, newest_compatible, problems, version_text, Problem, Requirement, Resolution,
-    Unresolved,
+    self, blockers, caret, finding_text, newest_compatible, problems, Problem, Requirement, Resolution, Unresolved,
 };
 use crate::resolve::{version_of, Catalog};
 use crate::util::escape_pointer;

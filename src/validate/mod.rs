@@ -102,6 +102,7 @@ pub fn validate_reusing(
         .map(|(node, out)| (address(&node), (node, out)))
         .collect();
     policy::check(catalog, config, &mut diagnostics);
+    crate::resolve::rules::diagnostics(catalog, &mut diagnostics);
     versions::check(catalog, published, &mut diagnostics);
     claims::check(catalog, published, &mut diagnostics);
     apis::check_breaking(catalog, &mut diagnostics);

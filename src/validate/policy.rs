@@ -1,13 +1,10 @@
-//! Organisation policies over services. Their severity is set per rule in
-//! `cairn.yaml` (`policies: { tier1-needs-runbook: warning }`); the pipeline
-//! applies it, so rules here always report at their default severity.
-//!
-//! Also here: the first-class fields read from annotations must hold values
-//! cairn can use (a tier of `tier1|tier2|tier3`, a repo of `org/repo`).
+//! The first-class fields read from annotations must hold values cairn can
+//! use: a tier of `tier1|tier2|tier3`, a repo of `org/repo`. (The tier-1
+//! policies — an owner, a runbook and on-call — are built-in rules of
+//! `config::rules`, evaluated in `resolve::rules`), with their codes and `policies:` severities.)
 
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::RefField;
 use crate::resolve::{Catalog, Service};
 use crate::util::escape_pointer;
 
@@ -19,9 +16,6 @@ pub fn check(catalog: &Catalog, config: &Config, diagnostics: &mut Vec<Diagnosti
             continue;
         }
         check_fields(catalog, config, service, diagnostics);
-        if service.tier.as_deref() == Some("tier1") {
-            check_tier1(catalog, config, service, diagnostics);
-        }
     }
 }
 
@@ -61,45 +55,5 @@ fn check_fields(catalog: &Catalog, config: &Config, service: &Service, diagnosti
                 )),
             );
         }
-    }
-}
-
-fn check_tier1(catalog: &Catalog, config: &Config, service: &Service, diagnostics: &mut Vec<Diagnostic>) {
-    let entity = &catalog.entities[service.entity];
-    let name = &entity.metadata.name;
-    // A declared owner that does not resolve is already an `unresolved-ref`.
-    let declares_owner = entity.refs.iter().any(|r| r.field == RefField::Owner);
-    if service.owner.is_none() && !declares_owner {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::Tier1NeedsOwner,
-                entity.location("/spec/owner"),
-                format!("tier1 service `{name}` has no owner in the catalog"),
-            )
-            .with_help("set `spec.owner` to a Group defined in the catalog"),
-        );
-    }
-    if service.runbooks.is_empty() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::Tier1NeedsRunbook,
-                entity.location("/metadata/links"),
-                format!("tier1 service `{name}` has no runbook link"),
-            )
-            .with_help("add `metadata.links: [{ url: https://…, title: Runbook, type: runbook }]`"),
-        );
-    }
-    if service.on_call.is_empty() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::Tier1NeedsOncall,
-                entity.location("/metadata/annotations"),
-                format!("tier1 service `{name}` has no on-call annotation"),
-            )
-            .with_help(format!(
-                "add one of {} to the service or its owner Group",
-                config.fields.on_call.join(", ")
-            )),
-        );
     }
 }

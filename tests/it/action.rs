@@ -269,6 +269,26 @@ fn pull_request() -> PullRequest {
         "platform/catalog/services/gift-cards.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: gift-cards\nspec:\n  type: service\n  lifecycle: experimental\n  owner: team-nobody\n",
     );
+    // The scorecard: the cart gains a dashboard link (silver → gold), the
+    // search service loses its own (gold → silver).
+    let cart = workspace.path().join("platform/catalog/services/cart-service.yaml");
+    let text = std::fs::read_to_string(&cart).unwrap();
+    std::fs::write(
+        &cart,
+        text.replacen(
+            "      type: runbook\n",
+            "      type: runbook\n    - url: https://grafana.example.com/d/cart\n      title: Cart dashboard\n      type: dashboard\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let search = workspace.path().join("platform/catalog/services/search-service.yaml");
+    let text = std::fs::read_to_string(&search).unwrap();
+    std::fs::write(
+        &search,
+        text.replacen("      type: dashboard\n", "      type: other\n", 1),
+    )
+    .unwrap();
     commit_all(&repo, "gift cards");
     PullRequest {
         _origin: origin,
@@ -323,6 +343,15 @@ fn on_a_pull_request_errors_are_annotated_and_summarized_with_the_diff() {
     );
     assert!(
         summary.contains("| changed | `component:default/checkout-service` | `/metadata/description:"),
+        "{summary}"
+    );
+    assert!(summary.contains("### Scorecard levels"), "{summary}");
+    assert!(
+        summary.contains("| ⬆ up | `component:default/cart-service` | production-readiness | silver | gold |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| ⬇ down | `component:default/search-service` | production-readiness | gold | silver |"),
         "{summary}"
     );
 

@@ -42,7 +42,7 @@ fn inodes(dir: &Path) -> BTreeMap<String, u64> {
 /// Builds with `cairn build` into `dist` and renders the catalog whole
 /// in memory (what `--full` writes), and requires the same bytes; returns
 /// whether the build said it was incremental.
-fn build_and_compare(catalog: &TestCatalog, step: &str) -> bool {
+pub(crate) fn build_and_compare(catalog: &TestCatalog, step: &str) -> bool {
     let incremental = catalog.cairn(&["build"]);
     assert_eq!(
         incremental.status, 0,

@@ -229,6 +229,25 @@ pub(crate) const EDITS: &[Edit] = &[
             "title: Inventory API",
         )
     }),
+    // Its level on the demo's scorecard: its page, API file and team page.
+    ("a runbook added, a level up", true, |c| {
+        replace(
+            c,
+            "catalog/services/search-indexer.yaml",
+            "  tags: [go, opensearch]\n",
+            "  tags: [go, opensearch]\n  links:\n    - url: https://example.com/runbook\n      title: Runbook\n      type: runbook\n",
+        )
+    }),
+    // A rule reads the lifecycles of what a service depends on: the
+    // services that depend on it move down a level.
+    ("a dependency gone experimental", true, |c| {
+        replace(
+            c,
+            "catalog/services/pricing-service.yaml",
+            "lifecycle: production",
+            "lifecycle: experimental",
+        )
+    }),
     ("a service added", true, |c| {
         c.write(
             "catalog/services/basket-audit.yaml",
@@ -323,6 +342,8 @@ const PATCHES: &[&str] = &[
     "an API's definition",
     "an API's definition made unreadable",
     "an API's title",
+    "a runbook added, a level up",
+    "a dependency gone experimental",
     "a claim's input",
     "a claim pinned to another version",
     "a claim moved to that major",

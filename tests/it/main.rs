@@ -22,6 +22,7 @@ mod discover_github;
 mod fuzz;
 mod git;
 mod git_http;
+mod governance;
 mod hardening;
 mod import;
 mod incremental;

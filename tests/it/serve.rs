@@ -842,3 +842,43 @@ fn a_change_to_a_placeholder_target_rebuilds_the_entity_that_reads_it() {
     events.until("build.completed");
     assert!(server.get(api).body.contains("total: Int"));
 }
+
+#[test]
+fn metrics_give_each_source_s_age_and_whether_it_is_stale() {
+    let catalog = TestCatalog::empty();
+    catalog.write("catalog.yaml", crate::harness::TEAM);
+    catalog.write(
+        "discovered/git.json",
+        "{ \"format\": \"cairn.dev/facts/v1\", \"source\": \"git\" }\n",
+    );
+    catalog.write(
+        "discovered/aws.json",
+        "{ \"format\": \"cairn.dev/facts/v1\", \"source\": \"aws\" }\n",
+    );
+    catalog.write(
+        "discovered/git.scan.json",
+        "{ \"scanned_at\": \"2020-01-01T00:00:00Z\" }\n",
+    );
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    catalog.write("discovered/aws.scan.json", format!("{{ \"scanned_at\": \"{now}\" }}\n"));
+    let server = Server::start(&catalog);
+    let metrics = server.get("/metrics").body;
+    let value = |line: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .unwrap_or_else(|| panic!("no {line} in:\n{metrics}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let git = "{kind=\"snapshot\",source=\"discovered/git.json\"}";
+    let aws = "{kind=\"snapshot\",source=\"discovered/aws.json\"}";
+    assert!(value(&format!("cairn_source_age_seconds{git}")) > 5.0 * 365.0 * 86_400.0);
+    assert!(value(&format!("cairn_source_age_seconds{aws}")) < 3600.0);
+    assert_eq!(value(&format!("cairn_source_stale{git}")), 1.0);
+    assert_eq!(value(&format!("cairn_source_stale{aws}")), 0.0);
+    assert!(metrics.contains("# TYPE cairn_source_stale gauge"), "{metrics}");
+}

@@ -100,6 +100,7 @@ fn info() -> BuildInfo {
             repository: "https://example.com/resources.git".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
         }],
+        health: json!({ "git_sources": [], "snapshots": [] }),
     }
 }
 

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub mod rules;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location, Severity};
 use crate::parse::{parse_yaml, Node, Value};
@@ -25,6 +28,29 @@ pub struct Config {
     /// which win over `policies` for diagnostics about that target.
     pub policy_targets: BTreeMap<(Code, String), Option<Severity>>,
     pub fields: FieldMap,
+    /// The built-in rules, `rules:` and `scorecards:`, compiled.
+    pub rules: Arc<rules::Rules>,
+    pub guards: Guards,
+    /// `discovery.max_age_days`: older snapshots are `facts-stale`.
+    pub max_age_days: u32,
+    /// `feed.commits`: how many commits `changes.json` and `feed.xml` list.
+    pub feed_commits: usize,
+}
+
+/// `guards:`: limits a change (`cairn check --base`) must stay within.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guards {
+    /// More of the base's entities (or of one kind's) removed is
+    /// `mass-removal`.
+    pub max_removed_percent: f64,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Guards {
+            max_removed_percent: 20.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +112,11 @@ impl Default for Config {
             snapshots: vec!["discovered/".into()],
             policies: BTreeMap::new(),
             policy_targets: BTreeMap::new(),
+            rules: Arc::new(rules::Rules::builtin(&FieldMap::default())),
             fields: FieldMap::default(),
+            guards: Guards::default(),
+            max_age_days: 14,
+            feed_commits: 200,
         }
     }
 }
@@ -168,6 +198,7 @@ pub fn parse_config(text: &str) -> (Config, Vec<Diagnostic>) {
     let parsed = parse_yaml(CONFIG_FILE, text);
     let mut reader = Reader {
         diagnostics: parsed.diagnostics,
+        text: text.to_string(),
     };
     let mut config = Config::default();
     if let Some(doc) = parsed.documents.first() {
@@ -176,11 +207,13 @@ pub fn parse_config(text: &str) -> (Config, Vec<Diagnostic>) {
     (config, reader.diagnostics)
 }
 
-struct Reader {
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Reader {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The text of cairn.yaml, for positions inside values.
+    pub(crate) text: String,
 }
 
-fn at(node: &Node, pointer: &str) -> Location {
+pub(crate) fn at(node: &Node, pointer: &str) -> Location {
     Location {
         file: CONFIG_FILE.into(),
         line: node.start.line,
@@ -190,14 +223,14 @@ fn at(node: &Node, pointer: &str) -> Location {
 }
 
 impl Reader {
-    fn invalid(&mut self, node: &Node, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
+    pub(crate) fn invalid(&mut self, node: &Node, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         self.diagnostics
             .push(Diagnostic::new(Code::ConfigInvalid, at(node, pointer), message).with_help(help));
     }
 
     /// The entries of a mapping whose keys must come from `known`; unknown
     /// keys are reported with a suggestion and skipped.
-    fn entries<'n>(&mut self, node: &'n Node, pointer: &str, known: &[&str]) -> Vec<(&'n str, &'n Node)> {
+    pub(crate) fn entries<'n>(&mut self, node: &'n Node, pointer: &str, known: &[&str]) -> Vec<(&'n str, &'n Node)> {
         let Some(entries) = node.as_map() else {
             if node.value != Value::Null {
                 self.invalid(
@@ -237,7 +270,7 @@ impl Reader {
         out
     }
 
-    fn string(&mut self, node: &Node, pointer: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, pointer: &str) -> Option<String> {
         match node.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
@@ -253,16 +286,34 @@ impl Reader {
     }
 
     fn read_root(&mut self, root: &Node, config: &mut Config) {
-        for (key, value) in self.entries(root, "", &["site", "sources", "discovery", "policies", "fields"]) {
+        let (mut rules, mut scorecards) = (None, None);
+        let known = [
+            "site",
+            "sources",
+            "discovery",
+            "policies",
+            "fields",
+            "rules",
+            "scorecards",
+            "guards",
+            "feed",
+        ];
+        for (key, value) in self.entries(root, "", &known) {
             match key {
                 "site" => self.read_site(value, &mut config.site),
                 "sources" => config.sources = self.read_sources(value),
                 "discovery" => self.read_discovery(value, config),
                 "policies" => self.read_policies(value, config),
                 "fields" => self.read_fields(value, &mut config.fields),
+                "rules" => rules = Some(value),
+                "scorecards" => scorecards = Some(value),
+                "guards" => self.read_guards(value, &mut config.guards),
+                "feed" => self.read_feed(value, config),
                 _ => unreachable!("entries only yields known keys"),
             }
         }
+        // After `fields:`, which the built-in rules' help names.
+        config.rules = Arc::new(self.read_rules(rules, scorecards, &config.fields));
     }
 
     fn read_site(&mut self, node: &Node, site: &mut Site) {
@@ -362,7 +413,13 @@ impl Reader {
     }
 
     fn read_discovery(&mut self, node: &Node, config: &mut Config) {
-        for (_, value) in self.entries(node, "/discovery", &["snapshots"]) {
+        for (key, value) in self.entries(node, "/discovery", &["snapshots", "max_age_days"]) {
+            if key == "max_age_days" {
+                if let Some(days) = self.number(value, "/discovery/max_age_days", 1.0, 3650.0) {
+                    config.max_age_days = days as u32;
+                }
+                continue;
+            }
             let Some(items) = value.as_seq() else {
                 self.invalid(
                     value,
@@ -377,6 +434,55 @@ impl Reader {
                 .enumerate()
                 .filter_map(|(i, item)| self.string(item, &format!("/discovery/snapshots/{i}")))
                 .collect();
+        }
+    }
+
+    /// A number within `min..=max`; days and percents are written as
+    /// plain numbers.
+    fn number(&mut self, value: &Node, pointer: &str, min: f64, max: f64) -> Option<f64> {
+        let number = match value.value {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        };
+        match number.filter(|n| (min..=max).contains(n)) {
+            Some(n) => Some(n),
+            None => {
+                self.invalid(
+                    value,
+                    pointer,
+                    format!("`{}` must be a number from {min} to {max}", display_pointer(pointer)),
+                    format!(
+                        "write e.g. `{}: {}`",
+                        pointer.rsplit('/').next().unwrap_or_default(),
+                        max.min(20.0)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn read_feed(&mut self, node: &Node, config: &mut Config) {
+        for (_, value) in self.entries(node, "/feed", &["commits"]) {
+            match self.number(value, "/feed/commits", 1.0, 10_000.0) {
+                Some(n) if n.fract() == 0.0 => config.feed_commits = n as usize,
+                Some(_) => self.invalid(
+                    value,
+                    "/feed/commits",
+                    "`feed.commits` must be a whole number",
+                    "write e.g. `commits: 200`",
+                ),
+                None => {}
+            }
+        }
+    }
+
+    fn read_guards(&mut self, node: &Node, guards: &mut Guards) {
+        for (_, value) in self.entries(node, "/guards", &["max_removed_percent"]) {
+            if let Some(percent) = self.number(value, "/guards/max_removed_percent", 0.0, 100.0) {
+                guards.max_removed_percent = percent;
+            }
         }
     }
 
@@ -525,6 +631,30 @@ mod tests {
         assert_eq!(config.severity_of(Code::Tier1NeedsOncall), None);
         assert_eq!(config.severity_of(Code::Tier1NeedsOwner), Some(Severity::Error));
         assert_eq!(config.fields.tier, "acme.com/tier");
+    }
+
+    #[test]
+    fn feed_commits_is_a_whole_number_from_one() {
+        assert_eq!(parse_config("").0.feed_commits, 200);
+        let (config, diagnostics) = parse_config("feed: { commits: 50 }\n");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(config.feed_commits, 50);
+        for bad in [
+            "feed: { commits: 0 }\n",
+            "feed: { commits: 2.5 }\n",
+            "feed: { commits: lots }\n",
+        ] {
+            let (config, diagnostics) = parse_config(bad);
+            assert_eq!(config.feed_commits, 200, "{bad}");
+            assert_eq!(
+                diagnostics
+                    .iter()
+                    .map(|d| (d.code, d.location.line, d.location.column))
+                    .collect::<Vec<_>>(),
+                [(Code::ConfigInvalid, 1, 18)],
+                "{bad}"
+            );
+        }
     }
 
     #[test]
