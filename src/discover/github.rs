@@ -212,7 +212,7 @@ impl Scan<'_> {
             self.progress.total(connection["totalCount"].as_u64());
             let nodes = connection["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
             for node in nodes {
-                if let Some(repo) = self.repo_of(node) {
+                if let Some(repo) = self.wanted_repo(node) {
                     self.facts.repos.push(repo);
                 }
             }
@@ -287,7 +287,7 @@ impl Scan<'_> {
             match client.graphql(&query, json!({ "ids": ids })) {
                 Ok(data) => {
                     for node in data["nodes"].as_array().map(Vec::as_slice).unwrap_or_default() {
-                        if let Some(repo) = self.repo_of(node) {
+                        if let Some(repo) = self.wanted_repo(node) {
                             previous.remove(&repo.slug);
                             self.facts.repos.push(repo);
                         }
@@ -410,7 +410,7 @@ impl Scan<'_> {
             && (self.args.include_forks || node["isFork"] != Value::Bool(true))
     }
 
-    fn repo_of(&self, node: &Value) -> Option<Repo> {
+    fn wanted_repo(&self, node: &Value) -> Option<Repo> {
         if !self.wanted(node) {
             return None;
         }

@@ -20,7 +20,7 @@ pub mod workflows;
 
 use std::path::Path;
 
-use anyhow::Context;
+use crate::util::write_atomically;
 
 use crate::facts::Facts;
 
@@ -28,22 +28,9 @@ use crate::facts::Facts;
 /// then rename), and the scan metadata beside it as `NAME.scan.json`, which
 /// the build ignores. Creates the directory.
 pub fn write_facts(out: &Path, facts: &Facts, scan: &serde_json::Value) -> anyhow::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    write_atomically(dir, out, &facts.to_bytes())?;
+    let bytes = facts.to_bytes();
+    write_atomically(out, |file| file.write_all(&bytes))?;
     let mut scan_bytes = serde_json::to_vec_pretty(scan).expect("scan metadata serializes");
     scan_bytes.push(b'\n');
-    write_atomically(dir, &crate::facts::scan_path(out), &scan_bytes)
-}
-
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    std::io::Write::write_all(&mut file, bytes).with_context(|| format!("cannot write `{}`", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
+    write_atomically(&crate::facts::scan_path(out), |file| file.write_all(&scan_bytes))
 }

@@ -74,7 +74,7 @@ fn split_ref(reference: &str) -> Option<(&str, &str, &str)> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// A UUID-shaped id (version 5 layout) of a ref: the same entity keeps it

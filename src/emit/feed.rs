@@ -187,7 +187,7 @@ fn atom(compilation: &Compilation, feed: &Feed, commits: &[Commit]) -> Vec<u8> {
     let date = |seconds: i64| -> FixedDateTime { rfc3339(seconds).parse().unwrap_or_default() };
     let site = &compilation.config.site;
     let digest = Sha256::digest(format!("{}\n{}", site.title, site.base_url).as_bytes());
-    let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let id = hex::encode(&digest[..8]);
     let link = |href: String, rel: &str| Link {
         href: legal(&href),
         rel: rel.to_string(),

@@ -68,13 +68,7 @@ fn to_bytes(value: &Json) -> Vec<u8> {
 }
 
 fn ref_of(catalog: &Catalog, index: usize) -> String {
-    let entity = &catalog.entities[index];
-    format!(
-        "{}:{}/{}",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
+    crate::output::ref_of(&catalog.entities[index])
 }
 
 /// The scorecard itself: its levels, each with its checks.

@@ -34,8 +34,6 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
 use crate::load::build_cache::BuildCache;
 use crate::output::{hashed_name, Files, SEARCH_INDEX_DIR};
 use crate::pipeline::Compilation;
@@ -193,14 +191,9 @@ pub fn save_build_cache(
         head: compilation.head.clone(),
     };
     let path = build_cache::path(&compilation.root, out_dir);
-    let dir = path.parent().context("the cache file has a directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).context("cannot write the build cache")?;
-    serde_json::to_writer(std::io::BufWriter::new(file.as_file_mut()), &cache)
-        .context("cannot write the build cache")?;
-    file.persist(&path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
+    crate::util::write_atomically(&path, |out| {
+        serde_json::to_writer(out, &cache).map_err(std::io::Error::from)
+    })
 }
 
 /// [`build`] of `new` into `out_dir`, which holds the output of `old`

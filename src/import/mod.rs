@@ -356,14 +356,7 @@ pub fn write(out: &Path, plan: &Plan, origin: &str) -> anyhow::Result<Written> {
             report.unchanged += 1;
             continue;
         }
-        let dir = path.parent().expect("a file under out");
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        let mut file =
-            tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in `{}`", dir.display()))?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-        file.persist(&path)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        crate::util::write_atomically(&path, |out| out.write_all(text.as_bytes()))?;
         report.written += 1;
     }
     let manifest_path = out.join(MANIFEST);

@@ -103,7 +103,7 @@ pub fn path(root: &Path, out_dir: &Path) -> PathBuf {
     use sha2::{Digest, Sha256};
     let absolute = std::path::absolute(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
     let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..8]);
     root.join(".cairn/cache/build").join(format!("{hex}.json"))
 }
 

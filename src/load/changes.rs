@@ -230,23 +230,16 @@ fn read(
 /// `.cairn/cache/changes-<key>.json`.
 fn cache_path(root: &Path, prefix: &str, scope: &str) -> PathBuf {
     let digest = Sha256::digest(format!("{FORMAT} {prefix}\n{scope}").as_bytes());
-    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let key = hex::encode(&digest[..8]);
     root.join(".cairn").join("cache").join(format!("changes-{key}.json"))
 }
 
 /// Best effort, atomically: a cache that cannot be written only costs the
 /// next run time.
 fn write_cache(path: &Path, cache: &Cache) {
-    let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(mut file) = tempfile::NamedTempFile::new_in(dir) else {
-        return;
-    };
-    if serde_json::to_writer(std::io::BufWriter::new(file.as_file_mut()), cache).is_ok() {
-        let _ = file.persist(path);
-    }
+    let _ = crate::util::write_atomically(path, |out| {
+        serde_json::to_writer(out, cache).map_err(std::io::Error::from)
+    });
 }
 
 /// The changes of commit `id` against its first parent, if it changed an

@@ -55,7 +55,7 @@ fn fetched_at(dir: &Path) -> Option<i64> {
 fn cache_dir(root: &Path, url: &str) -> PathBuf {
     let name = repo_name(url);
     let hash = Sha256::digest(url.as_bytes());
-    let short: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let short = hex::encode(&hash[..4]);
     root.join(".cairn").join("cache").join(format!("{name}-{short}"))
 }
 

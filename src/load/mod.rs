@@ -41,7 +41,7 @@ use crate::source::{SourceFile, Stamp};
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Directory names never walked.
-const SKIPPED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
+pub const SKIPPED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
 
 /// What a load may take from the previous one (`cairn serve`'s rebuilds).
 #[derive(Clone, Copy)]
@@ -232,7 +232,7 @@ pub fn source_stamp(root: &Path) -> String {
             .unwrap_or_default();
         digest.update(format!("{}\0{}\0{}\n", path.display(), meta.len(), modified.as_nanos()));
     }
-    digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest.finalize())
 }
 
 /// Walks `start` for `*.yaml`/`*.yml` files, in a stable order. Links

@@ -49,7 +49,7 @@ pub struct Published {
 pub fn digest(document: &Json) -> String {
     let canonical = serde_json::to_string(document).expect("JSON values serialize");
     let hash = Sha256::digest(canonical.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hash)
 }
 
 /// Which revision holds what is published, when `--base` is not given: in
@@ -150,7 +150,7 @@ fn cache_file(root: &Path, repo: &Repository, base: Option<Oid>, prefix: &str) -
             reference.target()
         ));
     }
-    let key: String = key.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let key = hex::encode(&key.finalize()[..12]);
     Ok(root.join(".cairn").join("cache").join(format!("published-{key}.json")))
 }
 

@@ -515,10 +515,6 @@ impl Entity {
     }
 }
 
-fn text(node: Option<&Node>) -> Option<String> {
-    node.and_then(Node::as_str).map(str::to_string)
-}
-
 fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
     node.and_then(Node::as_map)
         .map(|entries| {
@@ -542,9 +538,9 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
                 .filter_map(|l| {
                     Some(Link {
                         url: l.get_str("url")?.to_string(),
-                        title: text(l.get("title")),
-                        icon: text(l.get("icon")),
-                        kind: text(l.get("type")),
+                        title: super::text(l.get("title")),
+                        icon: super::text(l.get("icon")),
+                        kind: super::text(l.get("type")),
                     })
                 })
                 .collect()
@@ -552,9 +548,9 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
         .unwrap_or_default();
     let metadata = Metadata {
         name,
-        namespace: text(get("namespace")).unwrap_or_else(|| "default".into()),
-        title: text(get("title")),
-        description: text(get("description")),
+        namespace: super::text(get("namespace")).unwrap_or_else(|| "default".into()),
+        title: super::text(get("title")),
+        description: super::text(get("description")),
         labels: string_map(get("labels")),
         annotations: string_map(get("annotations")),
         tags: get("tags")
@@ -593,18 +589,18 @@ pub(super) fn build(kind: Kind, api_version: &str, name: String, file: &str, doc
     }
     let profile_node = spec_get("profile");
     let profile = Profile {
-        display_name: text(profile_node.and_then(|p| p.get("displayName"))),
-        email: text(profile_node.and_then(|p| p.get("email"))),
-        picture: text(profile_node.and_then(|p| p.get("picture"))),
+        display_name: super::text(profile_node.and_then(|p| p.get("displayName"))),
+        email: super::text(profile_node.and_then(|p| p.get("email"))),
+        picture: super::text(profile_node.and_then(|p| p.get("picture"))),
     };
     Entity {
         kind,
         api_version: api_version.to_string(),
         metadata,
-        spec_type: text(spec_get("type")),
-        lifecycle: text(spec_get("lifecycle")),
+        spec_type: super::text(spec_get("type")),
+        lifecycle: super::text(spec_get("lifecycle")),
         profile,
-        definition: text(spec_get("definition")),
+        definition: super::text(spec_get("definition")),
         refs,
         resource_definition: (kind == Kind::ResourceDefinition).then(|| resource_definition::build(root)),
         resource_claim: (kind == Kind::ResourceClaim).then(|| resource_claim::build(root)),

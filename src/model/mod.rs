@@ -172,5 +172,10 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
     Some(entity::build(kind, &api_version, name, file, doc))
 }
 
+/// A string node's text, owned.
+fn text(node: Option<&Node>) -> Option<String> {
+    node.and_then(Node::as_str).map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests;

@@ -58,10 +58,6 @@ pub struct Output {
     pub pointer: String,
 }
 
-fn text(node: Option<&Node>) -> Option<String> {
-    node.and_then(Node::as_str).map(str::to_string)
-}
-
 fn number(node: Option<&Node>) -> Option<f64> {
     node.and_then(|n| n.to_json().as_f64())
 }
@@ -88,10 +84,10 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
             inputs.push(Input {
                 name: name.to_string(),
                 required,
-                value_type: text(node.get("type")),
-                description: text(node.get("description")),
+                value_type: super::text(node.get("type")),
+                description: super::text(node.get("description")),
                 default: node.get("default").map(Node::to_json),
-                pattern: text(v("pattern")),
+                pattern: super::text(v("pattern")),
                 min: number(v("min")),
                 max: number(v("max")),
                 allowed: v("enum")
@@ -109,8 +105,8 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
         .filter_map(|(i, node)| {
             Some(Output {
                 name: node.get_str("name")?.to_string(),
-                value_type: text(node.get("type")),
-                description: text(node.get("description")),
+                value_type: super::text(node.get("type")),
+                description: super::text(node.get("description")),
                 pointer: format!("/spec/outputs/{i}"),
             })
         })
@@ -130,10 +126,10 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
             .is_some_and(|j| j.as_bool().unwrap_or(j.is_string()))
     };
     ResourceDefinition {
-        version: text(m("version")),
-        provider: text(m("provider")),
-        category: text(m("category")),
-        resource_type: text(m("resource_type")),
+        version: super::text(m("version")),
+        provider: super::text(m("provider")),
+        category: super::text(m("category")),
+        resource_type: super::text(m("resource_type")),
         maintainers: strings(m("maintainers")),
         supported_engines: strings(s("supported_engines")),
         inputs,

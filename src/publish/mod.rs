@@ -125,7 +125,7 @@ pub fn scan_site(dist: &Path) -> anyhow::Result<Vec<LocalFile>> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// What a publish does: upload these, delete those.

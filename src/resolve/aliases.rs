@@ -129,7 +129,7 @@ pub fn hashed_key(key: &str) -> String {
 
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// The aliases of every service of `catalog`.

@@ -33,9 +33,6 @@ const DEBOUNCE: Duration = Duration::from_millis(10);
 /// instead of listing them.
 const MAX_LISTED_PAGES: usize = 1000;
 
-/// Directories whose changes never matter (as `load` never reads them).
-const IGNORED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
-
 /// Starts watching `root` and the rebuild thread, which builds once right
 /// away. Watching stops when the returned watcher is dropped.
 pub fn start(
@@ -99,9 +96,11 @@ fn mutates(kind: &EventKind) -> bool {
 /// renamed or deleted folder), outside the directories cairn never reads.
 pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
     let relative = path.strip_prefix(root).unwrap_or(path);
-    let ignored = relative
-        .components()
-        .any(|c| c.as_os_str().to_str().is_some_and(|name| IGNORED_DIRS.contains(&name)));
+    let ignored = relative.components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .is_some_and(|name| crate::load::SKIPPED_DIRS.contains(&name))
+    });
     if ignored {
         return false;
     }

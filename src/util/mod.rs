@@ -59,6 +59,30 @@ pub fn safe_url(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
 }
 
+/// Writes `path` whole or not at all: into a temporary file beside it
+/// (creating the directory), then renamed over it, by `write`.
+pub fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    let mut writer = std::io::BufWriter::new(file.as_file_mut());
+    write(&mut writer)
+        .and_then(|()| std::io::Write::flush(&mut writer))
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    drop(writer);
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
