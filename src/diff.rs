@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::model::{Entity, Kind, RelationKind};
+use crate::model::{change_key, Kind, RelationKind};
 use crate::resolve::changes::{ChangeClass, Finding};
 use crate::resolve::{claims, Catalog};
 
@@ -98,21 +98,12 @@ impl CatalogDiff {
     }
 }
 
-/// A stable name for every entity: its ref, or `name@version` for a
-/// ResourceDefinition version.
-pub fn key_of(entity: &Entity) -> String {
-    match &entity.resource_definition {
-        Some(rd) => format!("{}@{}", entity.metadata.name, rd.version.as_deref().unwrap_or_default()),
-        None => entity.key().to_string(),
-    }
-}
-
 fn by_key(catalog: &Catalog) -> BTreeMap<String, usize> {
     catalog
         .entities
         .iter()
         .enumerate()
-        .map(|(i, e)| (key_of(e), i))
+        .map(|(i, e)| (change_key(e), i))
         .collect()
 }
 
@@ -230,7 +221,7 @@ fn claim_moves(
     };
     claims::claims(head)
         .filter_map(|i| {
-            let key = key_of(&head.entities[i]);
+            let key = change_key(&head.entities[i]);
             let j = *before.get(&key)?;
             debug_assert_eq!(after.get(&key), Some(&i));
             let (from, to) = (resolved(base, j), resolved(head, i));

@@ -33,7 +33,7 @@ pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<D
         .entities
         .iter()
         .filter(counted)
-        .map(|e| crate::diff::key_of(e))
+        .map(|e| crate::model::change_key(e))
         .collect();
     let mut total: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut removed: BTreeMap<Kind, Vec<&Entity>> = BTreeMap::new();
@@ -44,7 +44,7 @@ pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<D
         .filter(|e| crate::load::walked(config, &e.file))
     {
         *total.entry(entity.kind).or_default() += 1;
-        if !present.contains(&crate::diff::key_of(entity)) {
+        if !present.contains(&crate::model::change_key(entity)) {
             removed.entry(entity.kind).or_default().push(entity);
         }
     }
@@ -74,7 +74,7 @@ pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<D
     let mut named: Vec<String> = first
         .iter()
         .take(NAMED)
-        .map(|e| format!("{} ({})", crate::diff::key_of(e), e.file))
+        .map(|e| format!("{} ({})", crate::model::change_key(e), e.file))
         .collect();
     if first.len() > NAMED {
         named.push(format!("and {} more", first.len() - NAMED));

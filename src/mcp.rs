@@ -92,7 +92,8 @@ fn load(options: &Options, cache: &mut Cache) -> anyhow::Result<Api> {
     match &options.dist {
         Some(dist) => Api::from_dist(dist),
         None => {
-            let compilation = crate::pipeline::compile_cached(&options.root, None, options.base.as_deref(), cache)?;
+            let mut compilation = crate::pipeline::compile_cached(&options.root, None, options.base.as_deref(), cache)?;
+            crate::pipeline::read_history(&mut compilation, None);
             let counts = compilation.counts();
             if counts.errors > 0 {
                 eprintln!(

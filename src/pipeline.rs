@@ -21,6 +21,24 @@ use crate::resolve::{resolve, Catalog};
 use crate::source::{SourceFile, Stamp};
 use crate::{model, validate};
 
+/// Reads the git history the outputs show (`load::history`) into
+/// `compilation`: before anything renders, so rendering is a function of
+/// the compilation. `previous`'s is reused when it was read for the same
+/// HEAD, sources and edit URL (`cairn serve`'s rebuilds, an incremental
+/// `cairn build`).
+pub fn read_history(compilation: &mut Compilation, previous: Option<&Compilation>) {
+    let key = crate::load::history::key(compilation.head.as_ref(), &compilation.config);
+    let reusable = previous.filter(|p| p.root == compilation.root && p.history.key.as_deref() == Some(key.as_str()));
+    compilation.history = match reusable {
+        Some(previous) => Arc::clone(&previous.history),
+        None => Arc::new(crate::load::history::read(
+            &compilation.root,
+            compilation.head.as_ref(),
+            &compilation.config,
+        )),
+    };
+}
+
 /// Everything one run of the pipeline produced.
 pub struct Compilation {
     pub root: PathBuf,
@@ -39,6 +57,10 @@ pub struct Compilation {
     /// HEAD of the catalog's repository when it was compiled: the change
     /// feed is a function of it.
     pub head: Option<crate::load::history::Head>,
+    /// What git history says of the catalog: empty until
+    /// [`read_history`], which the commands that render call (`cairn
+    /// check` never pays for it).
+    pub history: Arc<crate::load::history::History>,
     /// The text of every source (and cairn.yaml) for quoting lines;
     /// persistent, so that a patched compilation shares it.
     texts: imbl::HashMap<String, Arc<str>>,
@@ -217,6 +239,7 @@ fn compile_inner(
         snapshots: Arc::new(snapshots),
         git_sources: git_sources.into(),
         head: crate::load::history::head(root),
+        history: Arc::default(),
         texts,
     })
 }
@@ -266,6 +289,7 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
         snapshots: Arc::new(snapshots),
         git_sources: Arc::new([]),
         head: cache.head.clone(),
+        history: Arc::default(),
         texts: imbl::HashMap::new(),
     }
 }
@@ -383,6 +407,7 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         snapshots: previous.snapshots.clone(),
         git_sources: previous.git_sources.clone(),
         head: crate::load::history::head(root),
+        history: Arc::default(),
         texts,
     })
 }

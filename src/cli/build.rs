@@ -57,6 +57,7 @@ pub(super) fn build_site(
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(None);
     }
+    let (_, reading_history) = crate::emit::timed(|| crate::pipeline::read_history(&mut compilation, None));
     // Only what changed since the last build into `out_dir`, when its
     // cache fits; the tantivy index for `cairn search` is built meanwhile.
     let cache = cached
@@ -65,7 +66,8 @@ pub(super) fn build_site(
     let (report, (indexed, indexing)) = rayon::join(
         || match &cache {
             Some(cache) => {
-                let previous = crate::pipeline::compile_cached_build(&compilation.root, cache);
+                let mut previous = crate::pipeline::compile_cached_build(&compilation.root, cache);
+                crate::pipeline::read_history(&mut previous, Some(&compilation));
                 crate::emit::build_incremental(&previous, &compilation, out_dir, &cache.manifest)
             }
             None => crate::emit::build(&compilation, out_dir),
@@ -78,7 +80,12 @@ pub(super) fn build_site(
         crate::emit::save_build_cache(&compilation, out_dir, &report.manifest)?;
     }
     if global.verbose {
-        for (stage, time) in report.stages.iter().chain([&("tantivy index", indexing)]) {
+        let history = ("git history", reading_history);
+        for (stage, time) in [&history]
+            .into_iter()
+            .chain(&report.stages)
+            .chain([&("tantivy index", indexing)])
+        {
             eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);
         }
     }

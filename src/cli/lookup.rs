@@ -27,7 +27,8 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     let api = match &args.dist {
         Some(dist) => Api::from_dist(dist)?,
         None => {
-            let compilation = crate::pipeline::compile(&global.root, None, global.base.as_deref())?;
+            let mut compilation = crate::pipeline::compile(&global.root, None, global.base.as_deref())?;
+            crate::pipeline::read_history(&mut compilation, None);
             global.timings(&compilation);
             Api::new(crate::emit::api_only(&compilation))
         }

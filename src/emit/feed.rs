@@ -6,117 +6,24 @@
 //! a link to the commit when the repository's URL is known (`site.edit_url`
 //! or the `origin` remote).
 //!
-//! The history comes from `load::changes` (computed once per commit and
-//! cached); everything here is a function of HEAD, never of the clock.
+//! The history is the compilation's (`pipeline::read_history`, from
+//! `load::changes`, computed once per commit and cached); everything here
+//! is a function of HEAD, never of the clock.
 //! `rerender` re-renders the pages whose history a new HEAD changed
 //! ([`mark_history`]).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
 
 use super::Selection;
-use crate::load::changes::{change_log, ChangeLog, Commit, EntityChanges, How, Touched};
+use crate::load::changes::{Commit, EntityChanges, How};
+use crate::load::history::History;
 use crate::model::Entity;
 use crate::pipeline::Compilation;
-use crate::source::SourceFile;
 
 /// The fields of a change an entity page names.
 const FIELDS: usize = 5;
-
-/// Which files of a commit are the catalog's: `cairn.yaml`'s `path:`
-/// sources, as the feed's cache key says.
-fn scope(compilation: &Compilation) -> String {
-    compilation
-        .config
-        .sources
-        .iter()
-        .filter_map(|s| match s {
-            crate::config::Source::Path(dir) => Some(dir.to_string_lossy().into_owned()),
-            crate::config::Source::Git { .. } => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The entities of a commit's files on one side, by `cairn diff`'s key, as
-/// written (placeholders are not resolved: the feed compares what was
-/// committed).
-fn entities(files: &[(String, String)]) -> BTreeMap<String, Json> {
-    let mut sources: Vec<SourceFile> = files
-        .iter()
-        .map(|(path, text)| SourceFile::parse(path.clone(), text.clone(), None).0)
-        .collect();
-    let (lowered, _) = crate::model::lower_files(&mut sources);
-    let mut out = BTreeMap::new();
-    for entity in lowered {
-        out.entry(crate::diff::key_of(&entity))
-            .or_insert_with(|| entity.to_json());
-    }
-    out
-}
-
-/// `cairn diff`'s semantics over the files a commit touched.
-fn compare(touched: &Touched) -> EntityChanges {
-    let (before, after) = (entities(&touched.before), entities(&touched.after));
-    let mut changes = EntityChanges::default();
-    for (key, new) in &after {
-        match before.get(key) {
-            None => changes.added.push(key.clone()),
-            Some(old) if old != new => {
-                changes
-                    .changed
-                    .push((key.clone(), crate::util::changed_pointers(old, new)));
-            }
-            Some(_) => {}
-        }
-    }
-    changes.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
-    changes
-}
-
-/// The change log of `compilation`'s HEAD, and the URL commits link to.
-struct Feed {
-    log: Arc<ChangeLog>,
-    commit_url: Option<String>,
-}
-
-/// The last feed, by root, HEAD and what decides its files and links.
-static LAST: Mutex<Option<(PathBuf, String, Arc<Feed>)>> = Mutex::new(None);
-
-fn feed(compilation: &Compilation) -> Arc<Feed> {
-    let Some(head) = &compilation.head else {
-        return Arc::new(Feed {
-            log: Arc::default(),
-            commit_url: None,
-        });
-    };
-    let scope = scope(compilation);
-    let key = format!("{}\n{scope}\n{:?}", head.commit, compilation.config.site.edit_url);
-    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((root, known, feed)) = last.as_ref() {
-        if *root == compilation.root && *known == key {
-            return feed.clone();
-        }
-    }
-    let config = &compilation.config;
-    let walked = |file: &str| crate::load::walked(config, file);
-    let feed = Arc::new(Feed {
-        log: change_log(&compilation.root, head, &walked, &scope, &compare),
-        commit_url: crate::load::changes::commit_url_base(&compilation.root, config.site.edit_url.as_deref()),
-    });
-    *last = Some((compilation.root.clone(), key, feed.clone()));
-    feed
-}
-
-/// Reads (or computes) the change log of `compilation`'s HEAD, so that
-/// what renders it in parallel does not wait for it.
-pub fn prepare(compilation: &Compilation) {
-    feed(compilation);
-}
 
 fn rfc3339(seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(seconds)
@@ -125,20 +32,20 @@ fn rfc3339(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn url(feed: &Feed, commit: &Commit) -> Option<String> {
+fn url(feed: &History, commit: &Commit) -> Option<String> {
     feed.commit_url.as_ref().map(|base| format!("{base}{}", commit.commit))
 }
 
 /// `api/v1/changes.json` and `feed.xml`.
 pub fn files(compilation: &Compilation) -> Vec<(String, Vec<u8>)> {
-    let feed = feed(compilation);
+    let feed = &*compilation.history;
     let commits = &feed.log.commits[..feed.log.commits.len().min(compilation.config.feed_commits)];
     let data: Vec<Json> = commits
         .iter()
         .map(|c| {
             json!({
                 "commit": c.commit,
-                "url": url(&feed, c),
+                "url": url(feed, c),
                 "author": c.author,
                 "time": rfc3339(c.time),
                 "summary": c.summary,
@@ -152,7 +59,7 @@ pub fn files(compilation: &Compilation) -> Vec<(String, Vec<u8>)> {
     changes.push(b'\n');
     vec![
         ("api/v1/changes.json".to_string(), changes),
-        ("feed.xml".to_string(), atom(compilation, &feed, commits)),
+        ("feed.xml".to_string(), atom(compilation, feed, commits)),
     ]
 }
 
@@ -181,7 +88,7 @@ fn describe(changes: &EntityChanges) -> String {
 
 /// The Atom feed (RFC 4287): the site's, one entry per commit, links to
 /// the commits when their URL is known.
-fn atom(compilation: &Compilation, feed: &Feed, commits: &[Commit]) -> Vec<u8> {
+fn atom(compilation: &Compilation, feed: &History, commits: &[Commit]) -> Vec<u8> {
     use atom_syndication::{Content, Entry, FixedDateTime, Generator, Link, Person, Text, WriteConfig};
     use sha2::{Digest, Sha256};
     let date = |seconds: i64| -> FixedDateTime { rfc3339(seconds).parse().unwrap_or_default() };
@@ -244,8 +151,8 @@ fn atom(compilation: &Compilation, feed: &Feed, commits: &[Commit]) -> Vec<u8> {
 
 /// An entity page's own last changes.
 pub fn entity_context(compilation: &Compilation, entity: &Entity) -> Json {
-    let feed = feed(compilation);
-    let key = crate::diff::key_of(entity);
+    let feed = &*compilation.history;
+    let key = crate::model::change_key(entity);
     let changes: Vec<Json> = feed
         .log
         .of(&key)
@@ -268,7 +175,7 @@ pub fn entity_context(compilation: &Compilation, entity: &Entity) -> Json {
                 "fields": fields.iter().take(FIELDS).collect::<Vec<_>>(),
                 "more_fields": fields.len().saturating_sub(FIELDS),
                 "commit": commit.commit.get(..7),
-                "url": url(&feed, commit),
+                "url": url(feed, commit),
             })
         })
         .collect();
@@ -279,14 +186,15 @@ pub fn entity_context(compilation: &Compilation, entity: &Entity) -> Json {
 /// differ from `old`'s: a new HEAD (a commit, a checkout) changes entity
 /// pages the catalog's files do not.
 pub fn mark_history(old: &Compilation, new: &Compilation, selection: &mut Selection) {
-    if old.head == new.head {
+    if old.history.key == new.history.key {
         return;
     }
-    let (before, after) = (feed(old), feed(new));
+    let (before, after) = (&*old.history, &*new.history);
     for (i, entity) in new.catalog.entities.iter().enumerate() {
-        let key = crate::diff::key_of(entity);
-        let ids =
-            |feed: &Feed| -> Vec<(String, How)> { feed.log.of(&key).map(|(c, how)| (c.commit.clone(), how)).collect() };
+        let key = crate::model::change_key(entity);
+        let ids = |feed: &History| -> Vec<(String, How)> {
+            feed.log.of(&key).map(|(c, how)| (c.commit.clone(), how)).collect()
+        };
         if ids(&before) != ids(&after) || before.commit_url != after.commit_url {
             selection.mark(i);
         }
@@ -327,34 +235,5 @@ mod tests {
             legal("bell\u{7}\ttab\nline\u{FFFF} <a> & ]]>"),
             "bell\ttab\nline <a> & ]]>"
         );
-    }
-
-    #[test]
-    fn a_commit_s_changes_are_cairn_diff_s() {
-        let group = |title: &str| {
-            format!("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: a\n  title: {title}\nspec:\n  type: team\n  children: []\n")
-        };
-        let component = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: b\nspec:\n  type: service\n  lifecycle: production\n  owner: a\n";
-        let touched = Touched {
-            before: vec![("teams.yaml".into(), group("A")), ("b.yaml".into(), component.into())],
-            after: vec![
-                ("teams.yaml".into(), group("Team A")),
-                // Moved to another file, unchanged: no change.
-                ("services/b.yaml".into(), component.into()),
-                ("c.yaml".into(), component.replace("name: b", "name: c")),
-            ],
-        };
-        let changes = compare(&touched);
-        assert_eq!(changes.added, ["component:default/c"]);
-        assert_eq!(
-            changes.changed,
-            [("group:default/a".to_string(), vec!["/metadata/title".to_string()])]
-        );
-        assert!(changes.removed.is_empty());
-        let gone = compare(&Touched {
-            before: vec![("b.yaml".into(), component.into())],
-            after: vec![],
-        });
-        assert_eq!(gone.removed, ["component:default/b"]);
     }
 }

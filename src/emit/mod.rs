@@ -320,8 +320,6 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
 /// time: each has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Vec<(&'static str, Duration)>> {
     let everything = Selection::all(&compilation.catalog);
-    // Before the API and the pages, which both read it.
-    let ((), history) = timed(|| feed::prepare(compilation));
     let (((), api), ((search_files, search), (pages_done, pages))) = rayon::join(
         || timed(|| api_and_schemas(compilation, &everything, sink)),
         || {
@@ -335,12 +333,7 @@ fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Ve
         sink.put(path, bytes);
     }
     pages_done?;
-    Ok(vec![
-        ("change feed", history),
-        ("api", api),
-        ("search", search),
-        ("pages", pages),
-    ])
+    Ok(vec![("api", api), ("search", search), ("pages", pages)])
 }
 
 /// `items` in pages of `size`, numbered from 1; no items are one empty
@@ -421,8 +414,7 @@ fn portal(compilation: &Compilation, selection: &Selection, sink: &dyn Sink) -> 
         search: names["search"].clone(),
         app: names["app"].clone(),
     };
-    let history = crate::load::history::last_changes(&compilation.root);
-    site::pages(compilation, &assets, &history, selection, sink)
+    site::pages(compilation, &assets, &compilation.history.last_changes, selection, sink)
 }
 
 /// Static assets, embedded: (name, extension, contents). Each is written

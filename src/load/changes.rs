@@ -8,15 +8,12 @@
 //! repository, its `path:` sources and this format), by commit: after the
 //! first build of a long history, a build reads the cache and diffs only
 //! the commits made since. The history is walked from HEAD, so what the
-//! feed says is a function of HEAD; the last answer is remembered per root
-//! and HEAD (`cairn serve` renders the feed on every rebuild).
-//!
-//! Comparing the entities of a commit's files before and after is the
-//! caller's ([`Compare`]): this module reads git, parses nothing.
+//! feed says is a function of HEAD (`pipeline::read_history` reuses the
+//! previous compilation's while HEAD is unchanged). Entities are compared
+//! as `cairn diff` compares them: by [`change_key`], field by field.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use git2::{Delta, DiffOptions, Oid, Repository, Sort};
 use rayon::prelude::*;
@@ -25,6 +22,8 @@ use sha2::{Digest, Sha256};
 
 use super::history::Head;
 use super::published::prefix_of;
+use crate::model::change_key;
+use crate::source::SourceFile;
 
 /// The version of the cache's format and of what a record holds; another
 /// one is computed again.
@@ -116,9 +115,6 @@ pub struct Touched {
     pub after: Vec<(String, String)>,
 }
 
-/// Compares the entities of a commit's files before and after.
-pub type Compare = dyn Fn(&Touched) -> EntityChanges + Sync;
-
 /// The cache: every commit's changes (`None`: it changed no entity).
 #[derive(Default, Serialize, Deserialize)]
 struct Cache {
@@ -127,45 +123,46 @@ struct Cache {
     commits: BTreeMap<String, Option<Commit>>,
 }
 
-/// The last answer, for a root and HEAD.
-struct Remembered {
-    root: PathBuf,
-    key: String,
-    head: String,
-    log: Arc<ChangeLog>,
-}
-
-static LAST: Mutex<Vec<Remembered>> = Mutex::new(Vec::new());
-
 /// The change log of the catalog at `root` as of `head`, reading only the
 /// files `walked` accepts (paths relative to the root). Empty outside a
 /// git repository.
-pub fn change_log(
-    root: &Path,
-    head: &Head,
-    walked: &(dyn Fn(&str) -> bool + Sync),
-    scope: &str,
-    compare: &Compare,
-) -> Arc<ChangeLog> {
-    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(known) = last
+pub fn change_log(root: &Path, head: &Head, walked: &(dyn Fn(&str) -> bool + Sync), scope: &str) -> ChangeLog {
+    read(root, head, walked, scope).unwrap_or_default()
+}
+
+/// The entities of a commit's files on one side, by [`change_key`], as
+/// written (placeholders are not resolved: the feed compares what was
+/// committed).
+fn entities(files: &[(String, String)]) -> BTreeMap<String, serde_json::Value> {
+    let mut sources: Vec<SourceFile> = files
         .iter()
-        .find(|r| r.root == root && r.head == head.commit && r.key == scope)
-    {
-        return known.log.clone();
+        .map(|(path, text)| SourceFile::parse(path.clone(), text.clone(), None).0)
+        .collect();
+    let (lowered, _) = crate::model::lower_files(&mut sources);
+    let mut out = BTreeMap::new();
+    for entity in lowered {
+        out.entry(change_key(&entity)).or_insert_with(|| entity.to_json());
     }
-    let log = Arc::new(read(root, head, walked, scope, compare).unwrap_or_default());
-    // The two last answers: `cairn serve` compares one build with the next.
-    if last.len() >= 2 {
-        last.remove(0);
+    out
+}
+
+/// `cairn diff`'s semantics over the files a commit touched.
+fn compare(touched: &Touched) -> EntityChanges {
+    let (before, after) = (entities(&touched.before), entities(&touched.after));
+    let mut changes = EntityChanges::default();
+    for (key, new) in &after {
+        match before.get(key) {
+            None => changes.added.push(key.clone()),
+            Some(old) if old != new => {
+                changes
+                    .changed
+                    .push((key.clone(), crate::util::changed_pointers(old, new)));
+            }
+            Some(_) => {}
+        }
     }
-    last.push(Remembered {
-        root: root.to_path_buf(),
-        key: scope.to_string(),
-        head: head.commit.clone(),
-        log: log.clone(),
-    });
-    log
+    changes.removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
+    changes
 }
 
 fn read(
@@ -173,7 +170,6 @@ fn read(
     head: &Head,
     walked: &(dyn Fn(&str) -> bool + Sync),
     scope: &str,
-    compare: &Compare,
 ) -> Result<ChangeLog, Box<dyn std::error::Error>> {
     let repo = Repository::discover(root)?;
     let workdir = repo.workdir().ok_or("bare repository")?.to_path_buf();
@@ -208,7 +204,7 @@ fn read(
                 let repo = Repository::open(&workdir)?;
                 batch
                     .iter()
-                    .map(|&id| Ok((id.to_string(), commit_changes(&repo, id, &prefix, walked, compare)?)))
+                    .map(|&id| Ok((id.to_string(), commit_changes(&repo, id, &prefix, walked)?)))
                     .collect()
             })
             .collect::<Result<Vec<_>, _>>()?
@@ -249,7 +245,6 @@ fn commit_changes(
     id: Oid,
     prefix: &str,
     walked: &(dyn Fn(&str) -> bool + Sync),
-    compare: &Compare,
 ) -> Result<Option<Commit>, git2::Error> {
     let commit = repo.find_commit(id)?;
     let tree = commit.tree()?;
@@ -313,4 +308,38 @@ pub fn commit_url_base(root: &Path, edit_url: Option<&str>) -> Option<String> {
         .and_then(super::locations::identity_of)
         .or_else(|| origin().as_deref().and_then(super::locations::identity_of))?;
     Some(format!("https://{identity}/commit/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_s_changes_are_cairn_diff_s() {
+        let group = |title: &str| {
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: a\n  title: {title}\nspec:\n  type: team\n  children: []\n")
+        };
+        let component = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: b\nspec:\n  type: service\n  lifecycle: production\n  owner: a\n";
+        let touched = Touched {
+            before: vec![("teams.yaml".into(), group("A")), ("b.yaml".into(), component.into())],
+            after: vec![
+                ("teams.yaml".into(), group("Team A")),
+                // Moved to another file, unchanged: no change.
+                ("services/b.yaml".into(), component.into()),
+                ("c.yaml".into(), component.replace("name: b", "name: c")),
+            ],
+        };
+        let changes = compare(&touched);
+        assert_eq!(changes.added, ["component:default/c"]);
+        assert_eq!(
+            changes.changed,
+            [("group:default/a".to_string(), vec!["/metadata/title".to_string()])]
+        );
+        assert!(changes.removed.is_empty());
+        let gone = compare(&Touched {
+            before: vec![("b.yaml".into(), component.into())],
+            after: vec![],
+        });
+        assert_eq!(gone.removed, ["component:default/b"]);
+    }
 }

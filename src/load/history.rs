@@ -3,17 +3,20 @@
 //! object database only (git2), newest commits first along first parents,
 //! up to a fixed number of commits; uncommitted edits are not history.
 //!
-//! The answer depends only on HEAD, so the last one is remembered per root
-//! and HEAD commit: `cairn serve` renders the home page on every edit, and
-//! walking 300 commits' diffs each time was a good part of a rebuild.
+//! With the change feed's log ([`super::changes`]) it makes the
+//! [`History`] the outputs read. It depends only on HEAD and `cairn.yaml`'s
+//! sources and edit URL ([`key`]): `pipeline::read_history` reuses the
+//! previous compilation's while those are unchanged, since walking 300
+//! commits' diffs on every edit was a good part of a `cairn serve` rebuild.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
-use git2::{Oid, Repository, Sort};
+use git2::{Repository, Sort};
 
+use super::changes::{change_log, commit_url_base, ChangeLog};
 use super::published::prefix_of;
+use crate::config::{Config, Source};
 
 /// How many commits back "recently changed" looks.
 const COMMITS: usize = 300;
@@ -47,36 +50,71 @@ pub struct Change {
     pub commit: String,
 }
 
-/// Catalog path (relative to `root`) → its last change, for every file a
-/// commit among the last [`COMMITS`] on HEAD's first-parent line touched.
-/// Empty when `root` is not in a git repository or it has no commits.
-pub fn last_changes(root: &Path) -> HashMap<String, Change> {
-    read(root).unwrap_or_default()
+/// What the catalog's git history says, read once before anything
+/// renders (`pipeline::read_history`) and handed to the outputs that show
+/// it: the home page's "recently changed" and the change feed.
+#[derive(Debug, Default)]
+pub struct History {
+    /// What it was read for — HEAD, the `path:` sources, the edit URL —
+    /// when it was read: equal keys, equal history.
+    pub key: Option<String>,
+    /// Catalog path → its last change, for every file a commit among the
+    /// last [`COMMITS`] on HEAD's first-parent line touched.
+    pub last_changes: HashMap<String, Change>,
+    /// The change feed's commits ([`super::changes`]).
+    pub log: ChangeLog,
+    /// Where commit links point (`…/commit/`), when the repository's URL
+    /// is known.
+    pub commit_url: Option<String>,
 }
 
-/// The last answer, for a root and HEAD commit.
-struct Remembered {
-    root: PathBuf,
-    head: Oid,
-    changes: HashMap<String, Change>,
+/// The key a history read at `head` for `config` has.
+pub fn key(head: Option<&Head>, config: &Config) -> String {
+    format!(
+        "{}\n{}\n{:?}",
+        head.map_or("", |h| h.commit.as_str()),
+        scope(config),
+        config.site.edit_url
+    )
 }
 
-static LAST: Mutex<Option<Remembered>> = Mutex::new(None);
-
-fn read(root: &Path) -> Result<HashMap<String, Change>, Box<dyn std::error::Error>> {
-    let repo = Repository::discover(root)?;
-    let head = repo.head()?.peel_to_commit()?.id();
-    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(remembered) = last.as_ref().filter(|l| l.root == root && l.head == head) {
-        return Ok(remembered.changes.clone());
+/// Reads the history of the catalog at `root` as of `head`. Empty outside
+/// a git repository or without commits.
+pub fn read(root: &Path, head: Option<&Head>, config: &Config) -> History {
+    let key = Some(key(head, config));
+    let Some(head) = head else {
+        return History {
+            key,
+            ..History::default()
+        };
+    };
+    let walked = |file: &str| super::walked(config, file);
+    History {
+        key,
+        last_changes: last_changes(root).unwrap_or_default(),
+        log: change_log(root, head, &walked, &scope(config)),
+        commit_url: commit_url_base(root, config.site.edit_url.as_deref()),
     }
-    let changes = walk(&repo, root)?;
-    *last = Some(Remembered {
-        root: root.to_path_buf(),
-        head,
-        changes: changes.clone(),
-    });
-    Ok(changes)
+}
+
+/// Which files of a commit are the catalog's: `cairn.yaml`'s `path:`
+/// sources, as the change feed's cache key says.
+fn scope(config: &Config) -> String {
+    config
+        .sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::Path(dir) => Some(dir.to_string_lossy().into_owned()),
+            Source::Git { .. } => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Catalog path (relative to `root`) → its last change.
+fn last_changes(root: &Path) -> Result<HashMap<String, Change>, Box<dyn std::error::Error>> {
+    let repo = Repository::discover(root)?;
+    walk(&repo, root)
 }
 
 fn walk(repo: &Repository, root: &Path) -> Result<HashMap<String, Change>, Box<dyn std::error::Error>> {
@@ -147,7 +185,7 @@ mod tests {
         );
         commit(&repo, &[("catalog/a.yaml", "a: 2")], "Change a\n\nbody", 2_000);
 
-        let changes = last_changes(&dir.path().join("catalog"));
+        let changes = changes_of(&dir.path().join("catalog"));
         assert_eq!(changes.len(), 2, "{changes:?}");
         assert_eq!(changes["a.yaml"].time, 2_000);
         assert_eq!(changes["a.yaml"].summary, "Change a");
@@ -156,19 +194,26 @@ mod tests {
     }
 
     #[test]
-    fn a_new_commit_is_seen_although_the_last_answer_is_remembered() {
+    fn a_new_commit_is_a_new_key_and_is_seen() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         commit(&repo, &[("a.yaml", "a: 1")], "Add a", 1_000);
-        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Add a");
-        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Add a", "remembered");
+        let config = Config::default();
+        let before = key(head(dir.path()).as_ref(), &config);
+        assert_eq!(changes_of(dir.path())["a.yaml"].summary, "Add a");
         commit(&repo, &[("a.yaml", "a: 2")], "Change a", 2_000);
-        assert_eq!(last_changes(dir.path())["a.yaml"].summary, "Change a");
+        assert_ne!(key(head(dir.path()).as_ref(), &config), before);
+        assert_eq!(changes_of(dir.path())["a.yaml"].summary, "Change a");
     }
 
     #[test]
     fn no_repository_means_no_history() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(last_changes(dir.path()).is_empty());
+        assert!(head(dir.path()).is_none());
+        assert!(changes_of(dir.path()).is_empty());
+    }
+
+    fn changes_of(root: &Path) -> HashMap<String, Change> {
+        read(root, head(root).as_ref(), &Config::default()).last_changes
     }
 }

@@ -415,6 +415,15 @@ impl<T> fmt::Debug for Memo<T> {
     }
 }
 
+/// A stable name for every entity: its ref, or `name@version` for a
+/// ResourceDefinition version.
+pub fn change_key(entity: &Entity) -> String {
+    match &entity.resource_definition {
+        Some(rd) => format!("{}@{}", entity.metadata.name, rd.version.as_deref().unwrap_or_default()),
+        None => entity.key().to_string(),
+    }
+}
+
 /// The version of a ResourceDefinition version as written (empty for
 /// other entities).
 pub fn version_text(entity: &Entity) -> &str {

@@ -21,7 +21,7 @@ mod relation;
 mod resource_claim;
 mod resource_definition;
 
-pub use entity::{version_text, Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
+pub use entity::{change_key, version_text, Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
 pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};

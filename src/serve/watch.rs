@@ -230,7 +230,7 @@ impl Rebuilder {
             Some(compilation) => Ok(compilation),
             None => compile_cached(&self.root, None, self.base.as_deref(), &mut self.cache),
         };
-        let compilation = match compiled {
+        let mut compilation = match compiled {
             Ok(compilation) => compilation,
             Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
         };
@@ -239,6 +239,7 @@ impl Rebuilder {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
         }
+        crate::pipeline::read_history(&mut compilation, self.last_good.as_deref());
         let compiled = started.elapsed();
         let served = self.state.snapshot();
         let previous = match (everything, &self.last_good, served.build.as_deref()) {

@@ -49,7 +49,8 @@ pub(crate) fn build_and_compare(catalog: &TestCatalog, step: &str) -> bool {
         "{step}: {}{}",
         incremental.stdout, incremental.stderr
     );
-    let compilation = cairn::pipeline::compile(catalog.path(), None, None).unwrap();
+    let mut compilation = cairn::pipeline::compile(catalog.path(), None, None).unwrap();
+    cairn::pipeline::read_history(&mut compilation, None);
     let full_tree = cairn::emit::render(&compilation).unwrap();
     let dist = tree(&catalog.path().join("dist"));
     let differ: Vec<&String> = full_tree

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::model::lower_document;
 use crate::parse::parse_yaml;
