@@ -23,9 +23,20 @@ pub fn path_of(entity: &Entity) -> String {
     )
 }
 
-/// The entity ref Backstage writes in relations: `kind:namespace/name`.
+/// The entity ref Backstage writes in relations: `kind:namespace/name`,
+/// lowercase.
 pub fn ref_of(entity: &Entity) -> String {
-    format!("{}:{}", entity.kind.slug(), path_of(entity))
+    entity.canonical_ref()
+}
+
+/// An entity's Backstage-shaped file: `api/v1/entities/{kind}/{ns}/{name}.json`.
+pub fn entity_file(entity: &Entity) -> String {
+    format!("{API}/entities/{}/{}.json", entity.kind.slug(), path_of(entity))
+}
+
+/// A ResourceDefinition version's file: `api/v1/resources/{name}/{version}.json`.
+pub fn definition_version_file(name: &str, version: &str) -> String {
+    format!("{API}/resources/{}/{version}.json", name.to_ascii_lowercase())
 }
 
 /// The relative URL (from the API root's parent) of an entity's main file.

@@ -103,12 +103,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         .par_iter()
         .enumerate()
         .filter(|(i, e)| e.kind != Kind::ResourceDefinition && selection.entity(*i))
-        .for_each(|(i, e)| {
-            put(
-                format!("{API}/entities/{}/{}.json", e.kind.slug(), path_of(e)),
-                entity_document(catalog, i),
-            )
-        });
+        .for_each(|(i, e)| put(crate::output::entity_file(e), entity_document(catalog, i)));
     for (path, bytes) in super::claims::api_files(catalog, selection) {
         sink.put(path, bytes);
     }
@@ -510,7 +505,7 @@ fn version_row(catalog: &Catalog, index: usize, name: &str) -> Json {
         "baseline": change.map(|c| version_text(&catalog.entities[c.baseline])),
         "change": change.map(|c| c.class),
         "findings": change.map(|c| c.findings.as_slice()).unwrap_or_default(),
-        "url": format!("{API}/resources/{}/{version}.json", name.to_ascii_lowercase()),
+        "url": crate::output::definition_version_file(name, version),
     })
 }
 

@@ -134,7 +134,7 @@ fn resolved_json(resolved: &Resolved) -> Json {
         "version": version_text(resolved.version),
         "yanked": definition.is_some_and(|d| d.yanked),
         "deprecated": definition.is_some_and(|d| d.deprecated),
-        "url": format!("{API}/resources/{}/{}.json", resolved.resolution.definition, version_text(resolved.version)),
+        "url": crate::output::definition_version_file(&resolved.resolution.definition, version_text(resolved.version)),
     })
 }
 

@@ -251,7 +251,7 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "provenance": provenance,
         "discovered": entity.discovered,
         "edit_url": edit_url,
-        "api": format!("api/v1/entities/{}/{}/{}.json", entity.kind.slug(), entity.metadata.namespace.to_lowercase(), entity.metadata.name.to_lowercase()),
+        "api": crate::output::entity_file(entity),
         "changes": super::feed::entity_context(compilation, entity),
     });
     let title = entity
@@ -689,7 +689,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
         "change": change,
         "versions": version_rows,
         "file": entity.file,
-        "api": format!("api/v1/resources/{}/{}.json", entity.metadata.name.to_lowercase(), version_text(entity)),
+        "api": crate::output::definition_version_file(&entity.metadata.name, version_text(entity)),
     })
 }
 

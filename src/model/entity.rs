@@ -441,6 +441,17 @@ impl Entity {
         EntityKey::new(self.kind, &self.metadata.namespace, &self.metadata.name)
     }
 
+    /// `kind:namespace/name`, lowercase, as Backstage writes the targets of
+    /// relations (and every output names entities).
+    pub fn canonical_ref(&self) -> String {
+        format!(
+            "{}:{}/{}",
+            self.kind.slug(),
+            self.metadata.namespace.to_ascii_lowercase(),
+            self.metadata.name.to_ascii_lowercase()
+        )
+    }
+
     /// `kind:namespace/name` as Backstage writes refs, in original case.
     pub fn ref_string(&self) -> String {
         format!(

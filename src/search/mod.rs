@@ -110,7 +110,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
             entity.kind != Kind::ResourceDefinition
                 || catalog
                     .resources
-                    .get(&entity.metadata.name.to_lowercase())
+                    .get(&entity.metadata.name.to_ascii_lowercase())
                     .is_some_and(|versions| versions.first() == Some(i))
         })
         .map(|(i, entity)| {
@@ -122,12 +122,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
             let service = services.get(&i);
             SearchDoc {
                 kind: entity.kind.slug().to_string(),
-                entity_ref: format!(
-                    "{}:{}/{}",
-                    entity.kind.slug(),
-                    entity.metadata.namespace.to_lowercase(),
-                    entity.metadata.name.to_lowercase()
-                ),
+                entity_ref: entity.canonical_ref(),
                 name: entity.metadata.name.clone(),
                 title: entity.metadata.title.clone().unwrap_or_default(),
                 description: entity.metadata.description.clone().unwrap_or_default(),
@@ -136,7 +131,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 lifecycle: entity.lifecycle.clone().unwrap_or_default(),
                 tier: service.and_then(|s| s.tier.clone()).unwrap_or_default(),
                 path: if entity.kind == Kind::ResourceDefinition {
-                    format!("resourcedefinition/{}/index.html", entity.metadata.name.to_lowercase())
+                    crate::output::definition_path(&entity.metadata.name)
                 } else {
                     crate::output::page_path(entity)
                 },

@@ -259,12 +259,7 @@ fn entity_key(catalog: &Catalog, i: usize) -> Option<String> {
 
 /// `component:default/checkout`, lowercase.
 fn entity_ref(entity: &Entity) -> String {
-    format!(
-        "{}:{}/{}",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_lowercase(),
-        entity.metadata.name.to_lowercase()
-    )
+    entity.canonical_ref()
 }
 
 /// The entity `i` as the events describe it, with its key, when it has a

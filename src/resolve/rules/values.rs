@@ -157,13 +157,7 @@ fn metadata(written: Option<&Node>) -> Boxed<'_> {
 
 /// The ref of entity `index`, as the API writes it.
 fn ref_of(catalog: &Catalog, index: usize) -> String {
-    let entity = &catalog.entities[index];
-    format!(
-        "{}:{}/{}",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
+    catalog.entities[index].canonical_ref()
 }
 
 fn service_value<'e>(catalog: &'e Catalog, index: usize, service: &'e Service) -> Boxed<'e> {
