@@ -462,5 +462,19 @@ fn group_cycles(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The catalog one YAML text (`c.yaml`) resolves to, for unit tests.
+#[cfg(test)]
+pub(crate) fn catalog_of(text: &str) -> Catalog {
+    let parsed = crate::parse::parse_yaml("c.yaml", text);
+    let mut diagnostics = parsed.diagnostics;
+    let entities = parsed
+        .documents
+        .into_iter()
+        .filter_map(|d| crate::model::lower_document("c.yaml", d, &mut diagnostics))
+        .map(Arc::new)
+        .collect();
+    resolve(entities, &Default::default(), &Config::default()).0
+}
+
 #[cfg(test)]
 mod tests;

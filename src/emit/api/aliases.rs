@@ -135,21 +135,9 @@ pub fn service_json(catalog: &Catalog, service: &Service) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::model::lower_document;
-    use crate::parse::parse_yaml;
-    use crate::resolve::resolve;
 
     fn catalog(text: &str) -> Catalog {
-        let parsed = parse_yaml("c.yaml", text);
-        let mut diagnostics = parsed.diagnostics;
-        let entities = parsed
-            .documents
-            .into_iter()
-            .filter_map(|d| lower_document("c.yaml", d, &mut diagnostics))
-            .map(std::sync::Arc::new)
-            .collect();
-        resolve(entities, &Default::default(), &Config::default()).0
+        crate::resolve::catalog_of(text)
     }
 
     fn service(name: &str, annotations: &str) -> String {
