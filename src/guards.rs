@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::model::{Entity, Kind};
 use crate::resolve::Catalog;
 
@@ -88,7 +88,7 @@ pub fn mass_removal(base: &Catalog, head: &Catalog, config: &Config) -> Option<D
     }
     message.push_str(&format!("; removed: {}", named.join(", ")));
     Some(
-        Diagnostic::new(Code::MassRemoval, Location::file_only(&first[0].file), message).with_help(
+        Diagnostic::new(Code::MassRemoval, FilePosition::file_only(&first[0].file), message).with_help(
             "if the removal is intended, run `cairn check` with `--allow-mass-removal` (the Action's `allow-mass-removal: true`) or raise `guards.max_removed_percent` in cairn.yaml",
         ),
     )

@@ -35,7 +35,7 @@ use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, S
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::pipeline::Cache;
+use crate::pipeline::Incremental;
 use crate::query::{self, Api, Direction, Miss};
 
 /// Resource URIs are this and the file's path.
@@ -61,11 +61,11 @@ type Current = Arc<RwLock<Arc<Api>>>;
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub fn run(options: Options) -> anyhow::Result<()> {
-    let mut cache = Cache::default();
-    let api = load(&options, &mut cache)?;
+    let mut incremental = Incremental::new(&options.root, options.base.as_deref());
+    let api = load(&options, &mut incremental)?;
     eprintln!("cairn mcp: {} API files from {}", api.paths().count(), source(&options));
     let current: Current = Arc::new(RwLock::new(Arc::new(api)));
-    let _watcher = watch(options, cache, Arc::clone(&current))?;
+    let _watcher = watch(options, incremental, Arc::clone(&current))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -88,12 +88,14 @@ fn source(options: &Options) -> String {
 }
 
 /// The API files: the built site's, or the catalog's compiled in memory.
-fn load(options: &Options, cache: &mut Cache) -> anyhow::Result<Api> {
+/// A compiled catalog is not kept as the last good one: answers are made
+/// from its API files, and nothing patches it.
+fn load(options: &Options, incremental: &mut Incremental) -> anyhow::Result<Api> {
     match &options.dist {
         Some(dist) => Api::from_dist(dist),
         None => {
-            let mut compilation = crate::pipeline::compile_cached(&options.root, None, options.base.as_deref(), cache)?;
-            crate::pipeline::read_history(&mut compilation, None);
+            let mut compilation = incremental.compile(true)?;
+            incremental.read_render_inputs(&mut compilation)?;
             let counts = compilation.counts();
             if counts.errors > 0 {
                 eprintln!(
@@ -109,7 +111,11 @@ fn load(options: &Options, cache: &mut Cache) -> anyhow::Result<Api> {
 /// Watches the catalog root, or the site's parent directory alone — `cairn
 /// build` swaps the whole site in with a rename there — and reloads after
 /// changes settle.
-fn watch(options: Options, mut cache: Cache, current: Current) -> anyhow::Result<notify::RecommendedWatcher> {
+fn watch(
+    options: Options,
+    mut incremental: Incremental,
+    current: Current,
+) -> anyhow::Result<notify::RecommendedWatcher> {
     let dist = match &options.dist {
         Some(dist) => Some(std::fs::canonicalize(dist).with_context(|| format!("cannot read `{}`", dist.display()))?),
         None => None,
@@ -159,7 +165,7 @@ fn watch(options: Options, mut cache: Cache, current: Current) -> anyhow::Result
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                match load(&options, &mut cache) {
+                match load(&options, &mut incremental) {
                     Ok(api) => {
                         *current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(api);
                         eprintln!("cairn mcp: reloaded from {}", source(&options));

@@ -3,7 +3,7 @@
 //! `git:` source, where it came from. `load` makes them; `model` lowers their
 //! documents; every later stage quotes their text.
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::parse::{parse_yaml, Document};
 
 /// One catalog file, read and parsed.
@@ -58,7 +58,7 @@ impl SourceFile {
             diagnostics.push(
                 Diagnostic::new(
                     Code::EmptyFile,
-                    Location::file_only(&display),
+                    FilePosition::file_only(&display),
                     "file holds no YAML document",
                 )
                 .with_help("add an entity or delete the file"),

@@ -45,6 +45,9 @@ pub(super) fn build_site(
     // A build killed mid-swap left the previous output aside: put it back
     // first, so that it is there even if this build writes nothing.
     crate::emit::recover(&global.root, out_dir)?;
+    // Taken before the sources are read: an edit during the build leaves
+    // the search index stale rather than stamped fresh.
+    let stamp = crate::load::source_stamp(&global.root);
     let mut compilation = compile(&global.root, Some(out_dir), global.base.as_deref())?;
     global.timings(&compilation);
     if let Some(base_url) = base_url {
@@ -57,7 +60,8 @@ pub(super) fn build_site(
         global.status(format!("not writing `{}`: the catalog has errors", out_dir.display()));
         return Ok(None);
     }
-    let (_, reading_history) = crate::emit::timed(|| crate::pipeline::read_history(&mut compilation, None));
+    let (read, reading_inputs) = crate::emit::timed(|| crate::pipeline::read_render_inputs(&mut compilation, None));
+    read?;
     // Only what changed since the last build into `out_dir`, when its
     // cache fits; the tantivy index for `cairn search` is built meanwhile.
     let cache = cached
@@ -67,12 +71,12 @@ pub(super) fn build_site(
         || match &cache {
             Some(cache) => {
                 let mut previous = crate::pipeline::compile_cached_build(&compilation.root, cache);
-                crate::pipeline::read_history(&mut previous, Some(&compilation));
+                crate::pipeline::read_render_inputs(&mut previous, Some(&compilation))?;
                 crate::emit::build_incremental(&previous, &compilation, out_dir, &cache.manifest)
             }
             None => crate::emit::build(&compilation, out_dir),
         },
-        || crate::emit::timed(|| crate::emit::search_index(&compilation.root, &compilation.catalog)),
+        || crate::emit::timed(|| crate::emit::search_index(&compilation.root, &compilation.catalog, &stamp)),
     );
     let report = report?;
     indexed?;
@@ -80,8 +84,8 @@ pub(super) fn build_site(
         crate::emit::save_build_cache(&compilation, out_dir, &report.manifest)?;
     }
     if global.verbose {
-        let history = ("git history", reading_history);
-        for (stage, time) in [&history]
+        let inputs = ("render inputs", reading_inputs);
+        for (stage, time) in [&inputs]
             .into_iter()
             .chain(&report.stages)
             .chain([&("tantivy index", indexing)])

@@ -28,7 +28,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         Some(dist) => Api::from_dist(dist)?,
         None => {
             let mut compilation = crate::pipeline::compile(&global.root, None, global.base.as_deref())?;
-            crate::pipeline::read_history(&mut compilation, None);
+            crate::pipeline::read_render_inputs(&mut compilation, None)?;
             global.timings(&compilation);
             Api::new(crate::emit::api_only(&compilation))
         }

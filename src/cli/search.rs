@@ -71,14 +71,15 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
 /// `.cairn/index/` when its stamp matches the sources, else a new one.
 fn fresh_store(global: &Global) -> anyhow::Result<Store> {
     let dir = global.root.join(SEARCH_INDEX_DIR);
+    let stamp = source_stamp(&global.root);
     if let Ok(store) = Store::open(&dir) {
-        if store.stamp() == source_stamp(&global.root) {
+        if store.stamp() == stamp {
             return Ok(store);
         }
     }
     global.status(format!("indexing the catalog into `{SEARCH_INDEX_DIR}`"));
     let compilation = compile(&global.root, None, global.base.as_deref())?;
     global.timings(&compilation);
-    search_index(&global.root, &compilation.catalog)?;
+    search_index(&global.root, &compilation.catalog, &stamp)?;
     Store::open(&dir)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 pub mod rules;
 
-use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location, Severity};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition, Severity};
 use crate::parse::{parse_yaml, Node, Value};
 
 /// The file name that marks a catalog root.
@@ -213,8 +213,8 @@ pub(crate) struct Reader {
     pub(crate) text: String,
 }
 
-pub(crate) fn at(node: &Node, pointer: &str) -> Location {
-    Location {
+pub(crate) fn at(node: &Node, pointer: &str) -> FilePosition {
+    FilePosition {
         file: CONFIG_FILE.into(),
         line: node.start.line,
         column: node.start.column,

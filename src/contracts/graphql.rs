@@ -81,6 +81,15 @@ fn input_values(values: impl Iterator<Item = cst::InputValueDefinition>) -> Vec<
         .collect()
 }
 
+/// The names of an enum's values.
+fn enum_values(definition: Option<cst::EnumValuesDefinition>) -> Vec<String> {
+    definition
+        .into_iter()
+        .flat_map(|v| v.enum_value_definitions())
+        .filter_map(|v| name_of(v.enum_value()?.name()))
+        .collect()
+}
+
 fn fields(definition: Option<cst::FieldsDefinition>) -> Vec<FieldDef> {
     definition
         .into_iter()
@@ -164,23 +173,13 @@ fn parse(text: &str) -> Result<Schema, Invalid> {
             }
             D::EnumTypeDefinition(d) => {
                 if let Some(mut t) = new(d.name(), "enum", d.description()) {
-                    t.values = d
-                        .enum_values_definition()
-                        .into_iter()
-                        .flat_map(|v| v.enum_value_definitions())
-                        .filter_map(|v| name_of(v.enum_value()?.name()))
-                        .collect();
+                    t.values = enum_values(d.enum_values_definition());
                     add(t, false);
                 }
             }
             D::EnumTypeExtension(d) => {
                 if let Some(mut t) = new(d.name(), "enum", None) {
-                    t.values = d
-                        .enum_values_definition()
-                        .into_iter()
-                        .flat_map(|v| v.enum_value_definitions())
-                        .filter_map(|v| name_of(v.enum_value()?.name()))
-                        .collect();
+                    t.values = enum_values(d.enum_values_definition());
                     add(t, true);
                 }
             }

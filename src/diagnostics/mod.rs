@@ -34,7 +34,7 @@ impl Severity {
 /// A place in a source file: 1-based line and column (columns count
 /// characters) and the JSON pointer of the node inside its YAML document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Location {
+pub struct FilePosition {
     /// Path relative to the catalog root, with `/` separators.
     pub file: String,
     pub line: u32,
@@ -42,9 +42,9 @@ pub struct Location {
     pub pointer: String,
 }
 
-impl Location {
+impl FilePosition {
     pub fn file_only(file: impl Into<String>) -> Self {
-        Location {
+        FilePosition {
             file: file.into(),
             line: 0,
             column: 0,
@@ -58,7 +58,7 @@ impl Location {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Related {
     pub message: String,
-    pub location: Location,
+    pub location: FilePosition,
 }
 
 /// One problem found in the catalog.
@@ -67,7 +67,7 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub code: Code,
     pub message: String,
-    pub location: Location,
+    pub location: FilePosition,
     pub help: Option<String>,
     pub related: Vec<Related>,
     /// What the problem is about, for a severity set per target in
@@ -79,7 +79,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
-    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, location: FilePosition, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: code.default_severity(),
             code,
@@ -102,7 +102,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_related(mut self, message: impl Into<String>, location: Location) -> Self {
+    pub fn with_related(mut self, message: impl Into<String>, location: FilePosition) -> Self {
         self.related.push(Related {
             message: message.into(),
             location,
@@ -125,7 +125,7 @@ impl Diagnostic {
         let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
         Diagnostic::new(
             Code::NonUtf8,
-            Location {
+            FilePosition {
                 file: file.to_string(),
                 line,
                 column,

@@ -307,7 +307,7 @@ fn explanation_paragraph(code: Code) -> String {
         .replace('\n', " ")
 }
 
-fn sarif_location(location: &super::Location) -> serde_json::Value {
+fn sarif_location(location: &super::FilePosition) -> serde_json::Value {
     let mut physical = json!({ "artifactLocation": { "uri": location.file, "uriBaseId": "%SRCROOT%" } });
     if location.line > 0 {
         physical["region"] = json!({ "startLine": location.line, "startColumn": location.column.max(1) });

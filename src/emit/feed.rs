@@ -6,7 +6,7 @@
 //! a link to the commit when the repository's URL is known (`site.edit_url`
 //! or the `origin` remote).
 //!
-//! The history is the compilation's (`pipeline::read_history`, from
+//! The history is the compilation's (`pipeline::read_render_inputs`, from
 //! `load::changes`, computed once per commit and cached); everything here
 //! is a function of HEAD, never of the clock.
 //! `rerender` re-renders the pages whose history a new HEAD changed

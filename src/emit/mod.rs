@@ -148,7 +148,7 @@ pub fn reusable_cache(compilation: &Compilation, out_dir: &Path) -> Option<Build
     let fits = cache.config == config
         && no_git
         && cache.base_url == compilation.config.site.base_url
-        && site::template_overrides(&compilation.root).ok()? == cache.templates
+        && compilation.templates.overrides == cache.templates
         && crate::load::build_cache::matches_output(out_dir, &cache.manifest);
     fits.then_some(cache)
 }
@@ -183,7 +183,7 @@ pub fn save_build_cache(
         cairn_version: env!("CARGO_PKG_VERSION").to_string(),
         config: compilation.text(crate::config::CONFIG_FILE).map(str::to_string),
         base_url: compilation.config.site.base_url.clone(),
-        templates: site::template_overrides(&compilation.root)?,
+        templates: compilation.templates.overrides.clone(),
         sources,
         targets,
         snapshots: compilation.snapshots.files.iter().map(CachedSnapshot::of).collect(),
@@ -426,12 +426,12 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
 ];
 
 /// Writes the tantivy search index of `catalog` to [`SEARCH_INDEX_DIR`],
-/// atomically, stamped with the sources it was built from.
-pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog) -> anyhow::Result<()> {
+/// atomically, stamped with `stamp`: [`crate::load::source_stamp`] of the
+/// sources, taken before they were read.
+pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog, stamp: &str) -> anyhow::Result<()> {
     let docs = crate::search::documents(catalog);
-    let stamp = crate::load::source_stamp(root);
     replace_dir(root, &root.join(SEARCH_INDEX_DIR), |staging| {
-        crate::search::store::write(staging, &docs, &stamp)
+        crate::search::store::write(staging, &docs, stamp)
     })
 }
 

@@ -1,6 +1,6 @@
-//! The portal: HTML pages rendered with minijinja from `templates/`
-//! (embedded; a catalog overrides any of them with a file of the same name
-//! in its own `templates/`, as a Zola theme is overridden). Autoescape is on
+//! The portal: HTML pages rendered with minijinja from the compilation's
+//! templates (`load::templates`: the built-in ones, each replaced by the
+//! catalog's own file of the same name). Autoescape is on
 //! for every template; catalog Markdown goes through [`super::markdown`].
 //!
 //! Every page is `…/index.html` and every link is relative to the page
@@ -11,10 +11,8 @@
 //! page's size does not grow with the catalog.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use anyhow::Context;
-use include_dir::{include_dir, Dir};
 use minijinja::{AutoEscape, Environment, Value};
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
@@ -22,6 +20,7 @@ use serde_json::{json, Value as Json};
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
+use crate::load::templates::Templates;
 use crate::model::{version_text, Entity, Kind, Link, RelationKind};
 use crate::output::{definition_path, page_path};
 use crate::parse::Node;
@@ -30,8 +29,6 @@ use crate::resolve::reconcile::{Discovery, OwnershipStatus};
 use crate::resolve::{Catalog, Service};
 use crate::util::markdown::to_html;
 use crate::util::safe_url;
-
-static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Rows per page of a list page.
 pub const LIST_PAGE_SIZE: usize = 500;
@@ -44,43 +41,16 @@ pub struct AssetNames {
     pub app: String,
 }
 
-/// The template environment: the embedded templates, each replaced by the
-/// catalog's `templates/<name>` when that exists.
-pub fn environment(root: &Path) -> anyhow::Result<Environment<'static>> {
+/// The template environment of `templates` (`load::templates`), with
+/// HTML autoescape.
+pub fn environment(templates: &Templates) -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
-    for file in TEMPLATES.files() {
-        let name = file.path().to_string_lossy().into_owned();
-        let custom = crate::load::template_override(root, &name).with_context(|| {
-            format!(
-                "cannot read `{}`",
-                root.join(crate::load::TEMPLATES_DIR).join(&name).display()
-            )
-        })?;
-        let source = match custom {
-            Some(text) => text,
-            None => file
-                .contents_utf8()
-                .context("embedded templates are UTF-8")?
-                .to_string(),
-        };
-        env.add_template_owned(name.clone(), source)
+    for (name, source) in templates.texts() {
+        env.add_template_owned(name.clone(), source.to_string())
             .with_context(|| format!("template `{name}` does not parse"))?;
     }
     Ok(env)
-}
-
-/// The catalog's own templates that replace built-in ones (name → text):
-/// what a build's pages depend on besides the catalog.
-pub fn template_overrides(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut overrides = BTreeMap::new();
-    for file in TEMPLATES.files() {
-        let name = file.path().to_string_lossy().into_owned();
-        if let Some(text) = crate::load::template_override(root, &name)? {
-            overrides.insert(name, text);
-        }
-    }
-    Ok(overrides)
 }
 
 /// One page to render: output path, template, page context.
@@ -103,7 +73,7 @@ pub fn pages(
     sink: &dyn super::Sink,
 ) -> anyhow::Result<()> {
     let catalog = &compilation.catalog;
-    let env = environment(&compilation.root)?;
+    let env = environment(&compilation.templates)?;
     let services: HashMap<usize, &Service> = catalog.services.iter().map(|s| (s.entity, &**s)).collect();
     let common = json!({
         "site": { "title": compilation.config.site.title },

@@ -8,7 +8,7 @@
 //! repository, its `path:` sources and this format), by commit: after the
 //! first build of a long history, a build reads the cache and diffs only
 //! the commits made since. The history is walked from HEAD, so what the
-//! feed says is a function of HEAD (`pipeline::read_history` reuses the
+//! feed says is a function of HEAD (`pipeline::read_render_inputs` reuses the
 //! previous compilation's while HEAD is unchanged). Entities are compared
 //! as `cairn diff` compares them: by [`change_key`], field by field.
 

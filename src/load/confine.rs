@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 
 /// The canonical catalog root, against which paths are checked.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Confine {
         let display = super::display_path(&self.root, link);
         Diagnostic::new(
             Code::SymlinkOutsideRoot,
-            Location::file_only(&display),
+            FilePosition::file_only(&display),
             format!(
                 "`{display}` is a symbolic link that leads outside the catalog root (to `…/{}`); it is skipped",
                 target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
@@ -80,7 +80,7 @@ impl Confine {
         let display = super::display_path(&self.root, path);
         Diagnostic::new(
             Code::NotRegularFile,
-            Location::file_only(&display),
+            FilePosition::file_only(&display),
             format!("`{display}` is not a regular file (a pipe, socket or device); it is skipped"),
         )
         .with_help("replace it with a regular file, or delete it")

@@ -19,7 +19,7 @@ use git2::Repository;
 use serde_json::Value as Json;
 
 use crate::config::Config;
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::facts::{Facts, FORMAT};
 
 /// How many committed versions of a facts file are read for staleness.
@@ -71,7 +71,7 @@ pub fn load_snapshots(root: &Path, config: &Config) -> (Snapshots, Vec<Diagnosti
                 diagnostics.push(
                     Diagnostic::new(
                         Code::IoError,
-                        Location::file_only(&display),
+                        FilePosition::file_only(&display),
                         format!("cannot read: {error}"),
                     )
                     .with_help("check the file's permissions"),
@@ -164,7 +164,7 @@ fn stale(display: &str, facts: &Facts, scanned_at: i64, max_age_days: u32) -> Op
     Some(
         Diagnostic::new(
             Code::FactsStale,
-            Location::file_only(display),
+            FilePosition::file_only(display),
             format!(
                 "this {} snapshot was scanned {days} days ago ({date}), more than discovery.max_age_days ({max_age_days})",
                 facts.source.as_str()
@@ -213,7 +213,7 @@ pub fn decode(display: &str, text: &str) -> Result<Facts, Box<Diagnostic>> {
         Box::new(
             Diagnostic::new(
                 Code::FactsInvalid,
-                Location {
+                FilePosition {
                     file: display.to_string(),
                     line,
                     column,
@@ -312,7 +312,7 @@ fn partial(display: &str, facts: &Facts) -> Diagnostic {
     if more > 0 {
         message.push_str(&format!(" and {more} more"));
     }
-    Diagnostic::new(Code::FactsPartial, Location::file_only(display), message).with_help(format!(
+    Diagnostic::new(Code::FactsPartial, FilePosition::file_only(display), message).with_help(format!(
         "fix what failed and run `cairn discover {}` again",
         facts.source.as_str()
     ))

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::redact_url;
 use crate::config::CONFIG_FILE;
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::source::{GitOrigin, SourceFile};
 
 /// How a `git:` source was read, for `status.json`, the dashboard and
@@ -74,8 +74,8 @@ fn repo_name(url: &str) -> String {
     }
 }
 
-fn at_config() -> Location {
-    Location::file_only(CONFIG_FILE)
+fn at_config() -> FilePosition {
+    FilePosition::file_only(CONFIG_FILE)
 }
 
 /// Opens the cache, or makes a new one when it is missing or unreadable
@@ -285,7 +285,7 @@ fn read_tree(
             );
             Diagnostic::new(
                 Code::SymlinkOutsideRoot,
-                Location::file_only(&display),
+                FilePosition::file_only(&display),
                 format!("`{display}` is a symbolic link that leads outside its git source; it is skipped"),
             )
             .with_help("cairn reads only files inside a source's `path:`; point the link at a file there")

@@ -5,7 +5,7 @@
 //!
 //! With the change feed's log ([`super::changes`]) it makes the
 //! [`History`] the outputs read. It depends only on HEAD and `cairn.yaml`'s
-//! sources and edit URL ([`key`]): `pipeline::read_history` reuses the
+//! sources and edit URL ([`key`]): `pipeline::read_render_inputs` reuses the
 //! previous compilation's while those are unchanged, since walking 300
 //! commits' diffs on every edit was a good part of a `cairn serve` rebuild.
 
@@ -51,7 +51,7 @@ pub struct Change {
 }
 
 /// What the catalog's git history says, read once before anything
-/// renders (`pipeline::read_history`) and handed to the outputs that show
+/// renders (`pipeline::read_render_inputs`) and handed to the outputs that show
 /// it: the home page's "recently changed" and the change feed.
 #[derive(Debug, Default)]
 pub struct History {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use super::confine::{Confine, Reach};
 use super::{canonical, display_path};
 use crate::config::Config;
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::parse::Node;
 use crate::source::SourceFile;
 
@@ -94,7 +94,7 @@ impl<'a> Locator<'a> {
                     text: target,
                     kind,
                     optional,
-                    at: Location {
+                    at: FilePosition {
                         file: file.display.clone(),
                         line: node.start.line,
                         column: node.start.column,
@@ -202,7 +202,7 @@ struct Target<'a> {
     /// `file` or `url` (the Location's `spec.type`).
     kind: &'static str,
     optional: bool,
-    at: Location,
+    at: FilePosition,
 }
 
 impl Repository {
@@ -302,7 +302,7 @@ pub(crate) fn lexically_inside(root: &Path, path: &Path) -> bool {
 
 /// The error for a target (`what`) whose path leads out of the root:
 /// cairn reads only files under the catalog root.
-pub(crate) fn outside_root(at: &Location, what: &str, target: &str) -> Diagnostic {
+pub(crate) fn outside_root(at: &FilePosition, what: &str, target: &str) -> Diagnostic {
     Diagnostic::new(
         Code::PathOutsideRoot,
         at.clone(),

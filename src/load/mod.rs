@@ -24,6 +24,7 @@ mod locations;
 pub mod placeholders;
 pub mod published;
 pub mod revision;
+pub mod templates;
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -33,7 +34,7 @@ use rayon::prelude::*;
 
 use self::confine::{Confine, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::source::{SourceFile, Stamp};
 
 /// Files larger than this are refused: a catalog file is a few kilobytes,
@@ -105,7 +106,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         walk(root, root, skip.as_deref(), &mut walked.paths, &mut walked.diagnostics);
     }
     if walking {
-        check_templates(root, &mut walked.diagnostics);
+        templates::check(root, &mut walked.diagnostics);
     }
     for source in &config.sources {
         match source {
@@ -124,7 +125,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
                     walked.diagnostics.push(
                         Diagnostic::new(
                             Code::IoError,
-                            Location::file_only(CONFIG_FILE),
+                            FilePosition::file_only(CONFIG_FILE),
                             format!("source path `{}` does not exist", dir.display()),
                         )
                         .with_help("create the directory or fix `sources:` in cairn.yaml"),
@@ -295,44 +296,6 @@ fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>
     diagnostics.extend(std::mem::take(&mut *refused.lock().expect("no walker thread panics")));
 }
 
-/// The catalog's own portal templates (`templates/NAME`, which replace
-/// the built-in ones) that are links leading outside the root or not
-/// regular files: reported here, and left out by the portal
-/// ([`template_override`]).
-fn check_templates(root: &Path, diagnostics: &mut Vec<Diagnostic>) {
-    let dir = root.join(TEMPLATES_DIR);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    let confine = Confine::new(root);
-    let mut found: Vec<Diagnostic> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let path = entry.path();
-            match confine.reach(&path) {
-                Reach::Outside(real) => Some(confine.outside_warning(&path, &real)),
-                Reach::Inside(_) if !path.is_file() && !path.is_dir() => Some(confine.special_file_warning(&path)),
-                _ => None,
-            }
-        })
-        .collect();
-    found.sort_by(|a, b| a.location.file.cmp(&b.location.file));
-    diagnostics.extend(found);
-}
-
-/// Where a catalog keeps templates that replace the portal's own.
-pub const TEMPLATES_DIR: &str = "templates";
-
-/// The text of the catalog's own template `name`, if it has a regular
-/// file of that name under `templates/` that stays inside the root.
-pub fn template_override(root: &Path, name: &str) -> std::io::Result<Option<String>> {
-    let path = root.join(TEMPLATES_DIR).join(name);
-    if !path.is_file() || !Confine::new(root).contains(&path) {
-        return Ok(None);
-    }
-    confine::read_regular_to_string(&path).map(Some)
-}
-
 /// A `*.yaml`/`*.yml` entry that is neither a directory nor the root's
 /// `cairn.yaml` (whether it is a regular file is for the caller to say).
 fn is_catalog_file(root: &Path, entry: &ignore::DirEntry) -> bool {
@@ -363,7 +326,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     if let Some((ancestor, child)) = find_loop(error) {
         return Diagnostic::new(
             Code::SymlinkLoop,
-            Location::file_only(display_path(root, child)),
+            FilePosition::file_only(display_path(root, child)),
             format!(
                 "symbolic link loop: `{}` leads back to `{}`",
                 display_path(root, child),
@@ -375,7 +338,7 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     let file = find_path(error).map(|p| display_path(root, p)).unwrap_or_default();
     Diagnostic::new(
         Code::IoError,
-        Location::file_only(file),
+        FilePosition::file_only(file),
         format!("cannot read directory entry: {error}"),
     )
     .with_help("check the permissions of this path")
@@ -415,7 +378,7 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic
         let file = SourceFile::unreadable(&display);
         (
             file,
-            vec![Diagnostic::new(code, Location::file_only(&display), message).with_help(help)],
+            vec![Diagnostic::new(code, FilePosition::file_only(&display), message).with_help(help)],
         )
     };
     // Read at most one byte past the limit: a huge file is refused without

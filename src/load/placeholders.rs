@@ -23,7 +23,7 @@
 
 use std::collections::HashSet;
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::parse::{parse_yaml, Document, Inlined, Node, Value};
 
 /// The placeholders cairn resolves.
@@ -139,8 +139,8 @@ impl Context<'_, '_> {
         }
     }
 
-    fn at(&self, node: &Node, pointer: &str) -> Location {
-        Location {
+    fn at(&self, node: &Node, pointer: &str) -> FilePosition {
+        FilePosition {
             file: self.display.to_string(),
             line: node.start.line,
             column: node.start.column,

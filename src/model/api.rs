@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Entity;
 use crate::contracts::{parse, Format, Parsed};
-use crate::diagnostics::Location;
+use crate::diagnostics::FilePosition;
 
 impl Entity {
     /// An API entity's definition read as its format (parsed once per entity,
@@ -28,7 +28,7 @@ impl Entity {
     /// in the file a `$text` placeholder read it from, or — for a definition
     /// written inline as a block scalar (`definition: |`) — in the entity's
     /// own file, below the key; else at the definition itself.
-    pub fn definition_location(&self, line: u32, column: u32) -> Location {
+    pub fn definition_location(&self, line: u32, column: u32) -> FilePosition {
         const POINTER: &str = "/spec/definition";
         let mut location = self.location(POINTER);
         if let Some(file) = self.text_file(POINTER) {

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::relation::RelationKind;
 use super::resource_claim::{self, ResourceClaim};
 use super::resource_definition::{self, ResourceDefinition};
-use crate::diagnostics::Location;
+use crate::diagnostics::FilePosition;
 use crate::parse::{Document, Inlined, Node, Value};
 use crate::source::GitOrigin;
 
@@ -469,9 +469,9 @@ impl Entity {
 
     /// Where a diagnostic about the node at `pointer` points: the node, or
     /// for a missing one the nearest parent that exists.
-    pub fn location(&self, pointer: &str) -> Location {
+    pub fn location(&self, pointer: &str) -> FilePosition {
         let node = self.locate(pointer);
-        Location {
+        FilePosition {
             file: self.file_of(pointer).to_string(),
             line: node.start.line,
             column: node.start.column,
@@ -514,7 +514,7 @@ impl Entity {
 
     /// Like [`Entity::location`], but at the mapping key of the node, for
     /// problems with the key itself (an unknown or misspelt key).
-    pub fn key_location(&self, pointer: &str) -> Location {
+    pub fn key_location(&self, pointer: &str) -> FilePosition {
         let mut location = self.location(pointer);
         if let Some((parent, key)) = pointer.rsplit_once('/') {
             let key = key.replace("~1", "/").replace("~0", "~");

@@ -28,7 +28,7 @@ pub use resource_definition::{has_type, value_text, Breach, Input, Output, Resou
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition};
 use crate::parse::{Document, Node};
 use crate::source::SourceFile;
 
@@ -64,8 +64,8 @@ pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
     (entities, diagnostics)
 }
 
-fn at(file: &str, node: &Node, pointer: &str) -> Location {
-    Location {
+fn at(file: &str, node: &Node, pointer: &str) -> FilePosition {
+    FilePosition {
         file: file.to_string(),
         line: node.start.line,
         column: node.start.column,
@@ -175,6 +175,19 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
 /// A string node's text, owned.
 fn text(node: Option<&Node>) -> Option<String> {
     node.and_then(Node::as_str).map(str::to_string)
+}
+
+/// A mapping node's entries with string keys, each value as JSON; nothing
+/// when the node is absent or not a mapping.
+fn json_entries<B: FromIterator<(String, serde_json::Value)> + Default>(node: Option<&Node>) -> B {
+    node.and_then(Node::as_map)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.to_json())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -29,16 +29,7 @@ impl ResourceClaim {
 pub(super) fn build(root: &Node) -> ResourceClaim {
     let spec = root.get("spec");
     let text = |key: &str| spec.and_then(|s| s.get_str(key)).map(str::to_string);
-    let inputs = spec
-        .and_then(|s| s.get("inputs"))
-        .and_then(Node::as_map)
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.to_json())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let inputs = super::json_entries(spec.and_then(|s| s.get("inputs")));
     ResourceClaim {
         resource: text("resource"),
         version: text("version"),

@@ -111,15 +111,7 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
             })
         })
         .collect();
-    let engine_configs = s("engine_configs")
-        .and_then(Node::as_map)
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.to_json())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let engine_configs = super::json_entries(s("engine_configs"));
     let flag = |key: &str| {
         m(key)
             .map(Node::to_json)

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 
 /// Documents nested deeper than this are rejected (Backstage entities need
 /// fewer than 10 levels; OpenAPI definitions are strings).
@@ -137,8 +137,8 @@ fn reserved_indicator(info: &str) -> Option<String> {
     })
 }
 
-fn location(file: &str, pos: Pos, pointer: &str) -> Location {
-    Location {
+fn location(file: &str, pos: Pos, pointer: &str) -> FilePosition {
+    FilePosition {
         file: file.to_string(),
         line: pos.line,
         column: pos.column,

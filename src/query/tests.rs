@@ -2,9 +2,7 @@ use super::*;
 use crate::config::Config;
 use crate::emit::api::api_files;
 use crate::emit::{BuildInfo, Collect, Selection};
-use crate::model::lower_document;
-use crate::parse::parse_yaml;
-use crate::resolve::resolve;
+use crate::resolve::catalog_from;
 
 const CATALOG: &str = "
 apiVersion: backstage.io/v1alpha1
@@ -51,16 +49,8 @@ spec:
 ";
 
 fn api() -> Api {
-    let parsed = parse_yaml("catalog.yaml", CATALOG);
-    let mut diagnostics = parsed.diagnostics;
-    let entities = parsed
-        .documents
-        .into_iter()
-        .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
-        .map(std::sync::Arc::new)
-        .collect();
-    let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
-    assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
+    let (catalog, diagnostics) = catalog_from("catalog.yaml", CATALOG, &Config::default());
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let info = BuildInfo {
         cairn_version: "test",
         errors: 0,

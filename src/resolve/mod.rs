@@ -40,7 +40,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::load::facts::Snapshots;
 use crate::model::{Entity, EntityKey, Kind, RelationKind};
 
@@ -345,7 +345,7 @@ pub fn version_of(entity: &Entity) -> Option<semver::Version> {
         .and_then(|v| semver::Version::parse(v).ok())
 }
 
-fn name_location(entity: &Entity) -> Location {
+fn name_location(entity: &Entity) -> FilePosition {
     let pointer = if entity.kind == Kind::ResourceDefinition {
         "/metadata/version"
     } else {
@@ -465,15 +465,25 @@ fn group_cycles(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
 /// The catalog one YAML text (`c.yaml`) resolves to, for unit tests.
 #[cfg(test)]
 pub(crate) fn catalog_of(text: &str) -> Catalog {
-    let parsed = crate::parse::parse_yaml("c.yaml", text);
+    catalog_from("c.yaml", text, &Config::default()).0
+}
+
+/// The catalog one YAML text, read as the file `path`, resolves to under
+/// `config`, with every diagnostic parsing, lowering and resolving it
+/// reported — for unit tests.
+#[cfg(test)]
+pub(crate) fn catalog_from(path: &str, text: &str, config: &Config) -> (Catalog, Vec<Diagnostic>) {
+    let parsed = crate::parse::parse_yaml(path, text);
     let mut diagnostics = parsed.diagnostics;
     let entities = parsed
         .documents
         .into_iter()
-        .filter_map(|d| crate::model::lower_document("c.yaml", d, &mut diagnostics))
+        .filter_map(|d| crate::model::lower_document(path, d, &mut diagnostics))
         .map(Arc::new)
         .collect();
-    resolve(entities, &Default::default(), &Config::default()).0
+    let (catalog, more) = resolve(entities, &Default::default(), config);
+    diagnostics.extend(more);
+    (catalog, diagnostics)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{Catalog, Relation};
-use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition};
 use crate::model::{Entity, EntityKey, Kind, RefField, RelationKind, SpecRef};
 
 /// A reference split into its parts; `kind` is `None` when omitted.
@@ -226,7 +226,7 @@ fn unresolved(
     spec_ref: &SpecRef,
     key: &EntityKey,
     allowed: &[Kind],
-    location: Location,
+    location: FilePosition,
 ) -> Diagnostic {
     let field = spec_ref.field.key();
     let message = format!(

@@ -119,13 +119,13 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::{Code, Location};
+    use crate::diagnostics::{Code, FilePosition};
 
     #[test]
     fn injects_before_the_last_body_end_and_escapes_the_overlay() {
         let diagnostic = Diagnostic::new(
             Code::UnresolvedRef,
-            Location::file_only("<img src=x onerror=alert(1)>.yaml"),
+            FilePosition::file_only("<img src=x onerror=alert(1)>.yaml"),
             "`spec.owner` refers to `<script>alert(1)</script>`",
         );
         let html = b"<html><body><p>x</p></body></html>";

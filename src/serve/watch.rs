@@ -20,9 +20,9 @@ use serde_json::json;
 use super::events::Event;
 use super::snapshot::{diff, Build, Change, Changes, EntityInfo, SearchParts};
 use super::{Failure, Snapshot, State};
-use crate::diagnostics::{Code, Counts, Diagnostic, Location};
+use crate::diagnostics::{Code, Counts, Diagnostic, FilePosition};
 use crate::emit::Selection;
-use crate::pipeline::{compile_cached, patch, Cache, Compilation};
+use crate::pipeline::{Compilation, Incremental};
 use crate::search::documents;
 use crate::search::store::Store;
 
@@ -63,15 +63,11 @@ pub fn start(
         .watch(&watched, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch `{}`", watched.display()))?;
     let rebuilder = Rebuilder {
-        root,
+        incremental: Incremental::new(&root, base.as_deref()),
         watched,
-        base,
         state,
         report,
         attempts: 0,
-        last_good: None,
-        cache: Cache::default(),
-        patchable: false,
         targets,
     };
     std::thread::Builder::new()
@@ -131,21 +127,14 @@ impl Woken {
 }
 
 struct Rebuilder {
-    root: PathBuf,
+    /// The cache and the compilation of the build being served, which the
+    /// next rebuild patches or compares with to render only what changed.
+    incremental: Incremental,
     /// The canonical root, as the watcher reports paths.
     watched: PathBuf,
-    base: Option<String>,
     state: Arc<State>,
     report: Box<dyn Fn(&Compilation) + Send>,
     attempts: u64,
-    /// The compilation of the build being served, which the next rebuild
-    /// compares with to render only what changed.
-    last_good: Option<Arc<Compilation>>,
-    /// What the last compile read and checked, reused for unchanged files.
-    cache: Cache,
-    /// Whether `cache` holds what `last_good` was compiled from (no
-    /// compile failed since), so that an edit can patch `last_good`.
-    patchable: bool,
     /// The files the last compile's placeholders read (`$text: ./x.graphql`),
     /// watched whatever their extension: a change to one rebuilds.
     targets: Arc<RwLock<HashSet<PathBuf>>>,
@@ -165,13 +154,14 @@ impl Rebuilder {
             }
             let everything = wakes.iter().any(|w| self.changes_everything(w));
             match self.changed_files(&wakes) {
-                Some(changed) => self.cache.expect_only(changed),
+                Some(changed) => self.incremental.cache().expect_only(changed),
                 // Files are told apart by their stamps then: read every
                 // file the events name again, even one whose size and
                 // modification time survived the edit.
                 None => {
                     for path in wakes.iter().flat_map(Woken::paths) {
-                        self.cache.forget(&crate::load::display_path(&self.watched, path));
+                        let display = crate::load::display_path(&self.watched, path);
+                        self.incremental.cache().forget(&display);
                     }
                 }
             }
@@ -184,16 +174,17 @@ impl Rebuilder {
     /// is gone and held none of the files read (an editor's temporary file,
     /// saved over the real one by a rename). Then nothing was added,
     /// removed or renamed, and the next compile need not walk the catalog.
-    fn changed_files(&self, wakes: &[Woken]) -> Option<HashSet<String>> {
+    fn changed_files(&mut self, wakes: &[Woken]) -> Option<HashSet<String>> {
+        let cache = self.incremental.cache();
         let mut changed = HashSet::new();
         for woken in wakes {
             let Woken::Paths(paths) = woken else { return None };
             for path in paths {
                 let display = crate::load::display_path(&self.watched, path);
                 let yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-                if yaml && path.is_file() && self.cache.knows(&display) {
+                if yaml && path.is_file() && cache.knows(&display) {
                     changed.insert(display);
-                } else if path.exists() || self.cache.knows_within(&display) {
+                } else if path.exists() || cache.knows_within(&display) {
                     return None;
                 }
             }
@@ -219,18 +210,7 @@ impl Rebuilder {
     fn rebuild(&mut self, everything: bool) {
         self.attempts += 1;
         let started = Instant::now();
-        let patched = match &self.last_good {
-            Some(previous) if self.patchable && !everything => {
-                patch(&self.root, self.base.as_deref(), previous, &mut self.cache)
-            }
-            _ => None,
-        };
-        self.patchable = false;
-        let compiled = match patched {
-            Some(compilation) => Ok(compilation),
-            None => compile_cached(&self.root, None, self.base.as_deref(), &mut self.cache),
-        };
-        let mut compilation = match compiled {
+        let mut compilation = match self.incremental.compile(everything) {
             Ok(compilation) => compilation,
             Err(error) => return self.fail(started, vec![problem("", &format!("{error:#}"))]),
         };
@@ -239,10 +219,12 @@ impl Rebuilder {
             (self.report)(&compilation);
             return self.fail(started, compilation.diagnostics);
         }
-        crate::pipeline::read_history(&mut compilation, self.last_good.as_deref());
+        if let Err(error) = self.incremental.read_render_inputs(&mut compilation) {
+            return self.fail(started, vec![problem("templates", &format!("{error:#}"))]);
+        }
         let compiled = started.elapsed();
         let served = self.state.snapshot();
-        let previous = match (everything, &self.last_good, served.build.as_deref()) {
+        let previous = match (everything, self.incremental.last_good(), served.build.as_deref()) {
             (false, Some(old), Some(build)) => Previous::Changed(old.as_ref(), build),
             _ => Previous::Replaced(served.build.as_deref()),
         };
@@ -257,8 +239,7 @@ impl Rebuilder {
                     changes,
                 );
                 finish_search(search, compilation.clone());
-                self.last_good = Some(compilation);
-                self.patchable = true;
+                self.incremental.served(compilation);
             }
             Err(error) => self.fail(started, vec![problem("templates", &format!("{error:#}"))]),
         }
@@ -414,7 +395,7 @@ fn finish_search(search: Arc<SearchParts>, compilation: Arc<Compilation>) {
 /// A problem that is not the catalog's (the root vanished, a template
 /// does not render), as a diagnostic for the overlay and `build.failed`.
 fn problem(file: &str, message: &str) -> Diagnostic {
-    Diagnostic::new(Code::IoError, Location::file_only(file), message)
+    Diagnostic::new(Code::IoError, FilePosition::file_only(file), message)
 }
 
 fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {

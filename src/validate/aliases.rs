@@ -3,7 +3,7 @@
 //! alert carrying it cannot be routed to one owner. Reported at each later
 //! claim, naming the first service and this one.
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::resolve::aliases::Claim;
 use crate::resolve::Catalog;
 
@@ -34,7 +34,7 @@ pub fn check(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
 
 /// Where a claim was made: its first annotation, or the entity's name for
 /// a discovered identity.
-fn location(catalog: &Catalog, claim: &Claim) -> Location {
+fn location(catalog: &Catalog, claim: &Claim) -> FilePosition {
     let entity = &catalog.entities[claim.entity];
     let pointer = claim.sources.iter().find_map(|s| s.pointer.as_deref());
     entity.location(pointer.unwrap_or("/metadata/name"))

@@ -24,7 +24,7 @@
 use rayon::prelude::*;
 use semver::Version;
 
-use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition};
 use crate::load::published::Published;
 use crate::model::{version_text, Breach, Entity};
 use crate::resolve::claims::{
@@ -236,7 +236,7 @@ fn version_status(catalog: &Catalog, entity: &Entity, resolution: &Resolution, o
 
 /// Where a problem of input `input` is in the claim: its value, or for a
 /// missing one `spec.inputs` (or `spec`).
-fn input_location(entity: &Entity, problem: &Problem) -> Location {
+fn input_location(entity: &Entity, problem: &Problem) -> FilePosition {
     let pointer = format!("/spec/inputs/{}", escape_pointer(problem.input()));
     match problem {
         Problem::Missing { .. } if entity.node.pointer("/spec/inputs").is_some() => entity.key_location("/spec/inputs"),

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Code, Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::model::{has_type, Breach, Entity, Input, ResourceDefinition};
 use crate::parse::{Node, Value};
 use crate::util::escape_pointer;
@@ -281,7 +281,7 @@ fn report_duplicate(entity: &Entity, named: &Named, first: &str, diagnostics: &m
 
 // ------------------------------------------------------------- validation
 
-fn validation_location(entity: &Entity, input: &Input, key: &str) -> Location {
+fn validation_location(entity: &Entity, input: &Input, key: &str) -> FilePosition {
     entity.location(&format!("{}/validation/{key}", input.pointer))
 }
 

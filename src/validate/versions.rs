@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Code, Diagnostic, Location, Severity};
+use crate::diagnostics::{Code, Diagnostic, FilePosition, Severity};
 use crate::load::published::{digest, Published};
 use crate::resolve::changes::{bump, suggestion_text, ChangeClass, Finding};
 use crate::resolve::{version_of, Catalog};
@@ -89,7 +89,7 @@ fn published_gates(catalog: &Catalog, current: &Current, published: &Published, 
             (None, Some(_)) => diagnostics.push(
                 Diagnostic::new(
                     Code::PublishedVersionDeleted,
-                    Location::file_only(&was.path),
+                    FilePosition::file_only(&was.path),
                     format!("{name} {version} is published and was deleted"),
                 )
                 .with_help(

@@ -50,7 +50,7 @@ pub(crate) fn build_and_compare(catalog: &TestCatalog, step: &str) -> bool {
         incremental.stdout, incremental.stderr
     );
     let mut compilation = cairn::pipeline::compile(catalog.path(), None, None).unwrap();
-    cairn::pipeline::read_history(&mut compilation, None);
+    cairn::pipeline::read_render_inputs(&mut compilation, None).unwrap();
     let full_tree = cairn::emit::render(&compilation).unwrap();
     let dist = tree(&catalog.path().join("dist"));
     let differ: Vec<&String> = full_tree

@@ -28,7 +28,7 @@ use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
 
 use super::{env, Expr, Level, Origin, Rule, Rules, Scorecard, VARIABLES};
 use crate::config::{at, FieldMap, Reader};
-use crate::diagnostics::{did_you_mean, Code, Diagnostic, Location, Severity};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition, Severity};
 use crate::parse::{Node, Value};
 
 /// The keys of a rule.
@@ -269,7 +269,7 @@ impl Reader {
     /// scalar `value` is in cairn.yaml: exact in a quoted scalar on one
     /// line (unless an escape precedes it), a plain one and a block scalar
     /// (`|`, whose node starts at its text); else the scalar's start.
-    fn inside(&self, value: &Node, pointer: &str, line: usize, column: usize) -> Location {
+    fn inside(&self, value: &Node, pointer: &str, line: usize, column: usize) -> FilePosition {
         let mut location = at(value, pointer);
         let Some(first) = self.text.lines().nth(value.start.line.saturating_sub(1) as usize) else {
             return location;

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::diagnostics::Location;
+use crate::diagnostics::FilePosition;
 
 struct Lines(HashMap<&'static str, &'static str>);
 
@@ -11,8 +11,8 @@ impl SourceLines for Lines {
     }
 }
 
-fn at(file: &str, line: u32, column: u32, pointer: &str) -> Location {
-    Location {
+fn at(file: &str, line: u32, column: u32, pointer: &str) -> FilePosition {
+    FilePosition {
         file: file.into(),
         line,
         column,
@@ -24,7 +24,7 @@ fn sample() -> (Vec<Diagnostic>, Lines, Summary) {
     let diagnostics = vec![
         Diagnostic::new(
             Code::IoError,
-            Location::file_only("gone.yaml"),
+            FilePosition::file_only("gone.yaml"),
             "cannot read file: No such file or directory (os error 2)",
         )
         .with_help("check that the file exists and is readable"),

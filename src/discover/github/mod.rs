@@ -453,27 +453,30 @@ fn next_cursor(connection: &Value) -> Option<String> {
     }
 }
 
-const REPOS_QUERY: &str = "\
+/// One page of the organization's repositories (archived and forks as the
+/// variables say, most recently pushed first), each node as `$nodes`.
+macro_rules! repositories_query {
+    ($nodes:literal) => {
+        concat!(
+            "\
 query($org: String!, $cursor: String, $isArchived: Boolean, $isFork: Boolean) {
   organization(login: $org) {
     repositories(first: 100, after: $cursor, isArchived: $isArchived, isFork: $isFork, orderBy: {field: PUSHED_AT, direction: DESC}) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      nodes { ...Repo }
+      nodes { ",
+            $nodes,
+            " }
     }
   }
-}";
+}"
+        )
+    };
+}
 
-const LIST_QUERY: &str = "\
-query($org: String!, $cursor: String, $isArchived: Boolean, $isFork: Boolean) {
-  organization(login: $org) {
-    repositories(first: 100, after: $cursor, isArchived: $isArchived, isFork: $isFork, orderBy: {field: PUSHED_AT, direction: DESC}) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      nodes { id nameWithOwner pushedAt isArchived isFork }
-    }
-  }
-}";
+const REPOS_QUERY: &str = repositories_query!("...Repo");
+
+const LIST_QUERY: &str = repositories_query!("id nameWithOwner pushedAt isArchived isFork");
 
 const NODES_QUERY: &str = "\
 query($ids: [ID!]!) {

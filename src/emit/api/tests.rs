@@ -1,9 +1,7 @@
 use super::*;
 use crate::config::Config;
 use crate::emit::{Collect, Files};
-use crate::model::lower_document;
-use crate::parse::parse_yaml;
-use crate::resolve::resolve;
+use crate::resolve::catalog_from;
 
 const CATALOG: &str = "
 apiVersion: backstage.io/v1alpha1
@@ -78,16 +76,8 @@ spec: { resource: aws-db, version: '^1', owner: payments }
 ";
 
 fn catalog() -> Catalog {
-    let parsed = parse_yaml("catalog.yaml", CATALOG);
-    let mut diagnostics = parsed.diagnostics;
-    let entities = parsed
-        .documents
-        .into_iter()
-        .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
-        .map(std::sync::Arc::new)
-        .collect();
-    let (catalog, more) = resolve(entities, &Default::default(), &Config::default());
-    assert!(diagnostics.is_empty() && more.is_empty(), "{diagnostics:?} {more:?}");
+    let (catalog, diagnostics) = catalog_from("catalog.yaml", CATALOG, &Config::default());
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
     catalog
 }
 

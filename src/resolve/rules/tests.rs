@@ -2,9 +2,7 @@ use super::scorecards::{moves, of};
 use super::*;
 use crate::config::{parse_config, Config};
 use crate::diagnostics::Severity;
-use crate::model::lower_document;
-use crate::parse::parse_yaml;
-use crate::resolve::resolve;
+use crate::resolve::catalog_from;
 
 const CATALOG: &str = "
 apiVersion: backstage.io/v1alpha1
@@ -39,15 +37,7 @@ fn config(text: &str) -> Config {
 }
 
 fn catalog(config: &Config) -> Catalog {
-    let parsed = parse_yaml("catalog.yaml", CATALOG);
-    let mut diagnostics = parsed.diagnostics;
-    let entities = parsed
-        .documents
-        .into_iter()
-        .filter_map(|d| lower_document("catalog.yaml", d, &mut diagnostics))
-        .map(Arc::new)
-        .collect();
-    resolve(entities, &Default::default(), config).0
+    catalog_from("catalog.yaml", CATALOG, config).0
 }
 
 /// (code, entity, message) of every rule diagnostic.
