@@ -10,9 +10,17 @@
 
 use super::openapi::document;
 use super::schema::Resolver;
-use super::{markdown, slug, Body, Change, Group, Invalid, Labels, Operation, Reference, Server};
+use super::{markdown, slug, Body, Change, Group, Info, Invalid, Labels, Operation, Reference, Server};
 use crate::parse::Node;
 use crate::util::escape_pointer;
+
+/// The headings of an AsyncAPI reference.
+const LABELS: Labels = Labels {
+    parameters: "Parameters",
+    request: "Messages",
+    responses: "Replies",
+    types: "Schemas",
+};
 
 const SCHEMAS: &[&str] = &["/components/schemas/"];
 
@@ -145,7 +153,6 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
     let spec = Spec::parse(text)?;
     let resolver = spec.resolver();
     let root = &spec.root;
-    let info = root.get("info");
     let mut groups: Vec<Group> = Vec::new();
     let body = |name: &str, message: &Node| -> Body {
         let label = message
@@ -208,21 +215,21 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
         });
     }
     super::unique_anchors(&mut groups);
+    let Info {
+        title,
+        version,
+        description_html,
+    } = Info::of(root);
     Ok(Reference {
         dialect: format!("AsyncAPI {}", spec.version),
-        title: info.and_then(|i| i.get_str("title")).map(str::to_string),
-        version: info.and_then(|i| i.get("version")).and_then(Node::as_scalar_text),
-        description_html: markdown(info.and_then(|i| i.get_str("description"))),
+        title,
+        version,
+        description_html,
         servers: servers(&spec),
         security: Vec::new(),
         groups,
         types: resolver.types(),
-        labels: Labels {
-            parameters: "Parameters",
-            request: "Messages",
-            responses: "Replies",
-            types: "Schemas",
-        },
+        labels: LABELS,
     })
 }
 

@@ -9,6 +9,14 @@ use apollo_parser::Parser;
 
 use super::{markdown, slug, Body, Change, Field, Group, Invalid, Labels, Operation, Reference, Response, TypeDef};
 
+/// The headings of a GraphQL reference.
+const LABELS: Labels = Labels {
+    parameters: "Arguments",
+    request: "Input",
+    responses: "Returns",
+    types: "Types",
+};
+
 /// One type of the schema, as far as pages and comparisons need it.
 #[derive(Debug, Clone, PartialEq)]
 struct Type {
@@ -317,22 +325,7 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
             values: t.values.clone(),
         })
         .collect();
-    Ok(Reference {
-        dialect: "GraphQL SDL".into(),
-        title: None,
-        version: None,
-        description_html: None,
-        servers: Vec::new(),
-        security: Vec::new(),
-        groups,
-        types,
-        labels: Labels {
-            parameters: "Arguments",
-            request: "Input",
-            responses: "Returns",
-            types: "Types",
-        },
-    })
+    Ok(Reference::bare("GraphQL SDL".into(), None, groups, types, LABELS))
 }
 
 /// The changes from the schema `old` to `new`; `None` when either cannot

@@ -131,9 +131,52 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// The reference of a format without servers, security schemes or an
+    /// `info` block (GraphQL, protobuf).
+    fn bare(
+        dialect: String,
+        title: Option<String>,
+        groups: Vec<Group>,
+        types: Vec<TypeDef>,
+        labels: Labels,
+    ) -> Reference {
+        Reference {
+            dialect,
+            title,
+            version: None,
+            description_html: None,
+            servers: Vec::new(),
+            security: Vec::new(),
+            groups,
+            types,
+            labels,
+        }
+    }
+
     /// Every operation, group by group.
     pub fn operations(&self) -> impl Iterator<Item = &Operation> {
         self.groups.iter().flat_map(|g| &g.operations)
+    }
+}
+
+/// The `info` object OpenAPI and AsyncAPI documents open with: a
+/// reference's title, version and description.
+struct Info {
+    title: Option<String>,
+    version: Option<String>,
+    description_html: Option<String>,
+}
+
+impl Info {
+    fn of(root: &crate::parse::Node) -> Info {
+        let info = root.get("info");
+        Info {
+            title: info.and_then(|i| i.get_str("title")).map(str::to_string),
+            version: info
+                .and_then(|i| i.get("version"))
+                .and_then(crate::parse::Node::as_scalar_text),
+            description_html: markdown(info.and_then(|i| i.get_str("description"))),
+        }
     }
 }
 

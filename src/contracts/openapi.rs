@@ -12,10 +12,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::schema::{self, Resolver};
 use super::{
-    markdown, slug, Body, Change, Field, Group, Invalid, Labels, Operation, Reference, Response, SecurityScheme, Server,
+    markdown, slug, Body, Change, Field, Group, Info, Invalid, Labels, Operation, Reference, Response, SecurityScheme,
+    Server,
 };
 use crate::parse::{parse_yaml, Node};
 use crate::util::escape_pointer;
+
+/// The headings of an OpenAPI reference.
+const LABELS: Labels = Labels {
+    parameters: "Parameters",
+    request: "Request body",
+    responses: "Responses",
+    types: "Schemas",
+};
 
 /// The HTTP methods of a path item, in the order pages show them.
 pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -281,7 +290,6 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
     let spec = Spec::parse(text)?;
     let resolver = spec.resolver();
     let root = &spec.root;
-    let info = root.get("info");
     let mut groups: Vec<Group> = Vec::new();
     let declared: Vec<(&str, Option<&str>)> = root
         .get("tags")
@@ -317,21 +325,21 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
     let position = |name: &str| declared.iter().position(|(n, _)| *n == name).unwrap_or(usize::MAX);
     groups.sort_by_key(|g| position(&g.name));
     super::unique_anchors(&mut groups);
+    let Info {
+        title,
+        version,
+        description_html,
+    } = Info::of(root);
     Ok(Reference {
         dialect: spec.name.clone(),
-        title: info.and_then(|i| text_at(i, "title")),
-        version: info.and_then(|i| i.get("version")).and_then(Node::as_scalar_text),
-        description_html: markdown(info.and_then(|i| i.get_str("description"))),
+        title,
+        version,
+        description_html,
         servers: servers(&spec),
         security: security_schemes(&spec),
         groups,
         types: resolver.types(),
-        labels: Labels {
-            parameters: "Parameters",
-            request: "Request body",
-            responses: "Responses",
-            types: "Schemas",
-        },
+        labels: LABELS,
     })
 }
 

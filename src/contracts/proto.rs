@@ -9,6 +9,14 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto};
 
 use super::{markdown, slug, Body, Change, Field, Group, Invalid, Labels, Operation, Reference, Response, TypeDef};
 
+/// The headings of a protobuf reference.
+const LABELS: Labels = Labels {
+    parameters: "Parameters",
+    request: "Request",
+    responses: "Response",
+    types: "Messages and enums",
+};
+
 /// A message or enum with its full name (`Payment.Status` for nested ones).
 struct Named<'a, T> {
     name: String,
@@ -269,22 +277,9 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
                 .collect(),
         }
     }));
-    Ok(Reference {
-        dialect: descriptor.syntax.clone().unwrap_or_else(|| "proto2".into()),
-        title: (!package.is_empty()).then(|| package.to_string()),
-        version: None,
-        description_html: None,
-        servers: Vec::new(),
-        security: Vec::new(),
-        groups,
-        types,
-        labels: Labels {
-            parameters: "Parameters",
-            request: "Request",
-            responses: "Response",
-            types: "Messages and enums",
-        },
-    })
+    let dialect = descriptor.syntax.clone().unwrap_or_else(|| "proto2".into());
+    let title = (!package.is_empty()).then(|| package.to_string());
+    Ok(Reference::bare(dialect, title, groups, types, LABELS))
 }
 
 /// The changes from the file `old` to `new`; `None` when either cannot be
