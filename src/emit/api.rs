@@ -339,8 +339,8 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
                 "upstream": links(catalog, i, RelationKind::DependsOn),
                 "downstream": links(catalog, i, RelationKind::DependencyOf),
                 "transitive": {
-                    "upstream": reach_json(catalog.dependencies.upstream[i]),
-                    "downstream": reach_json(catalog.dependencies.downstream[i]),
+                    "upstream": reach_json(catalog.dependencies().upstream[i]),
+                    "downstream": reach_json(catalog.dependencies().downstream[i]),
                 },
             },
             "sources": { "declared": sources.0, "discovered": sources.1 },
@@ -353,8 +353,8 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     let dependencies = json!({
         "ref": ref_of(entity),
         "graph": format!("{API}/graph.json"),
-        "upstream": dependency_side(catalog, i, RelationKind::DependsOn, catalog.dependencies.upstream[i]),
-        "downstream": dependency_side(catalog, i, RelationKind::DependencyOf, catalog.dependencies.downstream[i]),
+        "upstream": dependency_side(catalog, i, RelationKind::DependsOn, catalog.dependencies().upstream[i]),
+        "downstream": dependency_side(catalog, i, RelationKind::DependencyOf, catalog.dependencies().downstream[i]),
     });
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
     let escalation: Vec<Json> = owner

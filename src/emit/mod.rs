@@ -261,6 +261,7 @@ pub fn render(compilation: &Compilation) -> anyhow::Result<Files> {
 /// are a function of the whole catalog ([`search_shards`]). `cairn serve`
 /// renders what an edit affected this way.
 pub fn render_selected(compilation: &Compilation, selection: &Selection) -> anyhow::Result<Files> {
+    summarize_dependencies(compilation);
     let files = Collect::default();
     let ((), pages) = rayon::join(
         || api_and_schemas(compilation, selection, &files),
@@ -319,6 +320,7 @@ pub fn rerender(old: &Compilation, new: &Compilation) -> anyhow::Result<Rerender
 /// the search shards and the pages are independent and built at the same
 /// time: each has serial parts that the others' parallel work fills.
 fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Vec<(&'static str, Duration)>> {
+    summarize_dependencies(compilation);
     let everything = Selection::all(&compilation.catalog);
     let (((), api), ((search_files, search), (pages_done, pages))) = rayon::join(
         || timed(|| api_and_schemas(compilation, &everything, sink)),
@@ -358,11 +360,20 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 /// The static JSON API of `compilation`, and nothing else (`cairn lookup`
 /// and `cairn mcp` answer from it).
 pub fn api_only(compilation: &Compilation) -> Files {
+    summarize_dependencies(compilation);
     let files = Collect::default();
     api_and_schemas(compilation, &Selection::all(&compilation.catalog), &files);
     let mut files = files.into_files();
     files.retain(|path, _| path.starts_with("api/v1/"));
     files
+}
+
+/// Computes the dependency summary the service outputs show
+/// ([`crate::resolve::Catalog::dependencies`]) before rendering starts: it
+/// runs in parallel itself, which it cannot do when a rendering thread
+/// first asks for it while the others wait.
+fn summarize_dependencies(compilation: &Compilation) {
+    compilation.catalog.dependencies();
 }
 
 /// The JSON API and the JSON Schemas.

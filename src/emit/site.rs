@@ -305,8 +305,8 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "upstream": related(catalog, i, RelationKind::DependsOn),
         "downstream": related(catalog, i, RelationKind::DependencyOf),
         "reach": {
-            "upstream": { "count": catalog.dependencies.upstream[i].count, "depth": catalog.dependencies.upstream[i].depth },
-            "downstream": { "count": catalog.dependencies.downstream[i].count, "depth": catalog.dependencies.downstream[i].depth },
+            "upstream": { "count": catalog.dependencies().upstream[i].count, "depth": catalog.dependencies().upstream[i].depth },
+            "downstream": { "count": catalog.dependencies().downstream[i].count, "depth": catalog.dependencies().downstream[i].depth },
         },
         // The next level of each closure (bounded like the API's nearest);
         // the whole closure is on the graph page.

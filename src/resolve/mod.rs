@@ -86,8 +86,11 @@ pub struct Catalog {
     /// `policies:` lets the build go on.
     pub unresolved: Arc<BTreeMap<usize, Vec<refs::UnresolvedRef>>>,
     /// How many entities each one reaches through `dependsOn` and
-    /// `dependencyOf`, and how deep: the closures' summary, computed once.
-    pub dependencies: Arc<graph::Dependencies>,
+    /// `dependencyOf`, and how deep: the closures' summary, computed the
+    /// first time an output asks ([`Catalog::dependencies`]) — `cairn
+    /// check` never pays for it — and shared by the catalogs a patch makes
+    /// (a patch keeps every relation).
+    dependency_summary: Arc<std::sync::OnceLock<graph::Dependencies>>,
     /// The API definitions at the base revision, when there is one
     /// (`load::base_apis`; set by `pipeline` after resolving): what
     /// breaking changes are measured against.
@@ -105,6 +108,13 @@ impl Catalog {
             .into_iter()
             .flatten()
             .map(|&s| &*self.services[s])
+    }
+
+    /// The dependency graph's summary ([`graph::Dependencies`]), computed
+    /// on first use: quadratic work (in 64-bit words) that only the outputs
+    /// need.
+    pub fn dependencies(&self) -> &graph::Dependencies {
+        self.dependency_summary.get_or_init(|| graph::Dependencies::of(self))
     }
 
     pub fn get(&self, key: &EntityKey) -> Option<&Entity> {
@@ -181,7 +191,6 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
     }
     catalog.changes = Arc::new(version_changes(&catalog));
     refs::resolve_refs(&mut catalog, &mut diagnostics);
-    catalog.dependencies = Arc::new(graph::Dependencies::of(&catalog));
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
     services::attach(&mut catalog, reconciled.discoveries);
