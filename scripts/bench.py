@@ -6,6 +6,7 @@ dependency-graph shapes and sizes.
     python3 scripts/bench.py --sizes 10000,100000 --runs 3    # and 100k
     python3 scripts/bench.py --shapes dag --sizes 100000 --commands build
     python3 scripts/bench.py --shapes clustered --governance --commands check   # rules + scorecards
+    python3 scripts/bench.py --binary /tmp/cairn-before        # another build, for before/after
 
 Builds the release binary and the generator (examples/gen_catalog.rs),
 generates each catalog (in /dev/shm when it exists, so the disk's speed does
@@ -85,7 +86,10 @@ def main():
     parser.add_argument("--shapes", default="clustered,dag,hub")
     parser.add_argument("--commands", default="check,build")
     parser.add_argument("--governance", action="store_true", help="also measure with the demo's rules and scorecard")
+    parser.add_argument("--binary", help="measure this cairn binary (e.g. an older build) instead of target/release/cairn")
     opts = parser.parse_args()
+    global CAIRN
+    CAIRN = opts.binary or CAIRN
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog"], cwd=ROOT, check=True)
     os.makedirs(SCRATCH, exist_ok=True)
     rows = []

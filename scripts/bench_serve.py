@@ -3,6 +3,7 @@
 
     python3 scripts/bench_serve.py                   # 10k services
     python3 scripts/bench_serve.py --services 1000 --edits 10
+    python3 scripts/bench_serve.py --binary /tmp/cairn-before    # another build
 
 Builds the release binary and the generator, generates the catalog under
 target/bench/serve-N/ (once), starts `cairn serve --port 0` on it and:
@@ -95,7 +96,9 @@ def main():
     parser.add_argument("--services", type=int, default=10000)
     parser.add_argument("--edits", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--binary", help="measure this cairn binary (e.g. an older build) instead of target/release/cairn")
     opts = parser.parse_args()
+    cairn = opts.binary or CAIRN
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog"],
@@ -107,7 +110,7 @@ def main():
     path, name = find_service(catalog)
     original = open(path).read()
     log = open(os.path.join(os.path.dirname(catalog), "serve.log"), "w+")
-    server = subprocess.Popen([CAIRN, "--root", catalog, "serve", "--port", "0"], stdout=subprocess.PIPE,
+    server = subprocess.Popen([cairn, "--root", catalog, "serve", "--port", "0"], stdout=subprocess.PIPE,
                               stderr=log, text=True)
     try:
         url = re.search(r"http://\S+", server.stdout.readline()).group(0)
