@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::model::{Input, Output, ResourceDefinition};
+use crate::model::{Input, Output, ResourceDefinition, ValueType};
 pub use rule::ChangeRule;
 
 /// How big a change is, smallest first.
@@ -183,6 +183,11 @@ fn same_contract(a: &Input, b: &Input) -> bool {
         && a.required == b.required
 }
 
+/// A declared type as JSON: the text as written.
+fn type_json(value_type: Option<&ValueType>) -> Option<Json> {
+    value_type.map(|t| Json::String(t.to_string()))
+}
+
 /// A bound as JSON: integral values as integers (`14`, not `14.0`).
 fn num(value: f64) -> Json {
     if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
@@ -210,19 +215,17 @@ fn compare_input(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
         _ => {}
     }
     if before.value_type != after.value_type {
-        let widened = matches!(
-            (before.value_type.as_deref(), after.value_type.as_deref()),
-            (Some("integer"), Some("number"))
-        );
+        let types = (before.value_type.as_ref(), after.value_type.as_ref());
+        let widened = matches!(types, (Some(ValueType::Integer), Some(ValueType::Number)));
         let values = (
-            before.value_type.clone().map(Json::String),
-            after.value_type.clone().map(Json::String),
+            type_json(before.value_type.as_ref()),
+            type_json(after.value_type.as_ref()),
         );
         let finding = if widened {
             Finding::new(ChangeRule::InputTypeWidened, ChangeClass::Minor, at("type"))
         } else {
-            let witness = match (before.value_type.as_deref(), after.value_type.as_deref()) {
-                (Some("number"), Some("integer")) => format!("`{name}: 0.5`"),
+            let witness = match types {
+                (Some(ValueType::Number), Some(ValueType::Integer)) => format!("`{name}: 0.5`"),
                 (Some(t), _) => format!("any {t} value of `{name}`"),
                 _ => format!("values of `{name}`"),
             };
@@ -289,7 +292,7 @@ fn compare_pattern(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
 
 fn compare_bounds(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     let name = &after.name;
-    let integer = after.value_type.as_deref() == Some("integer");
+    let integer = after.value_type == Some(ValueType::Integer);
     let step = if integer { 1.0 } else { 0.5 };
     let at = |key: &str| format!("{}/validation/{key}", after.pointer);
     match (before.min, after.min) {
@@ -388,8 +391,8 @@ fn compare_output(before: &Output, after: &Output, findings: &mut Vec<Finding>) 
                 format!("{}/type", after.pointer),
             )
             .values(
-                before.value_type.clone().map(Json::String),
-                after.value_type.clone().map(Json::String),
+                type_json(before.value_type.as_ref()),
+                type_json(after.value_type.as_ref()),
             ),
         );
     }
