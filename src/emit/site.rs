@@ -585,7 +585,7 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
             }
             json!({
                 "name": input.name,
-                "type": input.value_type.as_deref().unwrap_or("string"),
+                "type": input.value_type.as_ref().map_or("string", |t| t.as_str()),
                 "required": input.required,
                 "default": input.default,
                 "default_text": input.default.as_ref().map(json_text),

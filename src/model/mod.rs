@@ -24,7 +24,7 @@ mod resource_definition;
 pub use entity::{change_key, version_text, Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
 pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
-pub use resource_definition::{has_type, value_text, Breach, Input, Output, ResourceDefinition};
+pub use resource_definition::{value_text, Breach, Input, Output, ResourceDefinition, ValueType};
 
 use rayon::prelude::*;
 

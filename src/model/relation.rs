@@ -1,8 +1,6 @@
 //! The kinds of relation between entities, as Backstage names them: one
 //! table of names, inverses and the headings pages show them under.
 
-use std::fmt;
-
 /// A relation kind. Declared in the order of their names, so relations
 /// sort the same whether by kind or by name (outputs list them sorted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,17 +78,7 @@ impl RelationKind {
     }
 }
 
-impl fmt::Display for RelationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RelationKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
+crate::util::written_as_str!(RelationKind);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 //! browser (`assets/app.js`), a claim's inputs are checked with, and
 //! defaults must satisfy — in that order (type, enum, bounds, pattern), so
 //! all three report the same first problem, in the same words
-//! ([`Breach::reason`]).
+//! ([`Breach::reason`]). An input's or output's `type` is read once into a
+//! [`ValueType`].
 
 use std::collections::BTreeMap;
 
@@ -39,7 +40,7 @@ pub struct ResourceDefinition {
 pub struct Input {
     pub name: String,
     pub required: bool,
-    pub value_type: Option<String>,
+    pub value_type: Option<ValueType>,
     pub description: Option<String>,
     pub default: Option<Json>,
     pub pattern: Option<String>,
@@ -53,10 +54,74 @@ pub struct Input {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Output {
     pub name: String,
-    pub value_type: Option<String>,
+    pub value_type: Option<ValueType>,
     pub description: Option<String>,
     pub pointer: String,
 }
+
+/// The type of an input's or output's value, as `type:` declares it: one of
+/// the schema's six, or a type the schema check reports, kept as written
+/// (and accepting any value) so nothing about the definition is lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Array,
+    Object,
+    /// A type the schema does not know, as written.
+    Other(String),
+}
+
+impl ValueType {
+    /// The types the schema knows.
+    const KNOWN: [ValueType; 6] = [
+        ValueType::String,
+        ValueType::Integer,
+        ValueType::Number,
+        ValueType::Boolean,
+        ValueType::Array,
+        ValueType::Object,
+    ];
+
+    /// The type `text` declares.
+    pub fn parse(text: &str) -> ValueType {
+        ValueType::KNOWN
+            .into_iter()
+            .find(|known| known.as_str() == text)
+            .unwrap_or_else(|| ValueType::Other(text.to_string()))
+    }
+
+    /// The type as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Number => "number",
+            ValueType::Boolean => "boolean",
+            ValueType::Array => "array",
+            ValueType::Object => "object",
+            ValueType::Other(text) => text,
+        }
+    }
+
+    /// Whether `value` is of this type (an unknown type — the schema
+    /// check's — accepts anything).
+    pub fn admits(&self, value: &Json) -> bool {
+        match self {
+            ValueType::String => value.is_string(),
+            ValueType::Integer => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
+            ValueType::Number => value.is_number(),
+            ValueType::Boolean => value.is_boolean(),
+            ValueType::Array => value.is_array(),
+            ValueType::Object => value.is_object(),
+            ValueType::Other(_) => true,
+        }
+    }
+}
+
+crate::util::written_as_str!(ValueType);
 
 fn number(node: Option<&Node>) -> Option<f64> {
     node.and_then(|n| n.to_json().as_f64())
@@ -84,7 +149,7 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
             inputs.push(Input {
                 name: name.to_string(),
                 required,
-                value_type: super::text(node.get("type")),
+                value_type: node.get_str("type").map(ValueType::parse),
                 description: super::text(node.get("description")),
                 default: node.get("default").map(Node::to_json),
                 pattern: super::text(v("pattern")),
@@ -105,7 +170,7 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
         .filter_map(|(i, node)| {
             Some(Output {
                 name: node.get_str("name")?.to_string(),
-                value_type: super::text(node.get("type")),
+                value_type: node.get_str("type").map(ValueType::parse),
                 description: super::text(node.get("description")),
                 pointer: format!("/spec/outputs/{i}"),
             })
@@ -135,8 +200,8 @@ pub(super) fn build(root: &Node) -> ResourceDefinition {
 /// How a value breaks an input's type or validation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Breach {
-    /// Not of the input's type (the type's name).
-    Type(String),
+    /// Not of the input's type.
+    Type(ValueType),
     /// Not in the non-empty `enum`.
     NotAllowed,
     /// Below `min`: the bound, and the value's length for strings/arrays.
@@ -155,10 +220,8 @@ impl Input {
     /// or array's length). A pattern that does not compile is reported by
     /// `validate` and matches everything here.
     pub fn breach(&self, value: &Json) -> Option<Breach> {
-        if let Some(value_type) = &self.value_type {
-            if !has_type(value, value_type) {
-                return Some(Breach::Type(value_type.clone()));
-            }
+        if let Some(value_type) = self.value_type.as_ref().filter(|t| !t.admits(value)) {
+            return Some(Breach::Type(value_type.clone()));
         }
         if let Some(allowed) = self.allowed.as_ref().filter(|a| !a.is_empty()) {
             if !allowed.iter().any(|a| same_value(a, value)) {
@@ -184,13 +247,13 @@ impl Breach {
     pub fn reason(&self, input: &Input, value: &Json) -> String {
         let items = value.is_array();
         match self {
-            Breach::Type(t) => match t.as_str() {
-                "integer" => "must be a whole number".into(),
-                "number" => "must be a number".into(),
-                "boolean" => "must be true or false".into(),
-                "array" => "must be a JSON array".into(),
-                "object" => "must be a JSON object".into(),
-                other => format!("must be a {other}"),
+            Breach::Type(t) => match t {
+                ValueType::Integer => "must be a whole number".into(),
+                ValueType::Number => "must be a number".into(),
+                ValueType::Boolean => "must be true or false".into(),
+                ValueType::Array => "must be a JSON array".into(),
+                ValueType::Object => "must be a JSON object".into(),
+                ValueType::String | ValueType::Other(_) => format!("must be a {t}"),
             },
             Breach::NotAllowed => {
                 let list: Vec<String> = input.allowed.iter().flatten().map(value_text).collect();
@@ -216,20 +279,6 @@ pub fn value_text(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// Whether `value` is of the input type `value_type` (an unknown type —
-/// the schema check's — accepts anything).
-pub fn has_type(value: &Json, value_type: &str) -> bool {
-    match value_type {
-        "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
-        "number" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        "array" => value.is_array(),
-        "object" => value.is_object(),
-        _ => true,
     }
 }
 

@@ -88,7 +88,7 @@ fn a_breach_is_said_in_the_request_form_s_words() {
     use serde_json::json;
     let input = |value_type: &str| crate::model::Input {
         name: "x".into(),
-        value_type: Some(value_type.into()),
+        value_type: Some(crate::model::ValueType::parse(value_type)),
         min: Some(2.0),
         max: Some(3.5),
         pattern: Some("^a".into()),
@@ -124,5 +124,21 @@ fn a_breach_is_said_in_the_request_form_s_words() {
     assert_eq!(
         choice.breach(&value).map(|b| b.reason(&choice, &value)).as_deref(),
         Some("must be one of gp2, 3")
+    );
+}
+
+#[test]
+fn value_types_are_read_once_and_written_as_declared() {
+    use crate::model::ValueType;
+    for text in ["string", "integer", "number", "boolean", "array", "object", "uuid"] {
+        let value_type = ValueType::parse(text);
+        assert_eq!(value_type.as_str(), text);
+        assert_eq!(serde_json::to_value(&value_type).unwrap(), text);
+    }
+    assert_eq!(ValueType::parse("integer"), ValueType::Integer);
+    assert_eq!(ValueType::parse("uuid"), ValueType::Other("uuid".into()));
+    assert!(
+        ValueType::Other("uuid".into()).admits(&serde_json::json!([1])),
+        "an unknown type admits anything"
     );
 }

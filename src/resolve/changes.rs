@@ -9,13 +9,16 @@
 //! backport (1.4.1 after 2.0.0) is compared with its own major line, and
 //! several new versions are each compared with the one before.
 
+mod rule;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::model::{Input, Output, ResourceDefinition};
+use crate::model::{Input, Output, ResourceDefinition, ValueType};
+pub use rule::ChangeRule;
 
 /// How big a change is, smallest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -41,7 +44,7 @@ impl ChangeClass {
 /// One classified difference between a version and its baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: ChangeRule,
     pub class: ChangeClass,
     pub pointer: String,
     pub old: Option<Json>,
@@ -56,7 +59,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(rule: &'static str, class: ChangeClass, pointer: impl Into<String>) -> Finding {
+    fn new(rule: ChangeRule, class: ChangeClass, pointer: impl Into<String>) -> Finding {
         Finding {
             rule,
             class,
@@ -103,14 +106,14 @@ pub fn classify(old: &ResourceDefinition, old_json: &Json, new: &ResourceDefinit
         // Un-deprecating is harmless; nothing to report beyond patch.
     } else if new.deprecated && !old.deprecated {
         findings.push(Finding::new(
-            "definition-deprecated",
+            ChangeRule::DefinitionDeprecated,
             ChangeClass::Minor,
             "/metadata/deprecated",
         ));
     }
     if findings.iter().all(|f| f.class < ChangeClass::Patch) && without_version(old_json) != without_version(new_json) {
         findings.push(
-            Finding::new("documentation-changed", ChangeClass::Patch, "")
+            Finding::new(ChangeRule::DocumentationChanged, ChangeClass::Patch, "")
                 .hint("descriptions, maintainers or other metadata changed"),
         );
     }
@@ -145,7 +148,7 @@ fn compare_inputs(old: &ResourceDefinition, new: &ResourceDefinition, findings: 
     for (name, before) in &old_inputs {
         match new_inputs.get(name) {
             None => {
-                let mut finding = Finding::new("input-removed", ChangeClass::Major, before.pointer.clone())
+                let mut finding = Finding::new(ChangeRule::InputRemoved, ChangeClass::Major, before.pointer.clone())
                     .witness(format!("a claim setting `{name}`"));
                 if let Some(renamed) = added.iter().find(|a| same_contract(before, a)) {
                     finding = finding.hint(format!("looks like a rename of {name} → {}", renamed.name));
@@ -157,9 +160,9 @@ fn compare_inputs(old: &ResourceDefinition, new: &ResourceDefinition, findings: 
     }
     for input in added {
         let (rule, class) = if input.required {
-            ("input-added-required", ChangeClass::Major)
+            (ChangeRule::InputAddedRequired, ChangeClass::Major)
         } else {
-            ("input-added-optional", ChangeClass::Minor)
+            (ChangeRule::InputAddedOptional, ChangeClass::Minor)
         };
         let mut finding =
             Finding::new(rule, class, input.pointer.clone()).values(None, Some(Json::String(input.name.clone())));
@@ -180,6 +183,11 @@ fn same_contract(a: &Input, b: &Input) -> bool {
         && a.required == b.required
 }
 
+/// A declared type as JSON: the text as written.
+fn type_json(value_type: Option<&ValueType>) -> Option<Json> {
+    value_type.map(|t| Json::String(t.to_string()))
+}
+
 /// A bound as JSON: integral values as integers (`14`, not `14.0`).
 fn num(value: f64) -> Json {
     if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
@@ -196,43 +204,46 @@ fn compare_input(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     let name = &after.name;
     match (before.required, after.required) {
         (false, true) => findings.push(
-            Finding::new("input-now-required", ChangeClass::Major, at("name"))
+            Finding::new(ChangeRule::InputNowRequired, ChangeClass::Major, at("name"))
                 .witness(format!("a claim without `{name}`")),
         ),
-        (true, false) => findings.push(Finding::new("input-now-optional", ChangeClass::Minor, at("name"))),
+        (true, false) => findings.push(Finding::new(
+            ChangeRule::InputNowOptional,
+            ChangeClass::Minor,
+            at("name"),
+        )),
         _ => {}
     }
     if before.value_type != after.value_type {
-        let widened = matches!(
-            (before.value_type.as_deref(), after.value_type.as_deref()),
-            (Some("integer"), Some("number"))
-        );
+        let types = (before.value_type.as_ref(), after.value_type.as_ref());
+        let widened = matches!(types, (Some(ValueType::Integer), Some(ValueType::Number)));
         let values = (
-            before.value_type.clone().map(Json::String),
-            after.value_type.clone().map(Json::String),
+            type_json(before.value_type.as_ref()),
+            type_json(after.value_type.as_ref()),
         );
         let finding = if widened {
-            Finding::new("input-type-widened", ChangeClass::Minor, at("type"))
+            Finding::new(ChangeRule::InputTypeWidened, ChangeClass::Minor, at("type"))
         } else {
-            let witness = match (before.value_type.as_deref(), after.value_type.as_deref()) {
-                (Some("number"), Some("integer")) => format!("`{name}: 0.5`"),
+            let witness = match types {
+                (Some(ValueType::Number), Some(ValueType::Integer)) => format!("`{name}: 0.5`"),
                 (Some(t), _) => format!("any {t} value of `{name}`"),
                 _ => format!("values of `{name}`"),
             };
-            Finding::new("input-type-changed", ChangeClass::Major, at("type")).witness(witness)
+            Finding::new(ChangeRule::InputTypeChanged, ChangeClass::Major, at("type")).witness(witness)
         };
         findings.push(finding.values(values.0, values.1));
     }
     match (&before.default, &after.default) {
         (Some(a), Some(b)) if a != b => findings.push(
-            Finding::new("input-default-changed", ChangeClass::Major, at("default"))
+            Finding::new(ChangeRule::InputDefaultChanged, ChangeClass::Major, at("default"))
                 .values(Some(a.clone()), Some(b.clone())),
         ),
         (Some(a), None) => findings.push(
-            Finding::new("input-default-removed", ChangeClass::Major, at("default")).values(Some(a.clone()), None),
+            Finding::new(ChangeRule::InputDefaultRemoved, ChangeClass::Major, at("default"))
+                .values(Some(a.clone()), None),
         ),
         (None, Some(b)) => findings.push(
-            Finding::new("input-default-added", ChangeClass::Minor, at("default"))
+            Finding::new(ChangeRule::InputDefaultAdded, ChangeClass::Minor, at("default"))
                 .values(None, Some(b.clone()))
                 .possibly_breaking("claims that omitted the input now get this value"),
         ),
@@ -243,7 +254,7 @@ fn compare_input(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     compare_enum(before, after, findings);
     if before.description != after.description {
         findings.push(Finding::new(
-            "input-description-changed",
+            ChangeRule::InputDescriptionChanged,
             ChangeClass::Patch,
             at("description"),
         ));
@@ -262,16 +273,16 @@ fn compare_pattern(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
         (a, b) if a == b => {}
         (Some(_), None) => {
             let (old, new) = values();
-            findings.push(Finding::new("input-pattern-removed", ChangeClass::Minor, at).values(old, new));
+            findings.push(Finding::new(ChangeRule::InputPatternRemoved, ChangeClass::Minor, at).values(old, new));
         }
         (None, Some(_)) => {
             let (old, new) = values();
-            findings.push(Finding::new("input-pattern-added", ChangeClass::Major, at).values(old, new));
+            findings.push(Finding::new(ChangeRule::InputPatternAdded, ChangeClass::Major, at).values(old, new));
         }
         _ => {
             let (old, new) = values();
             findings.push(
-                Finding::new("input-pattern-changed", ChangeClass::Major, at)
+                Finding::new(ChangeRule::InputPatternChanged, ChangeClass::Major, at)
                     .values(old, new)
                     .hint("a changed pattern is treated as narrower unless it is removed"),
             );
@@ -281,22 +292,23 @@ fn compare_pattern(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
 
 fn compare_bounds(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     let name = &after.name;
-    let integer = after.value_type.as_deref() == Some("integer");
+    let integer = after.value_type == Some(ValueType::Integer);
     let step = if integer { 1.0 } else { 0.5 };
     let at = |key: &str| format!("{}/validation/{key}", after.pointer);
     match (before.min, after.min) {
         (old, Some(new)) if old.is_none_or(|old| new > old) => {
             let witness = new - step;
             let accepted = old.is_none_or(|old| witness >= old) && before.max.is_none_or(|max| witness <= max);
-            let mut finding =
-                Finding::new("input-min-raised", ChangeClass::Major, at("min")).values(old.map(num), Some(num(new)));
+            let mut finding = Finding::new(ChangeRule::InputMinRaised, ChangeClass::Major, at("min"))
+                .values(old.map(num), Some(num(new)));
             if accepted {
                 finding = finding.witness(format!("`{name}: {witness}`"));
             }
             findings.push(finding);
         }
         (Some(old), new) if new.is_none_or(|new| new < old) => findings.push(
-            Finding::new("input-min-lowered", ChangeClass::Minor, at("min")).values(Some(num(old)), new.map(num)),
+            Finding::new(ChangeRule::InputMinLowered, ChangeClass::Minor, at("min"))
+                .values(Some(num(old)), new.map(num)),
         ),
         _ => {}
     }
@@ -304,15 +316,17 @@ fn compare_bounds(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
         (old, Some(new)) if old.is_none_or(|old| new < old) => {
             let witness = new + step;
             let accepted = old.is_none_or(|old| witness <= old) && before.min.is_none_or(|min| witness >= min);
-            let mut finding =
-                Finding::new("input-max-lowered", ChangeClass::Major, at("max")).values(old.map(num), Some(num(new)));
+            let mut finding = Finding::new(ChangeRule::InputMaxLowered, ChangeClass::Major, at("max"))
+                .values(old.map(num), Some(num(new)));
             if accepted {
                 finding = finding.witness(format!("`{name}: {witness}`"));
             }
             findings.push(finding);
         }
-        (Some(old), new) if new.is_none_or(|new| new > old) => findings
-            .push(Finding::new("input-max-raised", ChangeClass::Minor, at("max")).values(Some(num(old)), new.map(num))),
+        (Some(old), new) if new.is_none_or(|new| new > old) => findings.push(
+            Finding::new(ChangeRule::InputMaxRaised, ChangeClass::Minor, at("max"))
+                .values(Some(num(old)), new.map(num)),
+        ),
         _ => {}
     }
 }
@@ -321,22 +335,24 @@ fn compare_enum(before: &Input, after: &Input, findings: &mut Vec<Finding>) {
     let at = format!("{}/validation/enum", after.pointer);
     match (&before.allowed, &after.allowed) {
         (None, Some(values)) => findings.push(
-            Finding::new("input-enum-added", ChangeClass::Major, at).values(None, Some(Json::Array(values.clone()))),
+            Finding::new(ChangeRule::InputEnumAdded, ChangeClass::Major, at)
+                .values(None, Some(Json::Array(values.clone()))),
         ),
         (Some(values), None) => findings.push(
-            Finding::new("input-enum-removed", ChangeClass::Minor, at).values(Some(Json::Array(values.clone())), None),
+            Finding::new(ChangeRule::InputEnumRemoved, ChangeClass::Minor, at)
+                .values(Some(Json::Array(values.clone())), None),
         ),
         (Some(old), Some(new)) => {
             for value in old.iter().filter(|v| !new.contains(v)) {
                 findings.push(
-                    Finding::new("input-enum-value-removed", ChangeClass::Major, at.clone())
+                    Finding::new(ChangeRule::InputEnumValueRemoved, ChangeClass::Major, at.clone())
                         .values(Some(value.clone()), None)
                         .witness(format!("`{}: {value}`", after.name)),
                 );
             }
             for value in new.iter().filter(|v| !old.contains(v)) {
                 findings.push(
-                    Finding::new("input-enum-value-added", ChangeClass::Minor, at.clone())
+                    Finding::new(ChangeRule::InputEnumValueAdded, ChangeClass::Minor, at.clone())
                         .values(None, Some(value.clone())),
                 );
             }
@@ -351,7 +367,7 @@ fn compare_outputs(old: &ResourceDefinition, new: &ResourceDefinition, findings:
     for (name, output) in &before {
         match after.get(name) {
             None => findings.push(
-                Finding::new("output-removed", ChangeClass::Major, output.pointer.clone())
+                Finding::new(ChangeRule::OutputRemoved, ChangeClass::Major, output.pointer.clone())
                     .values(Some(Json::String(name.to_string())), None)
                     .witness(format!("a consumer reading `{name}`")),
             ),
@@ -360,7 +376,7 @@ fn compare_outputs(old: &ResourceDefinition, new: &ResourceDefinition, findings:
     }
     for (name, output) in after.iter().filter(|(n, _)| !before.contains_key(*n)) {
         findings.push(
-            Finding::new("output-added", ChangeClass::Minor, output.pointer.clone())
+            Finding::new(ChangeRule::OutputAdded, ChangeClass::Minor, output.pointer.clone())
                 .values(None, Some(Json::String(name.to_string()))),
         );
     }
@@ -370,19 +386,19 @@ fn compare_output(before: &Output, after: &Output, findings: &mut Vec<Finding>) 
     if before.value_type != after.value_type {
         findings.push(
             Finding::new(
-                "output-type-changed",
+                ChangeRule::OutputTypeChanged,
                 ChangeClass::Major,
                 format!("{}/type", after.pointer),
             )
             .values(
-                before.value_type.clone().map(Json::String),
-                after.value_type.clone().map(Json::String),
+                type_json(before.value_type.as_ref()),
+                type_json(after.value_type.as_ref()),
             ),
         );
     }
     if before.description != after.description {
         findings.push(Finding::new(
-            "output-description-changed",
+            ChangeRule::OutputDescriptionChanged,
             ChangeClass::Patch,
             format!("{}/description", after.pointer),
         ));
@@ -394,13 +410,13 @@ fn compare_engines(old: &ResourceDefinition, new: &ResourceDefinition, findings:
     let after: BTreeSet<&String> = new.supported_engines.iter().collect();
     for engine in before.difference(&after) {
         findings.push(
-            Finding::new("engine-removed", ChangeClass::Major, "/spec/supported_engines")
+            Finding::new(ChangeRule::EngineRemoved, ChangeClass::Major, "/spec/supported_engines")
                 .values(Some(Json::String((*engine).clone())), None),
         );
     }
     for engine in after.difference(&before) {
         findings.push(
-            Finding::new("engine-added", ChangeClass::Minor, "/spec/supported_engines")
+            Finding::new(ChangeRule::EngineAdded, ChangeClass::Minor, "/spec/supported_engines")
                 .values(None, Some(Json::String((*engine).clone()))),
         );
     }
@@ -412,8 +428,12 @@ fn compare_engines(old: &ResourceDefinition, new: &ResourceDefinition, findings:
         let field = |c: &Json, key: &str| c.get(key).cloned();
         if field(previous, "module_source") != field(config, "module_source") {
             findings.push(
-                Finding::new("engine-module-source-changed", ChangeClass::Major, at("module_source"))
-                    .values(field(previous, "module_source"), field(config, "module_source")),
+                Finding::new(
+                    ChangeRule::EngineModuleSourceChanged,
+                    ChangeClass::Major,
+                    at("module_source"),
+                )
+                .values(field(previous, "module_source"), field(config, "module_source")),
             );
         }
         let (old_version, new_version) = (field(previous, "module_version"), field(config, "module_version"));
@@ -438,9 +458,9 @@ fn module_version_finding(pointer: String, old: Option<Json>, new: Option<Json>)
                 (Ordering::Equal, _) => ChangeClass::Minor,
                 _ => ChangeClass::Major,
             };
-            Finding::new("engine-module-version-changed", class, pointer)
+            Finding::new(ChangeRule::EngineModuleVersionChanged, class, pointer)
         }
-        _ => Finding::new("engine-module-ref-changed", ChangeClass::Minor, pointer)
+        _ => Finding::new(ChangeRule::EngineModuleRefChanged, ChangeClass::Minor, pointer)
             .possibly_breaking("a non-semver module reference changed"),
     };
     finding.values(old, new)

@@ -22,7 +22,7 @@ use std::ops::Range;
 use semver::{Version, VersionReq};
 use serde_json::Value as Json;
 
-use super::changes::{self, Finding};
+use super::changes::{self, ChangeRule, Finding};
 use super::{version_of, Catalog};
 use crate::model::{value_text, Breach, Input, Kind, ResourceClaim, ResourceDefinition};
 
@@ -289,19 +289,22 @@ fn finding_for(
         Problem::Unknown { .. } => old
             .inputs
             .iter()
-            .any(|i| i.name == name && finding.rule == "input-removed" && finding.pointer == i.pointer),
+            .any(|i| i.name == name && finding.rule == ChangeRule::InputRemoved && finding.pointer == i.pointer),
         Problem::Missing { .. } => new.inputs.iter().any(|i| {
             i.name == name
-                && matches!(finding.rule, "input-added-required" | "input-now-required")
+                && matches!(
+                    finding.rule,
+                    ChangeRule::InputAddedRequired | ChangeRule::InputNowRequired
+                )
                 && under(&finding.pointer, &i.pointer)
         }),
         Problem::Rejected { breach, .. } => {
-            let rules: &[&str] = match breach {
-                Breach::Type(_) => &["input-type-changed"],
-                Breach::NotAllowed => &["input-enum-added", "input-enum-value-removed"],
-                Breach::BelowMin(..) => &["input-min-raised"],
-                Breach::AboveMax(..) => &["input-max-lowered"],
-                Breach::Pattern => &["input-pattern-added", "input-pattern-changed"],
+            let rules: &[ChangeRule] = match breach {
+                Breach::Type(_) => &[ChangeRule::InputTypeChanged],
+                Breach::NotAllowed => &[ChangeRule::InputEnumAdded, ChangeRule::InputEnumValueRemoved],
+                Breach::BelowMin(..) => &[ChangeRule::InputMinRaised],
+                Breach::AboveMax(..) => &[ChangeRule::InputMaxLowered],
+                Breach::Pattern => &[ChangeRule::InputPatternAdded, ChangeRule::InputPatternChanged],
             };
             new.inputs
                 .iter()
@@ -316,7 +319,7 @@ fn finding_for(
     };
     let first = candidates.clone().next().cloned();
     candidates
-        .find(|f| f.rule != "input-enum-value-removed" || f.old.as_ref() == value)
+        .find(|f| f.rule != ChangeRule::InputEnumValueRemoved || f.old.as_ref() == value)
         .cloned()
         .or(first)
 }
@@ -328,7 +331,11 @@ pub fn finding_text(finding: &Finding) -> String {
         (Some(old), Some(new)) => text.push_str(&format!(": {} → {}", value_text(old), value_text(new))),
         (Some(old), None) => text.push_str(&format!(": {} removed", value_text(old))),
         // A new input's finding names the input, which the text already did.
-        (None, Some(_)) if finding.rule.starts_with("input-added") => {}
+        (None, Some(_))
+            if matches!(
+                finding.rule,
+                ChangeRule::InputAddedRequired | ChangeRule::InputAddedOptional
+            ) => {}
         (None, Some(new)) => text.push_str(&format!(": now {}", value_text(new))),
         (None, None) => {}
     }

@@ -3,6 +3,7 @@
 //! "latest" is, how sure the owner of a service is, and which of a service's
 //! fields the catalog declares and which discovery filled in.
 
+use super::reconcile::ServiceField;
 use super::{Catalog, Service};
 use crate::model::{version_text, Entity};
 
@@ -34,7 +35,10 @@ impl Catalog {
     /// always wins), else the inferred owner's score and `discovered`.
     pub fn owner_confidence(&self, service: &Service) -> (f64, &'static str) {
         let declared = !self.entities[service.entity].discovered
-            && !service.discovery.as_ref().is_some_and(|d| d.filled.contains(&"owner"));
+            && !service
+                .discovery
+                .as_ref()
+                .is_some_and(|d| d.filled.contains(&ServiceField::Owner));
         match (&service.discovery, declared) {
             (Some(discovery), false) => (discovery.ownership.confidence(), "discovered"),
             _ => (1.0, "declared"),
@@ -44,20 +48,21 @@ impl Catalog {
 
 /// Which first-class fields the catalog declares for a service, and which
 /// discovery filled in: `(declared, discovered)`.
-pub fn field_sources(entity: &Entity, service: &Service) -> (Vec<&'static str>, Vec<&'static str>) {
+pub fn field_sources(entity: &Entity, service: &Service) -> (Vec<ServiceField>, Vec<ServiceField>) {
+    use ServiceField::*;
     let present = [
-        ("owner", service.owner.is_some()),
-        ("tier", service.tier.is_some()),
-        ("repo", service.repo.is_some()),
-        ("on_call", !service.on_call.is_empty()),
-        ("slack", service.slack.is_some()),
-        ("runbooks", !service.runbooks.is_empty()),
-        ("description", entity.metadata.description.is_some()),
-        ("lifecycle", entity.lifecycle.is_some()),
-        ("system", service.system.is_some()),
+        (Owner, service.owner.is_some()),
+        (Tier, service.tier.is_some()),
+        (Repo, service.repo.is_some()),
+        (OnCall, !service.on_call.is_empty()),
+        (Slack, service.slack.is_some()),
+        (Runbooks, !service.runbooks.is_empty()),
+        (Description, entity.metadata.description.is_some()),
+        (Lifecycle, entity.lifecycle.is_some()),
+        (System, service.system.is_some()),
     ];
-    let filled: &[&str] = match &service.discovery {
-        Some(d) if d.discovered => &["owner", "repo", "description", "lifecycle", "tech"],
+    let filled: &[ServiceField] = match &service.discovery {
+        Some(d) if d.discovered => &[Owner, Repo, Description, Lifecycle, Tech],
         Some(d) => &d.filled,
         None => &[],
     };
@@ -70,8 +75,8 @@ pub fn field_sources(entity: &Entity, service: &Service) -> (Vec<&'static str>, 
             declared.push(field);
         }
     }
-    if filled.contains(&"tech") && !service.tech.is_empty() {
-        discovered.push("tech");
+    if filled.contains(&Tech) && !service.tech.is_empty() {
+        discovered.push(Tech);
     }
     (declared, discovered)
 }

@@ -1,11 +1,74 @@
 //! The ground floor: small helpers every stage may use, knowing nothing of
 //! the catalog — JSON pointers and JSON differences, which URLs may be
-//! linked, and the AWS SDK's HTTP client ([`aws`]).
+//! linked, the AWS SDK's HTTP client ([`aws`]), and [`vocabulary`] for the
+//! enums of closed sets of names.
 
 pub mod aws;
 pub mod markdown;
 
 use serde_json::Value as Json;
+
+/// `Display` and `Serialize` for types with an `as_str` method: a value of
+/// a closed vocabulary (a relation kind, a discovery rule…) is written as
+/// its name in text and JSON alike.
+macro_rules! written_as_str {
+    ($($vocabulary:ty),+ $(,)?) => {$(
+        impl std::fmt::Display for $vocabulary {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $vocabulary {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    )+};
+}
+pub(crate) use written_as_str;
+
+/// Declares a closed vocabulary as one table: an enum whose variants each
+/// carry the name outputs write (`as_str`, and `Display` and `Serialize`
+/// through [`written_as_str`]) and, when a column is declared after the
+/// enum's name, one value more, read by the method named like the column.
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( $(#[$variant_meta:meta])* $variant:ident = $text:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name { $( $(#[$variant_meta])* $variant, )+ }
+
+        impl $name {
+            /// The name outputs write.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )+ }
+            }
+        }
+
+        $crate::util::written_as_str!($name);
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($(#[$column_meta:meta])* $column:ident: $type:ty) {
+            $( $(#[$variant_meta:meta])* $variant:ident = ($text:literal, $value:expr), )+
+        }
+    ) => {
+        $crate::util::vocabulary! {
+            $(#[$meta])*
+            $vis enum $name { $( $(#[$variant_meta])* $variant = $text, )+ }
+        }
+
+        impl $name {
+            $(#[$column_meta])*
+            pub fn $column(self) -> $type {
+                match self { $( $name::$variant => $value, )+ }
+            }
+        }
+    };
+}
+pub(crate) use vocabulary;
 
 /// Escapes a key for use as a JSON pointer token.
 pub fn escape_pointer(key: &str) -> String {

@@ -25,7 +25,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic, FilePosition};
-use crate::model::{has_type, Breach, Entity, Input, ResourceDefinition};
+use crate::model::{Breach, Entity, Input, ResourceDefinition, ValueType};
 use crate::parse::{Node, Value};
 use crate::util::escape_pointer;
 
@@ -285,10 +285,6 @@ fn validation_location(entity: &Entity, input: &Input, key: &str) -> FilePositio
     entity.location(&format!("{}/validation/{key}", input.pointer))
 }
 
-fn type_is(input: &Input, types: &[&str]) -> bool {
-    input.value_type.as_deref().is_some_and(|t| types.contains(&t))
-}
-
 /// A pattern must compile (Rust `regex` syntax, close to ECMAScript for the
 /// patterns used in practice; no look-around, no backreferences) and only
 /// applies to string inputs. An input without a type is treated as a
@@ -296,8 +292,7 @@ fn type_is(input: &Input, types: &[&str]) -> bool {
 fn check_pattern(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic>) {
     let Some(pattern) = &input.pattern else { return };
     let at = validation_location(entity, input, "pattern");
-    if input.value_type.is_some() && !type_is(input, &["string"]) {
-        let value_type = input.value_type.as_deref().unwrap_or_default();
+    if let Some(value_type) = input.value_type.as_ref().filter(|t| **t != ValueType::String) {
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidPattern,
@@ -351,8 +346,11 @@ fn check_bounds(entity: &Entity, input: &Input, diagnostics: &mut Vec<Diagnostic
         .into_iter()
         .filter_map(|(key, bound)| bound.map(|_| key))
         .collect();
-    if let (Some(first), true) = (keys.first(), type_is(input, &["boolean", "object"])) {
-        let value_type = input.value_type.as_deref().unwrap_or_default();
+    let unbounded = input
+        .value_type
+        .as_ref()
+        .filter(|t| matches!(t, ValueType::Boolean | ValueType::Object));
+    if let (Some(first), Some(value_type)) = (keys.first(), unbounded) {
         let written = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ");
         diagnostics.push(
             Diagnostic::new(
@@ -411,7 +409,7 @@ fn describe_type(value: &Json) -> &'static str {
     match value {
         Json::Null => "null",
         Json::Bool(_) => "a boolean",
-        Json::Number(_) if has_type(value, "integer") => "an integer",
+        Json::Number(_) if ValueType::Integer.admits(value) => "an integer",
         Json::Number(_) => "a non-integer number",
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
@@ -419,10 +417,10 @@ fn describe_type(value: &Json) -> &'static str {
     }
 }
 
-fn with_article(value_type: &str) -> String {
+fn with_article(value_type: &ValueType) -> String {
     match value_type {
-        "integer" | "array" | "object" => format!("an {value_type}"),
-        _ => format!("a {value_type}"),
+        ValueType::Integer | ValueType::Array | ValueType::Object => format!("an {value_type}"),
+        ValueType::String | ValueType::Number | ValueType::Boolean | ValueType::Other(_) => format!("a {value_type}"),
     }
 }
 
@@ -451,7 +449,7 @@ fn breach_help(value: &Json, breach: &Breach) -> String {
         (Breach::Type(_), Json::Null) => {
             "remove `default` if the input has no default, or give a value of its type".into()
         }
-        (Breach::Type(t), Json::String(_)) if t != "string" => {
+        (Breach::Type(t), Json::String(_)) if *t != ValueType::String => {
             format!(
                 "write the default as {} without quotes, or change the input's type",
                 with_article(t)

@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::lower_document;
 use crate::parse::parse_yaml;
+use ChangeRule::*;
 
 /// A definition with the given inputs/outputs/engines YAML under `spec`.
 fn definition(spec: &str) -> (ResourceDefinition, Json) {
@@ -17,7 +18,7 @@ fn definition(spec: &str) -> (ResourceDefinition, Json) {
 }
 
 /// `(rule, class)` of every finding from `old` to `new`.
-fn changes(old: &str, new: &str) -> Vec<(&'static str, ChangeClass)> {
+fn changes(old: &str, new: &str) -> Vec<(ChangeRule, ChangeClass)> {
     let (a, a_json) = definition(old);
     let (b, b_json) = definition(new);
     classify(&a, &a_json, &b, &b_json)
@@ -55,7 +56,7 @@ fn inputs_removed_renamed_and_added() {
         "    - { name: size, type: integer, validation: { min: 10, max: 100 } }\n",
         "",
     );
-    assert_eq!(changes(BASE, &removed), [("input-removed", Major)]);
+    assert_eq!(changes(BASE, &removed), [(InputRemoved, Major)]);
     let renamed = edit("name: size,", "name: size_gb,");
     let found = findings(BASE, &renamed);
     assert_eq!(found[0].hint.as_deref(), Some("looks like a rename of size → size_gb"));
@@ -63,25 +64,25 @@ fn inputs_removed_renamed_and_added() {
         "  optional_inputs:\n",
         "    - { name: zone, type: string }\n  optional_inputs:\n",
     );
-    assert_eq!(changes(BASE, &required), [("input-added-required", Major)]);
+    assert_eq!(changes(BASE, &required), [(InputAddedRequired, Major)]);
     let optional = edit("  outputs:\n", "    - { name: zone, type: string }\n  outputs:\n");
-    assert_eq!(changes(BASE, &optional), [("input-added-optional", Minor)]);
+    assert_eq!(changes(BASE, &optional), [(InputAddedOptional, Minor)]);
 }
 
 #[test]
 fn required_and_optional_moves() {
     let now_required = edit("  optional_inputs:\n    - { name: engine,", "    - { name: engine,")
         .replace("  outputs:", "  optional_inputs: []\n  outputs:");
-    assert_eq!(changes(BASE, &now_required), [("input-now-required", Major)]);
-    assert_eq!(changes(&now_required, BASE), [("input-now-optional", Minor)]);
+    assert_eq!(changes(BASE, &now_required), [(InputNowRequired, Major)]);
+    assert_eq!(changes(&now_required, BASE), [(InputNowOptional, Minor)]);
 }
 
 #[test]
 fn types_widen_and_narrow() {
     let number = edit("type: integer", "type: number");
-    assert_eq!(changes(BASE, &number), [("input-type-widened", Minor)]);
+    assert_eq!(changes(BASE, &number), [(InputTypeWidened, Minor)]);
     let found = findings(&number, BASE);
-    assert_eq!((found[0].rule, found[0].class), ("input-type-changed", Major));
+    assert_eq!((found[0].rule, found[0].class), (InputTypeChanged, Major));
     assert_eq!(found[0].witness.as_deref(), Some("`size: 0.5`"));
 }
 
@@ -89,29 +90,23 @@ fn types_widen_and_narrow() {
 fn defaults() {
     assert_eq!(
         changes(BASE, &edit("default: '15'", "default: '14'")),
-        [("input-default-changed", Major)]
+        [(InputDefaultChanged, Major)]
     );
     let no_default = edit("default: '15', ", "");
-    assert_eq!(changes(BASE, &no_default), [("input-default-removed", Major)]);
+    assert_eq!(changes(BASE, &no_default), [(InputDefaultRemoved, Major)]);
     let found = findings(&no_default, BASE);
-    assert_eq!((found[0].rule, found[0].class), ("input-default-added", Minor));
+    assert_eq!((found[0].rule, found[0].class), (InputDefaultAdded, Minor));
     assert!(found[0].hint.as_deref().unwrap().starts_with("possibly breaking"));
 }
 
 #[test]
 fn bounds_with_witnesses() {
     let raised = findings(BASE, &edit("min: 10", "min: 20"));
-    assert_eq!((raised[0].rule, raised[0].class), ("input-min-raised", Major));
+    assert_eq!((raised[0].rule, raised[0].class), (InputMinRaised, Major));
     assert_eq!(raised[0].witness.as_deref(), Some("`size: 19`"));
-    assert_eq!(
-        changes(BASE, &edit("min: 10", "min: 5")),
-        [("input-min-lowered", Minor)]
-    );
-    assert_eq!(
-        changes(BASE, &edit("max: 100", "max: 50")),
-        [("input-max-lowered", Major)]
-    );
-    assert_eq!(changes(BASE, &edit(", max: 100", "")), [("input-max-raised", Minor)]);
+    assert_eq!(changes(BASE, &edit("min: 10", "min: 5")), [(InputMinLowered, Minor)]);
+    assert_eq!(changes(BASE, &edit("max: 100", "max: 50")), [(InputMaxLowered, Major)]);
+    assert_eq!(changes(BASE, &edit(", max: 100", "")), [(InputMaxRaised, Minor)]);
 }
 
 #[test]
@@ -121,83 +116,80 @@ fn patterns() {
         "{ name: size, type: string, validation: { pattern: '^[0-9]+$' } }",
     );
     let other_pattern = with_pattern.replace("^[0-9]+$", "^[0-9]{2}$");
-    assert_eq!(
-        changes(&with_pattern, &other_pattern),
-        [("input-pattern-changed", Major)]
-    );
+    assert_eq!(changes(&with_pattern, &other_pattern), [(InputPatternChanged, Major)]);
     let no_pattern = with_pattern.replace(", validation: { pattern: '^[0-9]+$' }", "");
-    assert_eq!(changes(&with_pattern, &no_pattern), [("input-pattern-removed", Minor)]);
-    assert_eq!(changes(&no_pattern, &with_pattern), [("input-pattern-added", Major)]);
+    assert_eq!(changes(&with_pattern, &no_pattern), [(InputPatternRemoved, Minor)]);
+    assert_eq!(changes(&no_pattern, &with_pattern), [(InputPatternAdded, Major)]);
 }
 
 #[test]
 fn enums() {
     let found = findings(BASE, &edit("enum: ['14', '15']", "enum: ['15']"));
-    assert_eq!((found[0].rule, found[0].class), ("input-enum-value-removed", Major));
+    assert_eq!((found[0].rule, found[0].class), (InputEnumValueRemoved, Major));
     assert_eq!(found[0].witness.as_deref(), Some("`engine: \"14\"`"));
     assert_eq!(
         changes(BASE, &edit("enum: ['14', '15']", "enum: ['14', '15', '16']")),
-        [("input-enum-value-added", Minor)]
+        [(InputEnumValueAdded, Minor)]
     );
     let free = edit(", validation: { enum: ['14', '15'] }", "");
-    assert_eq!(changes(&free, BASE), [("input-enum-added", Major)]);
-    assert_eq!(changes(BASE, &free), [("input-enum-removed", Minor)]);
+    assert_eq!(changes(&free, BASE), [(InputEnumAdded, Major)]);
+    assert_eq!(changes(BASE, &free), [(InputEnumRemoved, Minor)]);
 }
 
 #[test]
 fn outputs() {
     assert_eq!(
         changes(BASE, &edit("    - { name: endpoint, type: string }\n", "")),
-        [("output-removed", Major)]
+        [(OutputRemoved, Major)]
     );
     assert_eq!(
         changes(
             BASE,
             &edit("{ name: endpoint, type: string }", "{ name: endpoint, type: integer }")
         ),
-        [("output-type-changed", Major)]
+        [(OutputTypeChanged, Major)]
     );
     let added = edit(
         "    - { name: endpoint, type: string }\n",
         "    - { name: endpoint, type: string }\n    - { name: port, type: integer }\n",
     );
-    assert_eq!(changes(BASE, &added), [("output-added", Minor)]);
+    assert_eq!(changes(BASE, &added), [(OutputAdded, Minor)]);
     let described = edit(
         "{ name: endpoint, type: string }",
         "{ name: endpoint, type: string, description: Where to connect }",
     );
-    assert_eq!(changes(BASE, &described), [("output-description-changed", Patch)]);
+    assert_eq!(changes(BASE, &described), [(OutputDescriptionChanged, Patch)]);
 }
 
 #[test]
 fn engines() {
     assert_eq!(
         changes(BASE, &edit("[terraform]", "[terraform, pulumi]")),
-        [("engine-added", Minor)]
+        [(EngineAdded, Minor)]
     );
     assert_eq!(
         changes(&edit("[terraform]", "[terraform, pulumi]"), BASE),
-        [("engine-removed", Major)]
+        [(EngineRemoved, Major)]
     );
     assert_eq!(
         changes(BASE, &edit("module_source: a/b", "module_source: c/d")),
-        [("engine-module-source-changed", Major)]
+        [(EngineModuleSourceChanged, Major)]
     );
     assert_eq!(
         changes(BASE, &edit("'5.1.0'", "'6.0.0'")),
-        [("engine-module-version-changed", Major)]
+        [(EngineModuleVersionChanged, Major)]
     );
     assert_eq!(
         changes(BASE, &edit("'5.1.0'", "'5.2.0'")),
-        [("engine-module-version-changed", Minor)]
+        [(EngineModuleVersionChanged, Minor)]
     );
     assert_eq!(
         changes(BASE, &edit("'5.1.0'", "'5.1.3'")),
-        [("engine-module-version-changed", Patch)]
+        [(EngineModuleVersionChanged, Patch)]
     );
     assert_eq!(
         changes(BASE, &edit("'5.1.0'", "main")),
-        [("engine-module-ref-changed", Minor)]
+        [(EngineModuleRefChanged, Minor)]
     );
 }
 
@@ -210,7 +202,7 @@ fn documentation_only_is_patch() {
     let found = classify(&a, &a_json, &b, &b_json);
     assert_eq!(
         found.iter().map(|f| (f.rule, f.class)).collect::<Vec<_>>(),
-        [("documentation-changed", Patch)]
+        [(DocumentationChanged, Patch)]
     );
 }
 

@@ -135,9 +135,8 @@ pub(super) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The repository a unit comes from (module docs, step 2): index, rule,
-/// confidence.
-pub(super) fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option<(usize, &'static str, f64)> {
+/// The repository a unit comes from (module docs, step 2): index, rule.
+pub(super) fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option<(usize, LinkRule)> {
     let resources: Vec<&Resource> = unit.resources.iter().map(|&r| &world.resources[r].resource).collect();
     let first = |found: Vec<usize>| -> Option<usize> {
         let mut found = found;
@@ -155,7 +154,7 @@ pub(super) fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option
         index.by_slug.get(&slug).copied()
     });
     if let Some(r) = explicit {
-        return Some((r, "explicit-tag", 0.95));
+        return Some((r, LinkRule::ExplicitTag));
     }
     let targets: Vec<usize> = resources
         .iter()
@@ -172,7 +171,7 @@ pub(super) fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option
         .copied()
         .collect();
     if let Some(r) = first(targets) {
-        return Some((r, "deploy-workflow", 0.90));
+        return Some((r, LinkRule::DeployWorkflow));
     }
     let images: Vec<usize> = resources
         .iter()
@@ -182,15 +181,15 @@ pub(super) fn link_repo(unit: &Unit, world: &World, index: &RepoIndex) -> Option
         .copied()
         .collect();
     if let Some(r) = first(images) {
-        return Some((r, "container-image", 0.85));
+        return Some((r, LinkRule::ContainerImage));
     }
     if let Some(&r) = index.near(&match_key(&unit.name)).first() {
-        return Some((r, "name-match", 0.75));
+        return Some((r, LinkRule::NameMatch));
     }
     let lambda_only = resources.iter().all(|r| r.kind == ResourceKind::LambdaFunction);
     if lambda_only {
         if let Some(r) = index.with_prefix(&name_prefix(&unit.name), &world.repos) {
-            return Some((r, "lambda-prefix", 0.70));
+            return Some((r, LinkRule::LambdaPrefix));
         }
     }
     None

@@ -27,7 +27,9 @@
 //!    latest 3 complete snapshots is `deprecated`, from 5 `eol`.
 //!
 //! Steps 1, 2 and 4 live in `units.rs`, `links.rs` and `ownership.rs`;
-//! this module runs them, matches services (3) and ages them (5).
+//! this module runs them, matches services (3) and ages them (5). The
+//! rules, signals and staleness levels, with their confidences, weights and
+//! snapshot counts, are tables in `vocabulary.rs`.
 //!
 //! Architecture Invariant: the result depends only on the entities and the
 //! facts, never on hash or thread order — every map that is iterated is a
@@ -36,6 +38,7 @@
 mod links;
 mod ownership;
 mod units;
+mod vocabulary;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -55,20 +58,12 @@ use crate::parse::{Document, Node, Pos};
 use links::*;
 use ownership::*;
 use units::*;
+pub use vocabulary::{LinkRule, ServiceField, Signal, Staleness};
 
-/// Signal weights (PRODUCT.md, "Ownership inference").
-pub const CODEOWNERS_WEIGHT: f64 = 0.40;
-pub const TAGS_WEIGHT: f64 = 0.20;
-pub const COMMITS_WEIGHT: f64 = 0.25;
-pub const TEAMS_WEIGHT: f64 = 0.15;
 /// Below this the best candidate does not own the service.
 pub const OWNED_THRESHOLD: f64 = 0.50;
 /// Top two candidates closer than this are ambiguous.
 pub const AMBIGUITY_MARGIN: f64 = 0.10;
-/// Snapshots a discovered service may be missing from before it is
-/// deprecated, and before it is end-of-life.
-pub const DEPRECATED_AFTER: usize = 3;
-pub const EOL_AFTER: usize = 5;
 /// The annotation marking a discovered Component.
 pub const DISCOVERED_ANNOTATION: &str = "cairn.dev/discovered";
 
@@ -89,12 +84,12 @@ pub struct Discovery {
     pub languages: Vec<String>,
     /// Lambda runtimes and container images.
     pub runtimes: Vec<String>,
-    /// `deprecated` / `eol` when its facts went missing from snapshots.
-    pub stale: Option<&'static str>,
+    /// Set when its facts went missing from snapshots.
+    pub stale: Option<Staleness>,
     /// In how many of the latest complete snapshots its facts are missing.
     pub missing_from: usize,
     /// Fields filled from facts because the YAML did not declare them.
-    pub filled: Vec<&'static str>,
+    pub filled: Vec<ServiceField>,
     /// The facts files it came from.
     pub files: BTreeSet<String>,
 }
@@ -104,10 +99,8 @@ pub struct Discovery {
 pub struct RepoLink {
     pub slug: String,
     pub path: String,
-    /// `explicit-tag`, `deploy-workflow`, `container-image`, `name-match`,
-    /// `lambda-prefix`, `declared` (the Component's repo annotation) or
-    /// `repository` (the service is the repository).
-    pub rule: &'static str,
+    pub rule: LinkRule,
+    /// The rule's confidence.
     pub confidence: f64,
 }
 
@@ -135,7 +128,7 @@ pub struct Ownership {
     /// Candidates, best first (at most three).
     pub candidates: Vec<Candidate>,
     /// Signals that had data for this service.
-    pub signals: Vec<&'static str>,
+    pub signals: Vec<Signal>,
 }
 
 impl Ownership {
@@ -158,7 +151,7 @@ pub struct Candidate {
     /// Σ weight × share ÷ weight of the signals that exist, 4 decimals.
     pub score: f64,
     /// Each signal's share for this group.
-    pub shares: Vec<(&'static str, f64)>,
+    pub shares: Vec<(Signal, f64)>,
 }
 
 /// The outcome: discovered Components to add, what is known per service,
@@ -188,8 +181,8 @@ pub fn reconcile(entities: &mut [Arc<Entity>], snapshots: &Snapshots, fields: &F
     let mut linked_repos: BTreeSet<usize> = BTreeSet::new();
     let links: Vec<_> = units.par_iter().map(|unit| link_repo(unit, &world, &repos)).collect();
     for (unit, link) in units.iter().zip(links) {
-        let repo = link.as_ref().map(|(r, _, _)| &world.repos[*r]);
-        if let Some((r, _, _)) = link {
+        let repo = link.as_ref().map(|(r, _)| &world.repos[*r]);
+        if let Some((r, _)) = link {
             linked_repos.insert(r);
         }
         let name = match repo {
@@ -202,8 +195,8 @@ pub fn reconcile(entities: &mut [Arc<Entity>], snapshots: &Snapshots, fields: &F
             .unwrap_or_else(|| ServiceId::Discovered(service_name(name)));
         let parts = services.entry(id).or_default();
         parts.units.push(unit);
-        if let Some((r, rule, confidence)) = link {
-            parts.repos.push((r, rule, confidence));
+        if let Some(link) = link {
+            parts.repos.push(link);
         }
     }
     for (r, merged) in world.repos.iter().enumerate() {
@@ -214,7 +207,7 @@ pub fn reconcile(entities: &mut [Arc<Entity>], snapshots: &Snapshots, fields: &F
             .match_repo(&merged.repo)
             .map(ServiceId::Declared)
             .unwrap_or_else(|| ServiceId::Discovered(service_name(repo_name(&merged.repo))));
-        services.entry(id).or_default().repos.push((r, "repository", 0.60));
+        services.entry(id).or_default().repos.push((r, LinkRule::Repository));
     }
 
     let mut out = Reconciled::default();
@@ -264,8 +257,8 @@ enum ServiceId {
 #[derive(Default)]
 struct Parts<'a> {
     units: Vec<&'a Unit>,
-    /// Repository index, link rule, link confidence.
-    repos: Vec<(usize, &'static str, f64)>,
+    /// Repository index, link rule.
+    repos: Vec<(usize, LinkRule)>,
 }
 
 /// Every fact of every snapshot, merged by identity.
@@ -587,19 +580,19 @@ fn describe(parts: &Parts, world: &World, people: &People, discovered: bool) -> 
             parts
                 .repos
                 .iter()
-                .filter(|(_, rule, _)| *rule == "repository")
+                .filter(|(_, rule)| *rule == LinkRule::Repository)
                 .map(|_| 0.60),
         )
         .fold(0.0, f64::max);
     let repo = parts
         .repos
         .iter()
-        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)))
-        .map(|&(r, rule, confidence)| RepoLink {
+        .max_by(|a, b| a.1.confidence().total_cmp(&b.1.confidence()).then(b.0.cmp(&a.0)))
+        .map(|&(r, rule)| RepoLink {
             slug: world.repos[r].repo.slug.clone(),
             path: world.repos[r].repo.path.clone(),
             rule,
-            confidence,
+            confidence: rule.confidence(),
         });
     let mut languages: BTreeMap<&str, u64> = BTreeMap::new();
     for repo in &repos {
@@ -620,15 +613,7 @@ fn describe(parts: &Parts, world: &World, people: &People, discovered: bool) -> 
         .chain(resources.iter().map(|r| r.missing))
         .min()
         .unwrap_or(0);
-    let stale = if !discovered {
-        None
-    } else if missing_from >= EOL_AFTER {
-        Some("eol")
-    } else if missing_from >= DEPRECATED_AFTER {
-        Some("deprecated")
-    } else {
-        None
-    };
+    let stale = Staleness::after(missing_from).filter(|_| discovered);
     let files = repos
         .iter()
         .flat_map(|r| r.files.iter().cloned())
@@ -660,17 +645,17 @@ fn fill_declared(entity: &mut Entity, discovery: &mut Discovery, parts: &Parts, 
             .find_map(|&(r, ..)| world.repos[r].repo.description.clone());
         if description.is_some() {
             entity.metadata.description = description;
-            discovery.filled.push("description");
+            discovery.filled.push(ServiceField::Description);
         }
     }
     if entity.metadata.tags.is_empty() && !discovery.languages.is_empty() {
-        discovery.filled.push("tech");
+        discovery.filled.push(ServiceField::Tech);
     }
     if entity.annotation(&fields.repo).is_none() && discovery.repo.is_some() {
-        discovery.filled.push("repo");
+        discovery.filled.push(ServiceField::Repo);
     }
     if !entity.refs.iter().any(|r| r.field == RefField::Owner) && discovery.ownership.owner().is_some() {
-        discovery.filled.push("owner");
+        discovery.filled.push(ServiceField::Owner);
     }
 }
 
@@ -742,11 +727,14 @@ fn discovered_entity(
     {
         metadata["description"] = json!(description);
     }
-    let lifecycle = discovery.stale.unwrap_or(if parts.units.is_empty() {
-        "unknown"
-    } else {
-        "production"
-    });
+    let lifecycle = discovery.stale.map_or(
+        if parts.units.is_empty() {
+            "unknown"
+        } else {
+            "production"
+        },
+        Staleness::as_str,
+    );
     let mut spec = json!({ "type": "service", "lifecycle": lifecycle });
     if let Some(owner) = discovery.ownership.owner() {
         spec["owner"] = json!(group_ref(&owner.group));

@@ -11,7 +11,7 @@ pub(super) fn infer_owner(
     people: &People,
 ) -> Ownership {
     // Signal → group → share.
-    let mut signals: Vec<(&'static str, f64, BTreeMap<EntityKey, f64>)> = Vec::new();
+    let mut signals: Vec<(Signal, BTreeMap<EntityKey, f64>)> = Vec::new();
 
     let with_codeowners: Vec<_> = repos.iter().filter_map(|r| r.repo.codeowners.as_ref()).collect();
     if with_codeowners.iter().any(|c| !c.shares.is_empty()) {
@@ -27,7 +27,7 @@ pub(super) fn infer_owner(
                 *shares.entry(group).or_default() += share.min(1.0) / with_codeowners.len() as f64;
             }
         }
-        signals.push(("codeowners", CODEOWNERS_WEIGHT, shares));
+        signals.push((Signal::Codeowners, shares));
     }
 
     let tagged: Vec<&str> = resources.iter().filter_map(|r| tag(&r.resource, &OWNER_TAGS)).collect();
@@ -39,7 +39,7 @@ pub(super) fn infer_owner(
                 *shares.entry(group.clone()).or_default() += 1.0 / tagged.len() as f64;
             }
         }
-        signals.push(("tags", TAGS_WEIGHT, shares));
+        signals.push((Signal::Tags, shares));
     }
 
     let authors: Vec<_> = repos.iter().flat_map(|r| r.repo.authors.iter()).collect();
@@ -53,7 +53,7 @@ pub(super) fn infer_owner(
                 }
             }
         }
-        signals.push(("commits", COMMITS_WEIGHT, shares));
+        signals.push((Signal::Commits, shares));
     }
 
     let teams: BTreeSet<&String> = repos
@@ -74,21 +74,21 @@ pub(super) fn infer_owner(
                 *shares.entry(group.clone()).or_default() += 1.0 / teams.len() as f64;
             }
         }
-        signals.push(("github-teams", TEAMS_WEIGHT, shares));
+        signals.push((Signal::GithubTeams, shares));
     }
 
-    let total_weight: f64 = signals.iter().map(|(_, w, _)| w).sum();
-    let groups: BTreeSet<&EntityKey> = signals.iter().flat_map(|(_, _, s)| s.keys()).collect();
+    let total_weight: f64 = signals.iter().map(|(signal, _)| signal.weight()).sum();
+    let groups: BTreeSet<&EntityKey> = signals.iter().flat_map(|(_, s)| s.keys()).collect();
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
         .map(|group| {
-            let shares: Vec<(&'static str, f64)> = signals
+            let shares: Vec<(Signal, f64)> = signals
                 .iter()
-                .filter_map(|(name, _, s)| s.get(group).map(|share| (*name, round4(share.min(1.0)))))
+                .filter_map(|(signal, s)| s.get(group).map(|share| (*signal, round4(share.min(1.0)))))
                 .collect();
             let score: f64 = signals
                 .iter()
-                .map(|(_, weight, s)| weight * s.get(group).copied().unwrap_or(0.0).min(1.0))
+                .map(|(signal, s)| signal.weight() * s.get(group).copied().unwrap_or(0.0).min(1.0))
                 .sum::<f64>()
                 / total_weight;
             Candidate {
@@ -109,6 +109,6 @@ pub(super) fn infer_owner(
     Ownership {
         status,
         candidates,
-        signals: signals.iter().map(|(name, ..)| *name).collect(),
+        signals: signals.iter().map(|(signal, _)| *signal).collect(),
     }
 }

@@ -200,7 +200,7 @@ fn service_value<'e>(catalog: &'e Catalog, index: usize, service: &'e Service) -
                 ),
             ),
             ("existence", Box::new(CelDouble::from(d.existence))),
-            ("stale", optional(d.stale)),
+            ("stale", optional(d.stale.map(|stale| stale.as_str()))),
             ("sources", list(d.sources.iter().map(|s| string(s.as_str())))),
         ]),
     };
