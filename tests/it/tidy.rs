@@ -175,3 +175,28 @@ fn lib_declares_the_modules_in_layer_order() {
         "src/lib.rs and ARCHITECTURE.md's import-order table differ"
     );
 }
+
+/// Where unit tests live (ARCHITECTURE.md, "Testing"): an inline `mod
+/// tests { … }` holds at most this many lines; more go to
+/// `<module>/tests.rs`, declared `mod tests;`.
+const INLINE_TEST_LINES: usize = 100;
+
+#[test]
+fn long_unit_tests_live_in_their_own_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut long = Vec::new();
+    for file in rust_files(&root.join("src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Some(start) = text.lines().position(|l| l.trim_start().starts_with("mod tests {")) else {
+            continue;
+        };
+        let lines = text.lines().count() - start;
+        if lines > INLINE_TEST_LINES {
+            long.push(format!("{} ({lines} lines)", file.strip_prefix(root).unwrap().display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "inline test modules over {INLINE_TEST_LINES} lines (move them to <module>/tests.rs): {long:?}"
+    );
+}
