@@ -19,8 +19,10 @@ pub mod feed;
 pub mod governance;
 pub mod health;
 pub mod openapi;
+pub mod paging;
 pub mod selection;
 pub mod site;
+pub mod view;
 mod write;
 
 pub use selection::Selection;
@@ -334,18 +336,6 @@ fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Ve
     }
     pages_done?;
     Ok(vec![("api", api), ("search", search), ("pages", pages)])
-}
-
-/// `items` in pages of `size`, numbered from 1; no items are one empty
-/// page. (`chunks` gives none.)
-pub fn pages_of<T>(items: &[T], size: usize) -> impl Iterator<Item = (usize, &[T])> {
-    let count = items.len().div_ceil(size).max(1);
-    (1..=count).map(move |n| {
-        (
-            n,
-            &items[((n - 1) * size).min(items.len())..(n * size).min(items.len())],
-        )
-    })
 }
 
 /// What `f` returned, and how long it took.

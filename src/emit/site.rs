@@ -15,8 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::Context;
 use minijinja::{AutoEscape, Environment, Value};
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
+use super::paging::{self, PagePaths};
+use super::view::{output_rows, page_link, to_json, with_head, Closure, PageLink, UrlLink, VersionStatus};
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
@@ -126,44 +129,56 @@ pub fn pages(
     })
 }
 
-fn link(catalog: &Catalog, index: usize) -> Json {
-    let entity = &catalog.entities[index];
-    json!({ "path": page_path(entity), "name": entity.metadata.name, "title": entity.metadata.title })
+/// An entry of a page's list of related entities: a link to its page, or
+/// a ref that names nothing in the catalog (shown as text).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Related<'a> {
+    Link(PageLink<'a>),
+    Missing { name: &'a str, missing: bool },
+}
+
+fn related_link(catalog: &Catalog, index: usize) -> Related<'_> {
+    Related::Link(page_link(catalog, index))
 }
 
 /// The entities `index` has `relation` to, then the refs of that relation
-/// that name nothing in the catalog (shown as text, marked missing).
-fn related(catalog: &Catalog, index: usize, relation: RelationKind) -> Vec<Json> {
-    let mut items: Vec<Json> = catalog.related(index, relation).map(|t| link(catalog, t)).collect();
+/// that name nothing in the catalog.
+fn related(catalog: &Catalog, index: usize, relation: RelationKind) -> Vec<Related<'_>> {
+    let mut items: Vec<Related> = catalog.related(index, relation).map(|t| related_link(catalog, t)).collect();
     items.extend(missing(catalog, index, relation));
     items
 }
 
 /// The first entity `index` has `relation` to, else the first such ref
 /// that names nothing in the catalog.
-fn related_one(catalog: &Catalog, index: usize, relation: RelationKind) -> Option<Json> {
+fn related_one(catalog: &Catalog, index: usize, relation: RelationKind) -> Option<Related<'_>> {
     catalog
         .related(index, relation)
         .next()
-        .map(|t| link(catalog, t))
+        .map(|t| related_link(catalog, t))
         .or_else(|| missing(catalog, index, relation).next())
 }
 
 /// The refs of `relation` of entity `index` that resolve to nothing.
-fn missing(catalog: &Catalog, index: usize, relation: RelationKind) -> impl Iterator<Item = Json> + '_ {
+fn missing(catalog: &Catalog, index: usize, relation: RelationKind) -> impl Iterator<Item = Related<'_>> + '_ {
     catalog
         .unresolved
         .get(&index)
         .into_iter()
         .flatten()
         .filter(move |u| u.relation == relation)
-        .map(|u| json!({ "name": u.text, "missing": true }))
+        .map(|u| Related::Missing {
+            name: &u.text,
+            missing: true,
+        })
 }
 
+/// An external link as a page shows it: linked only when it is safe.
 fn external_links(links: &[Link]) -> Vec<Json> {
     links
         .iter()
-        .map(|l| json!({ "url": l.url, "title": l.title, "safe": safe_url(&l.url) }))
+        .map(|l| with_head(UrlLink::of(l), json!({ "safe": safe_url(&l.url) })))
         .collect()
 }
 
@@ -212,7 +227,7 @@ fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, service: Op
         "description_html": entity.metadata.description.as_deref().map(to_html),
         "tags": entity.metadata.tags,
         "owner": related_one(catalog, i, RelationKind::OwnedBy),
-        "system": catalog.related(i, RelationKind::PartOf).find(|&s| catalog.entities[s].kind == Kind::System).map(|s| link(catalog, s)),
+        "system": catalog.related(i, RelationKind::PartOf).find(|&s| catalog.entities[s].kind == Kind::System).map(|s| page_link(catalog, s)),
         "definition": entity.definition,
         // A placeholder naming a URL (never fetched): linked instead.
         "definition_url": entity.unfetched_url("/spec/definition").filter(|url| safe_url(url)),
@@ -287,7 +302,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
     let (declared, discovered) = crate::resolve::queries::field_sources(entity, service);
     let (confidence, owner_source) = catalog.owner_confidence(service);
     json!({
-        "owner": service.owner.map(|o| link(catalog, o)).or_else(|| missing(catalog, i, RelationKind::OwnedBy).next()),
+        "owner": service.owner.map(|o| related_link(catalog, o)).or_else(|| missing(catalog, i, RelationKind::OwnedBy).next()),
         "owner_source": owner_source,
         "confidence": service.owner.map(|_| format!("{confidence:.2}")),
         "discovery": service.discovery.as_ref().map(|d| discovery_context(catalog, d)),
@@ -296,7 +311,7 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "slack": service.slack,
         "repo": service.repo,
         "repo_url": repo_url,
-        "system": service.system.map(|s| link(catalog, s)),
+        "system": service.system.map(|s| page_link(catalog, s)),
         "declared": declared,
         "discovered": discovered,
         "runbooks": external_links(&service.runbooks),
@@ -305,8 +320,8 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
         "upstream": related(catalog, i, RelationKind::DependsOn),
         "downstream": related(catalog, i, RelationKind::DependencyOf),
         "reach": {
-            "upstream": { "count": catalog.dependencies.upstream[i].count, "depth": catalog.dependencies.upstream[i].depth },
-            "downstream": { "count": catalog.dependencies.downstream[i].count, "depth": catalog.dependencies.downstream[i].depth },
+            "upstream": Closure::of(catalog.dependencies.upstream[i]),
+            "downstream": Closure::of(catalog.dependencies.downstream[i]),
         },
         // The next level of each closure (bounded like the API's nearest);
         // the whole closure is on the graph page.
@@ -319,11 +334,11 @@ fn service_context(catalog: &Catalog, i: usize, entity: &Entity, service: &Servi
 
 /// The entities two `relation` steps away (not one), nearest first, at
 /// most [`super::api::NEAREST`] with the first level.
-fn second_level(catalog: &Catalog, i: usize, relation: RelationKind) -> Vec<Json> {
+fn second_level(catalog: &Catalog, i: usize, relation: RelationKind) -> Vec<PageLink<'_>> {
     crate::resolve::graph::nearest(catalog, i, relation, super::api::NEAREST)
         .into_iter()
         .filter(|&(_, depth)| depth == 2)
-        .map(|(t, _)| link(catalog, t))
+        .map(|(t, _)| page_link(catalog, t))
         .collect()
 }
 
@@ -340,7 +355,7 @@ fn discovery_context(catalog: &Catalog, discovery: &Discovery) -> Json {
                 .map(|(signal, share)| format!("{signal} {:.0}%", share * 100.0))
                 .collect();
             json!({
-                "group": catalog.index.get(&c.group).map(|&g| link(catalog, g)),
+                "group": catalog.index.get(&c.group).map(|&g| page_link(catalog, g)),
                 "name": c.group.name,
                 "score": format!("{:.2}", c.score),
                 "signals": signals.join(", "),
@@ -435,7 +450,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         "on_call": on_call.join(", "),
         "parent": related_one(catalog, i, RelationKind::ChildOf),
         "members": related(catalog, i, RelationKind::HasMember),
-        "services": catalog.owned_services(i).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "services": catalog.owned_services(i).map(|s| page_link(catalog, s.entity)).collect::<Vec<_>>(),
         "claims": super::claims::team_claims(catalog, i),
         "scorecards": super::governance::team_context(catalog, i),
     })
@@ -600,11 +615,6 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
             })
         })
         .collect();
-    let outputs: Vec<Json> = definition
-        .outputs
-        .iter()
-        .map(|o| json!({ "name": o.name, "type": o.value_type, "description": o.description }))
-        .collect();
     let engines: BTreeMap<&String, String> = definition
         .engine_configs
         .iter()
@@ -643,24 +653,22 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
             })
         })
         .collect();
-    json!({
+    let body = json!({
         "name": entity.metadata.name,
         "title": entity.metadata.title,
-        "version": version_text(entity),
         "requirements": requirement_choices(entity, &definition),
         "category": definition.category,
         "provider": definition.provider,
-        "yanked": definition.yanked,
-        "deprecated": definition.deprecated,
         "description_html": entity.metadata.description.as_deref().map(to_html),
         "inputs": inputs,
-        "outputs": outputs,
+        "outputs": output_rows(&definition.outputs),
         "engines": engines,
         "change": change,
         "versions": version_rows,
         "file": entity.file,
         "api": crate::output::definition_version_file(&entity.metadata.name, version_text(entity)),
-    })
+    });
+    with_head(VersionStatus::of(entity), body)
 }
 
 /// A bound as the request form shows it: what Rust's `{}` writes for an
@@ -775,35 +783,29 @@ fn paged<T>(
     selected: impl Fn(&[T]) -> bool,
     row: impl Fn(&T) -> Json,
 ) -> Vec<Page> {
-    let total = items.len();
-    let count = total.div_ceil(LIST_PAGE_SIZE).max(1);
-    let path = |n: usize| {
-        if n == 1 {
-            format!("all/{slug}/index.html")
-        } else {
-            format!("all/{slug}/{n}/index.html")
-        }
+    let paths = PagePaths {
+        first: format!("all/{slug}/index.html"),
+        prefix: format!("all/{slug}/"),
+        suffix: "/index.html",
     };
-    super::pages_of(items, LIST_PAGE_SIZE)
-        .filter_map(|(n, chunk)| {
-            if !selected(chunk) {
-                return None;
-            }
-            let rows: Vec<Json> = chunk.iter().map(&row).collect();
-            Some(Page {
-                path: path(n),
+    paging::pages(items, LIST_PAGE_SIZE, &paths)
+        .filter(|page| selected(page.rows))
+        .map(|page| {
+            let rows: Vec<Json> = page.rows.iter().map(&row).collect();
+            Page {
+                path: page.path(),
                 template: "list.html",
                 title: heading.to_string(),
                 context: json!({
                     "heading": heading,
                     "rows": rows,
-                    "total": total,
-                    "page": n,
-                    "pages": count,
-                    "prev": (n > 1).then(|| path(n - 1)),
-                    "next": (n < count).then(|| path(n + 1)),
+                    "total": page.total,
+                    "page": page.number,
+                    "pages": page.count,
+                    "prev": page.prev(),
+                    "next": page.next(),
                 }),
-            })
+            }
         })
         .collect()
 }
@@ -870,13 +872,13 @@ fn dashboard(compilation: &Compilation) -> Json {
     json!({
         "coverage": coverage,
         "unowned_count": unowned.len(),
-        "unowned": unowned.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "unowned": unowned.iter().take(100).map(|s| page_link(catalog, s.entity)).collect::<Vec<_>>(),
         "unowned_more": unowned.len().saturating_sub(100),
         "ambiguous_count": ambiguous.len(),
-        "ambiguous": ambiguous.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "ambiguous": ambiguous.iter().take(100).map(|s| page_link(catalog, s.entity)).collect::<Vec<_>>(),
         "ambiguous_more": ambiguous.len().saturating_sub(100),
         "discovered_count": discovered.len(),
-        "discovered": discovered.iter().take(100).map(|s| link(catalog, s.entity)).collect::<Vec<_>>(),
+        "discovered": discovered.iter().take(100).map(|s| page_link(catalog, s.entity)).collect::<Vec<_>>(),
         "discovered_more": discovered.len().saturating_sub(100),
         "drift": drift,
         "errors": counts.errors,
@@ -938,7 +940,7 @@ fn home_page(compilation: &Compilation, history: &HashMap<String, Change>) -> Pa
     let teams: Vec<Json> = teams
         .into_iter()
         .map(|(t, n)| {
-            let mut l = link(catalog, t);
+            let mut l = to_json(page_link(catalog, t));
             l["services"] = json!(n);
             l
         })
@@ -978,7 +980,7 @@ fn recently_changed(catalog: &Catalog, history: &HashMap<String, Change>) -> Vec
         .into_iter()
         .take(RECENT)
         .map(|(change, i)| {
-            let mut l = link(catalog, i);
+            let mut l = to_json(page_link(catalog, i));
             l["date"] = json!(time::OffsetDateTime::from_unix_timestamp(change.time)
                 .map(|t| t.date().to_string())
                 .unwrap_or_default());
