@@ -148,16 +148,13 @@ pub fn paginate<T>(
     selected: impl Fn(&[T]) -> bool,
     row: impl Fn(&T) -> Json,
 ) -> Vec<(String, Json)> {
-    let paths = PagePaths {
-        first: format!("{API}/{list}.json"),
-        prefix: format!("{API}/pages/{list}/"),
-        suffix: ".json",
-    };
-    paging::pages(items, page_size, &paths)
-        .filter(|page| selected(page.rows))
+    let paths = PagePaths::new(format!("{API}/{list}.json"), format!("{API}/pages/{list}/"), ".json");
+    paging::pages(items, page_size, &paths, selected)
         .map(|page| {
-            let data: Vec<Json> = page.rows.iter().map(&row).collect();
-            (page.path(), json!({ "data": data, "pagination": page.pagination() }))
+            (
+                page.path(),
+                json!({ "data": page.rows_by(&row), "pagination": page.pagination() }),
+            )
         })
         .collect()
 }

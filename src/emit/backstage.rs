@@ -97,14 +97,13 @@ pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
         .filter(|&i| catalog.entities[i].kind != Kind::ResourceDefinition)
         .collect();
     let recounted = Kind::ALL.iter().any(|&k| selection.chunk(Some(k), std::iter::empty()));
-    let paths = PagePaths {
-        first: format!("{PREFIX}/entities/by-query"),
-        prefix: format!("{PREFIX}/pages/entities/"),
-        suffix: ".json",
-    };
-    let pages: Vec<ListPage<usize>> = paging::pages(&listed, PAGE_SIZE, &paths)
-        .filter(|page| recounted || page.rows.iter().any(|&i| selection.entity(i)))
-        .collect();
+    let paths = PagePaths::new(
+        format!("{PREFIX}/entities/by-query"),
+        format!("{PREFIX}/pages/entities/"),
+        ".json",
+    );
+    let holds_selected = |rows: &[usize]| recounted || rows.iter().any(|&i| selection.entity(i));
+    let pages: Vec<ListPage<usize>> = paging::pages(&listed, PAGE_SIZE, &paths, holds_selected).collect();
     let mut wanted = vec![false; catalog.entities.len()];
     for &i in listed.iter().filter(|&&i| selection.entity(i)) {
         wanted[i] = true;

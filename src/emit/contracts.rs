@@ -76,7 +76,8 @@ pub fn api_files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
 fn api_document(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     let page = crate::output::page_path(entity);
-    let links = |indices: Vec<usize>| -> Vec<EntityLink> { indices.into_iter().map(|i| entity_link(catalog, i)).collect() };
+    let links =
+        |indices: Vec<usize>| -> Vec<EntityLink> { indices.into_iter().map(|i| entity_link(catalog, i)).collect() };
     let definition = entity.api_reference();
     let parsed = definition.map(|(_, parsed)| parsed);
     let operations: Vec<Json> = match parsed {

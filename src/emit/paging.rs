@@ -15,6 +15,10 @@ pub struct PagePaths {
 }
 
 impl PagePaths {
+    pub fn new(first: String, prefix: String, suffix: &'static str) -> PagePaths {
+        PagePaths { first, prefix, suffix }
+    }
+
     /// The path of page `number` (from 1).
     pub fn path(&self, number: usize) -> String {
         if number == 1 {
@@ -46,6 +50,11 @@ impl<T> ListPage<'_, '_, T> {
         (self.number < self.count).then(|| self.paths.path(self.number + 1))
     }
 
+    /// This page's rows, each made by `row`.
+    pub fn rows_by<R>(&self, row: impl Fn(&T) -> R) -> Vec<R> {
+        self.rows.iter().map(row).collect()
+    }
+
     pub fn prev(&self) -> Option<String> {
         (self.number > 1).then(|| self.paths.path(self.number - 1))
     }
@@ -60,15 +69,24 @@ impl<T> ListPage<'_, '_, T> {
     }
 }
 
-/// `items` in pages of `size` at `paths`, numbered from 1.
-pub fn pages<'i, 'p, T>(items: &'i [T], size: usize, paths: &'p PagePaths) -> impl Iterator<Item = ListPage<'i, 'p, T>> {
+/// `items` in pages of `size` at `paths`, numbered from 1: the pages whose
+/// rows `selected` accepts (a rendering of what an edit affected makes
+/// only those).
+pub fn pages<'i, 'p, T>(
+    items: &'i [T],
+    size: usize,
+    paths: &'p PagePaths,
+    selected: impl Fn(&[T]) -> bool,
+) -> impl Iterator<Item = ListPage<'i, 'p, T>> {
     let total = items.len();
     let count = total.div_ceil(size).max(1);
-    (1..=count).map(move |number| ListPage {
-        number,
-        count,
-        total,
-        rows: &items[((number - 1) * size).min(total)..(number * size).min(total)],
-        paths,
-    })
+    (1..=count)
+        .map(move |number| ListPage {
+            number,
+            count,
+            total,
+            rows: &items[((number - 1) * size).min(total)..(number * size).min(total)],
+            paths,
+        })
+        .filter(move |page| selected(page.rows))
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use super::paging::{self, PagePaths};
-use super::view::{output_rows, page_link, to_json, with_head, Closure, PageLink, UrlLink, VersionStatus};
+use super::view::{output_rows, page_link, to_json, url_links, with_head, Closure, PageLink, VersionStatus};
 use super::Selection;
 use crate::diagnostics::Severity;
 use crate::load::history::Change;
@@ -145,7 +145,10 @@ fn related_link(catalog: &Catalog, index: usize) -> Related<'_> {
 /// The entities `index` has `relation` to, then the refs of that relation
 /// that name nothing in the catalog.
 fn related(catalog: &Catalog, index: usize, relation: RelationKind) -> Vec<Related<'_>> {
-    let mut items: Vec<Related> = catalog.related(index, relation).map(|t| related_link(catalog, t)).collect();
+    let mut items: Vec<Related> = catalog
+        .related(index, relation)
+        .map(|t| related_link(catalog, t))
+        .collect();
     items.extend(missing(catalog, index, relation));
     items
 }
@@ -176,9 +179,12 @@ fn missing(catalog: &Catalog, index: usize, relation: RelationKind) -> impl Iter
 
 /// An external link as a page shows it: linked only when it is safe.
 fn external_links(links: &[Link]) -> Vec<Json> {
-    links
-        .iter()
-        .map(|l| with_head(UrlLink::of(l), json!({ "safe": safe_url(&l.url) })))
+    url_links(links)
+        .into_iter()
+        .map(|link| {
+            let safe = safe_url(link.url);
+            with_head(link, json!({ "safe": safe }))
+        })
         .collect()
 }
 
@@ -783,29 +789,21 @@ fn paged<T>(
     selected: impl Fn(&[T]) -> bool,
     row: impl Fn(&T) -> Json,
 ) -> Vec<Page> {
-    let paths = PagePaths {
-        first: format!("all/{slug}/index.html"),
-        prefix: format!("all/{slug}/"),
-        suffix: "/index.html",
-    };
-    paging::pages(items, LIST_PAGE_SIZE, &paths)
-        .filter(|page| selected(page.rows))
-        .map(|page| {
-            let rows: Vec<Json> = page.rows.iter().map(&row).collect();
-            Page {
-                path: page.path(),
-                template: "list.html",
-                title: heading.to_string(),
-                context: json!({
-                    "heading": heading,
-                    "rows": rows,
-                    "total": page.total,
-                    "page": page.number,
-                    "pages": page.count,
-                    "prev": page.prev(),
-                    "next": page.next(),
-                }),
-            }
+    let paths = PagePaths::new(format!("all/{slug}/index.html"), format!("all/{slug}/"), "/index.html");
+    paging::pages(items, LIST_PAGE_SIZE, &paths, selected)
+        .map(|page| Page {
+            path: page.path(),
+            template: "list.html",
+            title: heading.to_string(),
+            context: json!({
+                "heading": heading,
+                "rows": page.rows_by(&row),
+                "total": page.total,
+                "page": page.number,
+                "pages": page.count,
+                "prev": page.prev(),
+                "next": page.next(),
+            }),
         })
         .collect()
 }

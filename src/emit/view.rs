@@ -34,24 +34,39 @@ pub fn with_head(head: impl Serialize, body: Json) -> Json {
     document
 }
 
+/// An entity's name and title: what every view of an entity shows.
+#[derive(Serialize)]
+pub struct Names<'a> {
+    pub name: &'a str,
+    pub title: Option<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    pub fn of(entity: &'a Entity) -> Names<'a> {
+        Names {
+            name: &entity.metadata.name,
+            title: entity.metadata.title.as_deref(),
+        }
+    }
+}
+
 /// Who an entity is: the fields an API document about it starts with.
 #[derive(Serialize)]
 pub struct Identity<'a> {
+    pub namespace: &'a str,
     #[serde(rename = "ref")]
     pub reference: String,
-    pub namespace: &'a str,
-    pub name: &'a str,
-    pub title: Option<&'a str>,
+    #[serde(flatten)]
+    pub names: Names<'a>,
     pub description: Option<&'a str>,
 }
 
 impl<'a> Identity<'a> {
     pub fn of(entity: &'a Entity) -> Identity<'a> {
         Identity {
-            reference: ref_of(entity),
             namespace: &entity.metadata.namespace,
-            name: &entity.metadata.name,
-            title: entity.metadata.title.as_deref(),
+            reference: ref_of(entity),
+            names: Names::of(entity),
             description: entity.metadata.description.as_deref(),
         }
     }
@@ -82,8 +97,8 @@ pub struct EntityLink<'a> {
     #[serde(rename = "ref")]
     pub reference: String,
     pub kind: &'static str,
-    pub name: &'a str,
-    pub title: Option<&'a str>,
+    #[serde(flatten)]
+    pub names: Names<'a>,
 }
 
 /// The [`EntityLink`] of entity `index`.
@@ -92,8 +107,7 @@ pub fn entity_link(catalog: &Catalog, index: usize) -> EntityLink<'_> {
     EntityLink {
         reference: ref_of(entity),
         kind: entity.kind.as_str(),
-        name: &entity.metadata.name,
-        title: entity.metadata.title.as_deref(),
+        names: Names::of(entity),
     }
 }
 
@@ -108,18 +122,17 @@ pub fn entity_links(catalog: &Catalog, index: usize, relation: RelationKind) -> 
 /// A link from one page to an entity's page.
 #[derive(Serialize)]
 pub struct PageLink<'a> {
+    #[serde(flatten)]
+    pub names: Names<'a>,
     pub path: String,
-    pub name: &'a str,
-    pub title: Option<&'a str>,
 }
 
 /// The [`PageLink`] of entity `index`.
 pub fn page_link(catalog: &Catalog, index: usize) -> PageLink<'_> {
     let entity = &catalog.entities[index];
     PageLink {
+        names: Names::of(entity),
         path: page_path(entity),
-        name: &entity.metadata.name,
-        title: entity.metadata.title.as_deref(),
     }
 }
 
@@ -128,21 +141,16 @@ pub fn page_link(catalog: &Catalog, index: usize) -> PageLink<'_> {
 #[derive(Serialize)]
 pub struct UrlLink<'a> {
     pub url: &'a str,
-    pub title: Option<&'a str>,
-}
-
-impl<'a> UrlLink<'a> {
-    pub fn of(link: &'a Link) -> UrlLink<'a> {
-        UrlLink {
-            url: &link.url,
-            title: link.title.as_deref(),
-        }
-    }
+    pub title: &'a Option<String>,
 }
 
 /// The [`UrlLink`]s of `links`.
-pub fn url_links(links: &[Link]) -> Vec<UrlLink<'_>> {
-    links.iter().map(UrlLink::of).collect()
+pub fn url_links<'a>(links: &'a [Link]) -> Vec<UrlLink<'a>> {
+    let url_link = |link: &'a Link| UrlLink {
+        url: &link.url,
+        title: &link.title,
+    };
+    links.iter().map(url_link).collect()
 }
 
 /// A ResourceDefinition version and whether it may still be used.
