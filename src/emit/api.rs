@@ -15,6 +15,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 
+use super::paging::{self, PagePaths};
+use super::view::{
+    entity_link, entity_links, to_json, url_links, with_head, Closure, EntityLink, TypedIdentity, VersionStatus,
+};
 use super::{BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
 use crate::model::{version_text, Entity, Kind, RelationKind};
@@ -131,31 +135,7 @@ fn indices_of(catalog: &Catalog, kind: Kind) -> Vec<usize> {
 
 /// `extra` with the identity fields every entity document starts with.
 fn with_identity(entity: &Entity, extra: Json) -> Json {
-    let mut object = json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
-        "type": entity.spec_type,
-    });
-    if let (Json::Object(map), Json::Object(more)) = (&mut object, extra) {
-        map.extend(more);
-    }
-    object
-}
-
-/// A compact reference to another entity.
-pub(super) fn entity_link(catalog: &Catalog, index: usize) -> Json {
-    let entity = &catalog.entities[index];
-    json!({ "ref": ref_of(entity), "kind": entity.kind.as_str(), "name": entity.metadata.name, "title": entity.metadata.title })
-}
-
-fn links(catalog: &Catalog, entity: usize, relation: RelationKind) -> Vec<Json> {
-    catalog
-        .related(entity, relation)
-        .map(|t| entity_link(catalog, t))
-        .collect()
+    with_head(TypedIdentity::of(entity), extra)
 }
 
 /// Splits `items` into pages of rows: page 1 at `api/v1/{list}.json`,
@@ -168,26 +148,13 @@ pub fn paginate<T>(
     selected: impl Fn(&[T]) -> bool,
     row: impl Fn(&T) -> Json,
 ) -> Vec<(String, Json)> {
-    let total = items.len();
-    let pages = total.div_ceil(page_size).max(1);
-    let path = |page: usize| {
-        if page == 1 {
-            format!("{API}/{list}.json")
-        } else {
-            format!("{API}/pages/{list}/{page}.json")
-        }
-    };
-    super::pages_of(items, page_size)
-        .filter_map(|(page, chunk)| {
-            if !selected(chunk) {
-                return None;
-            }
-            let data: Vec<Json> = chunk.iter().map(&row).collect();
-            let next = (page < pages).then(|| path(page + 1));
-            Some((
-                path(page),
-                json!({ "data": data, "pagination": { "has_more": page < pages, "next": next, "total_count": total } }),
-            ))
+    let paths = PagePaths::new(format!("{API}/{list}.json"), format!("{API}/pages/{list}/"), ".json");
+    paging::pages(items, page_size, &paths, selected)
+        .map(|page| {
+            (
+                page.path(),
+                json!({ "data": page.rows_by(&row), "pagination": page.pagination() }),
+            )
         })
         .collect()
 }
@@ -228,11 +195,11 @@ fn owner_json(catalog: &Catalog, service: &Service) -> Json {
             |u| json!({ "ref": u.target, "name": u.text, "resolved": false }),
         );
     };
-    let mut link = entity_link(catalog, owner);
     let (confidence, source) = catalog.owner_confidence(service);
-    link["confidence"] = json!(confidence);
-    link["source"] = json!(source);
-    link
+    with_head(
+        entity_link(catalog, owner),
+        json!({ "confidence": confidence, "source": source }),
+    )
 }
 
 /// What discovery knows about a service, for its detail file.
@@ -278,7 +245,7 @@ fn aws_lookup(catalog: &Catalog) -> Json {
     let map: serde_json::Map<String, Json> = catalog
         .aws_lookup
         .iter()
-        .map(|(arn, &entity)| (arn.clone(), entity_link(catalog, entity)))
+        .map(|(arn, &entity)| (arn.clone(), to_json(entity_link(catalog, entity))))
         .collect();
     json!({ "data": map })
 }
@@ -328,19 +295,19 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "repo": service.repo,
             "on_call": on_call_json(service),
             "slack": service.slack,
-            "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
+            "runbooks": url_links(&service.runbooks),
             "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
             "tags": entity.metadata.tags,
             "tech": service.tech,
             "system": service.system.map(|s| entity_link(catalog, s)),
             "domain": domain.map(|d| entity_link(catalog, d)),
-            "apis": { "provides": links(catalog, i, RelationKind::ProvidesApi), "consumes": links(catalog, i, RelationKind::ConsumesApi) },
+            "apis": { "provides": entity_links(catalog, i, RelationKind::ProvidesApi), "consumes": entity_links(catalog, i, RelationKind::ConsumesApi) },
             "dependencies": {
-                "upstream": links(catalog, i, RelationKind::DependsOn),
-                "downstream": links(catalog, i, RelationKind::DependencyOf),
+                "upstream": entity_links(catalog, i, RelationKind::DependsOn),
+                "downstream": entity_links(catalog, i, RelationKind::DependencyOf),
                 "transitive": {
-                    "upstream": reach_json(catalog.dependencies().upstream[i]),
-                    "downstream": reach_json(catalog.dependencies().downstream[i]),
+                    "upstream": Closure::of(catalog.dependencies().upstream[i]),
+                    "downstream": Closure::of(catalog.dependencies().downstream[i]),
                 },
             },
             "sources": { "declared": sources.0, "discovered": sources.1 },
@@ -357,7 +324,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         "downstream": dependency_side(catalog, i, RelationKind::DependencyOf, catalog.dependencies().downstream[i]),
     });
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
-    let escalation: Vec<Json> = owner
+    let escalation: Vec<EntityLink> = owner
         .map(|o| {
             catalog
                 .transitive(o, RelationKind::ChildOf)
@@ -389,10 +356,6 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
 /// `graph.json` holds the rest).
 pub const NEAREST: usize = 50;
 
-fn reach_json(reach: Reach) -> Json {
-    json!({ "count": reach.count, "depth": reach.depth })
-}
-
 /// One direction of `dependencies.json`: the direct list, the closure's
 /// size and depth, and its nearest [`NEAREST`] entities with their
 /// distance.
@@ -402,13 +365,11 @@ fn dependency_side(catalog: &Catalog, i: usize, relation: RelationKind, reach: R
         .map(|(t, depth)| json!({ "ref": ref_of(&catalog.entities[t]), "depth": depth }))
         .collect();
     json!({
-        "direct": links(catalog, i, relation),
-        "transitive": {
-            "count": reach.count,
-            "depth": reach.depth,
-            "complete": nearest.len() == reach.count,
-            "nearest": nearest,
-        },
+        "direct": entity_links(catalog, i, relation),
+        "transitive": with_head(
+            Closure::of(reach),
+            json!({ "complete": nearest.len() == reach.count, "nearest": nearest }),
+        ),
     })
 }
 
@@ -467,8 +428,8 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
         json!({
             "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
             "parent": catalog.related(team, RelationKind::ChildOf).next().map(|p| entity_link(catalog, p)),
-            "children": links(catalog, team, RelationKind::ParentOf),
-            "members": links(catalog, team, RelationKind::HasMember),
+            "children": entity_links(catalog, team, RelationKind::ParentOf),
+            "members": entity_links(catalog, team, RelationKind::HasMember),
             "slack": entity.annotation(&fields.slack),
             "on_call": on_call,
             "services": catalog.owned_services(team).map(|s| entity_link(catalog, s.entity)).collect::<Vec<_>>(),
@@ -494,19 +455,18 @@ fn resource_row(catalog: &Catalog, name: &str) -> Json {
 
 fn version_row(catalog: &Catalog, index: usize, name: &str) -> Json {
     let entity = &catalog.entities[index];
-    let rd = entity.resource_definition.as_ref();
     let version = version_text(entity);
     let change = catalog.changes.get(&index);
-    json!({
-        "version": version,
-        "yanked": rd.is_some_and(|r| r.yanked),
-        "deprecated": rd.is_some_and(|r| r.deprecated),
-        "prerelease": semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty()),
-        "baseline": change.map(|c| version_text(&catalog.entities[c.baseline])),
-        "change": change.map(|c| c.class),
-        "findings": change.map(|c| c.findings.as_slice()).unwrap_or_default(),
-        "url": crate::output::definition_version_file(name, version),
-    })
+    with_head(
+        VersionStatus::of(entity),
+        json!({
+            "prerelease": semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty()),
+            "baseline": change.map(|c| version_text(&catalog.entities[c.baseline])),
+            "change": change.map(|c| c.class),
+            "findings": change.map(|c| c.findings.as_slice()).unwrap_or_default(),
+            "url": crate::output::definition_version_file(name, version),
+        }),
+    )
 }
 
 fn version_document(entity: &Entity) -> Json {

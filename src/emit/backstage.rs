@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
+use super::paging::{self, ListPage, PagePaths};
 use super::{Selection, Sink};
 use crate::model::Kind;
 use crate::output::{path_of, safe_relative_path};
@@ -96,15 +97,19 @@ pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
         .filter(|&i| catalog.entities[i].kind != Kind::ResourceDefinition)
         .collect();
     let recounted = Kind::ALL.iter().any(|&k| selection.chunk(Some(k), std::iter::empty()));
-    let pages: Vec<(usize, &[usize])> = super::pages_of(&listed, PAGE_SIZE)
-        .filter(|(_, rows)| recounted || rows.iter().any(|&i| selection.entity(i)))
-        .collect();
+    let paths = PagePaths::new(
+        format!("{PREFIX}/entities/by-query"),
+        format!("{PREFIX}/pages/entities/"),
+        ".json",
+    );
+    let holds_selected = |rows: &[usize]| recounted || rows.iter().any(|&i| selection.entity(i));
+    let pages: Vec<ListPage<usize>> = paging::pages(&listed, PAGE_SIZE, &paths, holds_selected).collect();
     let mut wanted = vec![false; catalog.entities.len()];
     for &i in listed.iter().filter(|&&i| selection.entity(i)) {
         wanted[i] = true;
     }
-    for (_, rows) in &pages {
-        for &i in *rows {
+    for page in &pages {
+        for &i in page.rows {
             wanted[i] = true;
         }
     }
@@ -127,33 +132,24 @@ pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
         put(path, bytes);
     });
     let total = listed.len();
-    let count = total.div_ceil(PAGE_SIZE).max(1);
-    let path = |n: usize| {
-        if n == 1 {
-            format!("{PREFIX}/entities/by-query")
-        } else {
-            format!("{PREFIX}/pages/entities/{n}.json")
-        }
-    };
-    for (n, rows) in pages {
+    for page in pages {
         let mut bytes = b"{\"items\":[".to_vec();
-        for (k, &i) in rows.iter().enumerate() {
+        for (k, &i) in page.rows.iter().enumerate() {
             if k > 0 {
                 bytes.push(b',');
             }
             bytes.extend_from_slice(documents[i].as_deref().expect("serialized above"));
         }
-        let next = (n < count).then(|| path(n + 1));
         let tail = json!({
             "totalItems": total,
             "pageInfo": {},
-            "pagination": { "has_more": n < count, "next": next, "total_count": total },
+            "pagination": page.pagination(),
         });
         let tail = serde_json::to_string(&tail).expect("JSON values serialize");
         bytes.extend_from_slice(b"],");
         bytes.extend_from_slice(&tail.as_bytes()[1..]);
         bytes.push(b'\n');
-        put(path(n), bytes);
+        put(page.path(), bytes);
     }
 }
 

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::engines::{self, Claimed, Engine};
+use super::view::{entity_link, entity_links, with_head, Identity, RenderedFile, VersionStatus};
 use super::Selection;
 use crate::model::{value_text, version_text, Entity, Kind, RelationKind};
 use crate::output::{path_of, ref_of, safe_relative_path, Files, API};
@@ -123,19 +124,22 @@ pub fn api_files(catalog: &Catalog, selection: &Selection) -> Files {
     files
 }
 
-fn link(catalog: &Catalog, index: usize) -> Json {
-    let entity = &catalog.entities[index];
-    json!({ "ref": ref_of(entity), "kind": entity.kind.as_str(), "name": entity.metadata.name, "title": entity.metadata.title })
+fn resolved_json(resolved: &Resolved) -> Json {
+    let url = crate::output::definition_version_file(&resolved.resolution.definition, version_text(resolved.version));
+    with_head(VersionStatus::of(resolved.version), json!({ "url": url }))
 }
 
-fn resolved_json(resolved: &Resolved) -> Json {
-    let definition = resolved.version.resource_definition.as_ref();
-    json!({
-        "version": version_text(resolved.version),
-        "yanked": definition.is_some_and(|d| d.yanked),
-        "deprecated": definition.is_some_and(|d| d.deprecated),
-        "url": crate::output::definition_version_file(&resolved.resolution.definition, version_text(resolved.version)),
-    })
+/// The files claim `entity` is rendered to, if it resolved.
+fn rendered_files_of(entity: &Entity, resolved: Option<&Resolved>) -> Vec<RenderedFile> {
+    resolved
+        .map(|r| rendered(entity, r))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(engine, path, _)| RenderedFile {
+            engine: engine.as_str(),
+            path,
+        })
+        .collect()
 }
 
 fn row(catalog: &Catalog, c: usize) -> Json {
@@ -158,13 +162,6 @@ fn detail(catalog: &Catalog, c: usize) -> Json {
     let entity = &catalog.entities[c];
     let claim = entity.resource_claim.as_ref();
     let resolved = resolved(catalog, entity);
-    let rendered: Vec<Json> = resolved
-        .as_ref()
-        .map(|r| rendered(entity, r))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(engine, path, _)| json!({ "engine": engine.as_str(), "path": path }))
-        .collect();
     let defaulted: Vec<&String> = resolved
         .as_ref()
         .map(|r| {
@@ -174,27 +171,21 @@ fn detail(catalog: &Catalog, c: usize) -> Json {
                 .collect()
         })
         .unwrap_or_default();
-    let links =
-        |relation: RelationKind| -> Vec<Json> { catalog.related(c, relation).map(|t| link(catalog, t)).collect() };
     let node = entity.locate("/metadata/name");
-    json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
+    let body = json!({
         "resource": claim.and_then(|c| c.resource.clone()),
         "version": claim.and_then(|c| c.version.clone()),
         "resolved": resolved.as_ref().map(resolved_json),
         "inputs": resolved.as_ref().map(|r| json!(r.inputs)),
         "defaulted": defaulted,
-        "owner": catalog.related(c, RelationKind::OwnedBy).next().map(|o| link(catalog, o)),
-        "system": catalog.related(c, RelationKind::PartOf).next().map(|s| link(catalog, s)),
-        "dependency_of": links(RelationKind::DependencyOf),
-        "rendered": rendered,
+        "owner": catalog.related(c, RelationKind::OwnedBy).next().map(|o| entity_link(catalog, o)),
+        "system": catalog.related(c, RelationKind::PartOf).next().map(|s| entity_link(catalog, s)),
+        "dependency_of": entity_links(catalog, c, RelationKind::DependencyOf),
+        "rendered": rendered_files_of(entity, resolved.as_ref()),
         "upgrade": resolved.as_ref().and_then(|r| upgrade(catalog, entity, r)),
         "provenance": { "file": entity.file, "line": node.start.line },
-    })
+    });
+    with_head(Identity::of(entity), body)
 }
 
 /// Whether the claim could move to the newest version of its definition,
@@ -249,25 +240,15 @@ pub fn claim_context(catalog: &Catalog, c: usize) -> Json {
                 .collect()
         })
         .unwrap_or_default();
-    let files: Vec<Json> = resolved
-        .as_ref()
-        .map(|r| rendered(entity, r))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(engine, path, _)| json!({ "engine": engine.as_str(), "path": path }))
-        .collect();
     json!({
         "resource": claim.and_then(|c| c.resource.clone()),
         "requirement": claim.and_then(|c| c.version.clone()),
-        "definition": resolved.as_ref().map(|r| json!({
-            "path": crate::output::page_path(r.version),
-            "name": r.version.metadata.name,
-            "version": version_text(r.version),
-            "yanked": r.version.resource_definition.as_ref().is_some_and(|d| d.yanked),
-            "deprecated": r.version.resource_definition.as_ref().is_some_and(|d| d.deprecated),
-        })),
+        "definition": resolved.as_ref().map(|r| with_head(
+            VersionStatus::of(r.version),
+            json!({ "path": crate::output::page_path(r.version), "name": r.version.metadata.name }),
+        )),
         "inputs": inputs,
-        "files": files,
+        "files": rendered_files_of(entity, resolved.as_ref()),
         "upgrade": resolved.as_ref().and_then(|r| upgrade(catalog, entity, r)),
         "api": detail_url(entity),
     })

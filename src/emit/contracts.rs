@@ -7,10 +7,11 @@
 
 use serde_json::{json, Value as Json};
 
+use super::view::{entity_link, with_head, EntityLink, TypedIdentity};
 use super::{Selection, Sink};
 use crate::contracts::Invalid;
 use crate::model::{Kind, RelationKind};
-use crate::output::{path_of, ref_of, safe_relative_path, API};
+use crate::output::{path_of, safe_relative_path, API};
 use crate::resolve::apis as api_catalog;
 use crate::resolve::Catalog;
 
@@ -75,12 +76,8 @@ pub fn api_files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
 fn api_document(catalog: &Catalog, index: usize) -> Json {
     let entity = &catalog.entities[index];
     let page = crate::output::page_path(entity);
-    let links = |indices: Vec<usize>| -> Vec<Json> {
-        indices
-            .into_iter()
-            .map(|i| super::api::entity_link(catalog, i))
-            .collect()
-    };
+    let links =
+        |indices: Vec<usize>| -> Vec<EntityLink> { indices.into_iter().map(|i| entity_link(catalog, i)).collect() };
     let definition = entity.api_reference();
     let parsed = definition.map(|(_, parsed)| parsed);
     let operations: Vec<Json> = match parsed {
@@ -108,15 +105,9 @@ fn api_document(catalog: &Catalog, index: usize) -> Json {
             "changes": changes,
         })
     });
-    json!({
-        "ref": ref_of(entity),
-        "namespace": entity.metadata.namespace,
-        "name": entity.metadata.name,
-        "title": entity.metadata.title,
-        "description": entity.metadata.description,
-        "type": entity.spec_type,
+    let body = json!({
         "lifecycle": entity.lifecycle,
-        "owner": catalog.related(index, RelationKind::OwnedBy).next().map(|o| super::api::entity_link(catalog, o)),
+        "owner": catalog.related(index, RelationKind::OwnedBy).next().map(|o| entity_link(catalog, o)),
         "format": definition.map(|(format, _)| format),
         "dialect": match &parsed { Some(Ok(r)) => Some(r.dialect.clone()), _ => None },
         "version": match &parsed { Some(Ok(r)) => r.version.clone(), _ => None },
@@ -128,5 +119,6 @@ fn api_document(catalog: &Catalog, index: usize) -> Json {
         "consumers": links(api_catalog::consumers(catalog, index)),
         "changes": changes,
         "page": page,
-    })
+    });
+    with_head(TypedIdentity::of(entity), body)
 }

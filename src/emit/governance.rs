@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::site::Page;
+use super::view::{page_link, to_json};
 use crate::config::rules::{Rules, Scorecard};
-use crate::output::page_path;
 use crate::pipeline::Compilation;
 use crate::resolve::rules::scorecards::{of, Standing};
 use crate::resolve::Catalog;
@@ -161,11 +161,6 @@ fn scorecard_path(scorecard: &Scorecard) -> String {
     format!("scorecards/{}/index.html", scorecard.name)
 }
 
-fn link(catalog: &Catalog, index: usize) -> Json {
-    let entity = &catalog.entities[index];
-    json!({ "path": page_path(entity), "name": entity.metadata.name, "title": entity.metadata.title })
-}
-
 /// The scorecards section of a service's page.
 pub fn service_context(catalog: &Catalog, entity: usize) -> Json {
     let standings: Vec<Json> = of(catalog, entity)
@@ -199,7 +194,7 @@ pub fn team_context(catalog: &Catalog, team: usize) -> Json {
                 .iter()
                 .zip(&standings)
                 .map(|(&s, standing)| {
-                    let mut row = link(catalog, s);
+                    let mut row = to_json(page_link(catalog, s));
                     row["level"] = json!(standing[c].level());
                     row["failing"] = json!(standing[c].failing.len());
                     row
@@ -280,7 +275,7 @@ pub(super) fn pages(compilation: &Compilation) -> Vec<Page> {
             let rows: Vec<Json> = matrix
                 .into_values()
                 .map(|(owner, counts)| {
-                    json!({ "team": owner.map(|o| link(catalog, o)), "counts": counts, "total": counts.iter().sum::<usize>() })
+                    json!({ "team": owner.map(|o| page_link(catalog, o)), "counts": counts, "total": counts.iter().sum::<usize>() })
                 })
                 .collect();
             let checks: Vec<Json> = failing
@@ -297,7 +292,7 @@ pub(super) fn pages(compilation: &Compilation) -> Vec<Page> {
                         "rule": rule.id,
                         "message": rule.message_for_services(),
                         "count": services.len(),
-                        "services": services.iter().take(SHOWN).map(|&s| link(catalog, s)).collect::<Vec<_>>(),
+                        "services": services.iter().take(SHOWN).map(|&s| page_link(catalog, s)).collect::<Vec<_>>(),
                         "more": services.len().saturating_sub(SHOWN),
                     })
                 })

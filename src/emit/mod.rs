@@ -1,17 +1,25 @@
 //! Emit: everything `cairn build` writes. The static JSON API ([`api`]), its
 //! OpenAPI description ([`openapi`]), the JSON Schemas, the static search
-//! index (`crate::search::shards`) and the assets are first built in
-//! memory as a map of relative path → bytes, then written by
-//! [`write_streaming`] ([`write`]): into a fresh directory beside the
-//! output, swapped in with one atomic exchange, so a failed or killed build
-//! leaves the previous output untouched.
+//! index ([`search_shards`]), the assets (`assets.rs`) and the portal's
+//! pages ([`site`]) are rendered into a [`Sink`] as they are made, then
+//! written by [`write_streaming`] ([`write`]): into a fresh directory beside
+//! the output, swapped in with one atomic exchange, so a failed or killed
+//! build leaves the previous output untouched.
+//!
+//! This file is the assembly: [`build`], [`render`], [`rerender`] (what
+//! an edit affected, for `cairn serve`) and [`api_only`]. The API and the
+//! pages project the catalog through the same views ([`view`]) and cut
+//! lists the same way ([`paging`]); `cache.rs` is the build cache's
+//! incremental build, `search_index.rs` the search index's files.
 //!
 //! Architecture Invariant: this is the only module that writes files. Every
 //! output path is made of names that validation accepted, and is checked
-//! again by [`safe_relative_path`] before anything is written.
+//! again by [`safe_relative_path`](crate::output::safe_relative_path) before anything is written.
 
 pub mod api;
+mod assets;
 pub mod backstage;
+mod cache;
 pub mod claims;
 pub mod contracts;
 pub mod engines;
@@ -19,23 +27,24 @@ pub mod feed;
 pub mod governance;
 pub mod health;
 pub mod openapi;
+pub mod paging;
+mod search_index;
 pub mod selection;
 pub mod site;
+pub mod view;
 mod write;
 
+pub use cache::{build_incremental, reusable_cache, save_build_cache};
+pub use search_index::{search_index, search_shards};
 pub use selection::Selection;
-use write::replace_dir;
 pub use write::{recover, write_streaming};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Mutex;
-
-use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
-use crate::load::build_cache::BuildCache;
-use crate::output::{hashed_name, Files, SEARCH_INDEX_DIR};
+use crate::output::Files;
 use crate::pipeline::Compilation;
 use crate::source::SourceFile;
 use crate::validate::schema::SCHEMAS;
@@ -133,120 +142,6 @@ pub fn build(compilation: &Compilation, out_dir: &Path) -> anyhow::Result<BuildR
     })
 }
 
-/// The build cache of `compilation`'s build into `out_dir`, if the
-/// previous build's cache fits it: same cairn, `cairn.yaml`, templates and
-/// base URL, no `git:` sources, and an output directory that still holds
-/// exactly what that build wrote.
-pub fn reusable_cache(compilation: &Compilation, out_dir: &Path) -> Option<BuildCache> {
-    let cache = crate::load::build_cache::read(&compilation.root, out_dir)?;
-    let config = compilation.text(crate::config::CONFIG_FILE).map(str::to_string);
-    let no_git = compilation
-        .config
-        .sources
-        .iter()
-        .all(|s| matches!(s, crate::config::Source::Path(_)));
-    let fits = cache.config == config
-        && no_git
-        && cache.base_url == compilation.config.site.base_url
-        && compilation.templates.overrides == cache.templates
-        && crate::load::build_cache::matches_output(out_dir, &cache.manifest);
-    fits.then_some(cache)
-}
-
-/// Writes the build cache of `compilation`'s build into `out_dir`, whose
-/// files and sizes are `manifest` (see `load::build_cache`).
-pub fn save_build_cache(
-    compilation: &Compilation,
-    out_dir: &Path,
-    manifest: &BTreeMap<String, u64>,
-) -> anyhow::Result<()> {
-    use crate::load::build_cache::{self, CachedSnapshot, CachedSource};
-    let sources: Vec<CachedSource> = compilation
-        .files
-        .iter()
-        .filter_map(|file| {
-            Some(CachedSource {
-                display: file.display.clone(),
-                text: compilation.text(&file.display)?.to_string(),
-                registered: file.registered,
-            })
-        })
-        .collect();
-    let targets: BTreeMap<String, String> = compilation
-        .files
-        .iter()
-        .flat_map(|file| &file.placeholder_targets)
-        .filter_map(|target| Some((target.clone(), compilation.text(target)?.to_string())))
-        .collect();
-    let cache = BuildCache {
-        format: build_cache::FORMAT,
-        cairn_version: env!("CARGO_PKG_VERSION").to_string(),
-        config: compilation.text(crate::config::CONFIG_FILE).map(str::to_string),
-        base_url: compilation.config.site.base_url.clone(),
-        templates: compilation.templates.overrides.clone(),
-        sources,
-        targets,
-        snapshots: compilation.snapshots.files.iter().map(CachedSnapshot::of).collect(),
-        manifest: manifest.clone(),
-        head: compilation.head.clone(),
-    };
-    let path = build_cache::path(&compilation.root, out_dir);
-    crate::util::write_atomically(&path, |out| {
-        serde_json::to_writer(out, &cache).map_err(std::io::Error::from)
-    })
-}
-
-/// [`build`] of `new` into `out_dir`, which holds the output of `old`
-/// (whose files and sizes are `previous`): only what the change from `old`
-/// to `new` affected is rendered and written ([`rerender`]), the search
-/// shards are made whole, and every other file is the previous output's,
-/// kept by a hard link. The result is byte for byte [`build`]'s, and is
-/// swapped in as atomically.
-pub fn build_incremental(
-    old: &Compilation,
-    new: &Compilation,
-    out_dir: &Path,
-    previous: &BTreeMap<String, u64>,
-) -> anyhow::Result<BuildReport> {
-    let started = Instant::now();
-    let (changed, render) = timed(|| rerender(old, new));
-    let changed = changed?;
-    let (search, search_time) = timed(|| search_shards(new));
-    let removed: BTreeSet<&str> = changed.removed.iter().map(String::as_str).collect();
-    let kept: Vec<&String> = previous
-        .keys()
-        .filter(|path| !path.starts_with("search/") && !removed.contains(path.as_str()))
-        .filter(|path| !changed.files.contains_key(*path))
-        .collect();
-    // Search shards are named by their content (but the manifest): one the
-    // previous output has is the same file, and is kept.
-    let (same, new_shards): (Vec<_>, Vec<_>) = search
-        .iter()
-        .partition(|(path, _)| path.as_str() != "search/manifest.json" && previous.contains_key(*path));
-    let written = write::write_streaming(&new.root, out_dir, |sink| {
-        kept.par_iter()
-            .copied()
-            .chain(same.par_iter().map(|(path, _)| *path))
-            .for_each(|path| sink.keep(&out_dir.join(path), path));
-        changed
-            .files
-            .par_iter()
-            .chain(new_shards.into_par_iter())
-            .for_each(|(path, bytes)| sink.put(path.clone(), bytes.clone()));
-        Ok(())
-    })?;
-    Ok(BuildReport {
-        files: written.manifest.len(),
-        bytes: written.bytes,
-        stages: vec![
-            ("rerender", render),
-            ("search", search_time),
-            ("render + write", started.elapsed()),
-        ],
-        manifest: written.manifest,
-    })
-}
-
 /// Every output file of `compilation`, in memory: the JSON API, the JSON
 /// Schemas, the search index, the assets and the portal's pages. `build`
 /// writes them; `cairn serve` serves them from memory.
@@ -338,18 +233,6 @@ fn render_timed(compilation: &Compilation, sink: &dyn Sink) -> anyhow::Result<Ve
     Ok(vec![("api", api), ("search", search), ("pages", pages)])
 }
 
-/// `items` in pages of `size`, numbered from 1; no items are one empty
-/// page. (`chunks` gives none.)
-pub fn pages_of<T>(items: &[T], size: usize) -> impl Iterator<Item = (usize, &[T])> {
-    let count = items.len().div_ceil(size).max(1);
-    (1..=count).map(move |n| {
-        (
-            n,
-            &items[((n - 1) * size).min(items.len())..(n * size).min(items.len())],
-        )
-    })
-}
-
 /// What `f` returned, and how long it took.
 pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
@@ -404,46 +287,10 @@ fn api_and_schemas(compilation: &Compilation, selection: &Selection, sink: &dyn 
     }
 }
 
-/// The browser's static search index.
-pub fn search_shards(compilation: &Compilation) -> Files {
-    let index = crate::search::Index::new(crate::search::documents(&compilation.catalog));
-    let mut files = Files::new();
-    crate::search::shards::write(&index, &mut files);
-    files
-}
-
 /// The assets and the portal's pages.
 fn portal(compilation: &Compilation, selection: &Selection, sink: &dyn Sink) -> anyhow::Result<()> {
-    let mut names = BTreeMap::new();
-    for (name, extension, contents) in ASSETS {
-        let hashed = format!("assets/{}", hashed_name(name, extension, contents));
-        sink.put(hashed.clone(), contents.to_vec());
-        names.insert(name, hashed);
-    }
-    let assets = site::AssetNames {
-        css: names["site"].clone(),
-        search: names["search"].clone(),
-        app: names["app"].clone(),
-    };
+    let assets = assets::write(sink);
     site::pages(compilation, &assets, &compilation.history.last_changes, selection, sink)
-}
-
-/// Static assets, embedded: (name, extension, contents). Each is written
-/// as `assets/<name>.<hash>.<extension>`, cacheable forever.
-const ASSETS: [(&str, &str, &[u8]); 3] = [
-    ("site", "css", include_bytes!("../../assets/site.css")),
-    ("search", "js", include_bytes!("../../assets/search.js")),
-    ("app", "js", include_bytes!("../../assets/app.js")),
-];
-
-/// Writes the tantivy search index of `catalog` to [`SEARCH_INDEX_DIR`],
-/// atomically, stamped with `stamp`: [`crate::load::source_stamp`] of the
-/// sources, taken before they were read.
-pub fn search_index(root: &Path, catalog: &crate::resolve::Catalog, stamp: &str) -> anyhow::Result<()> {
-    let docs = crate::search::documents(catalog);
-    replace_dir(root, &root.join(SEARCH_INDEX_DIR), |staging| {
-        crate::search::store::write(staging, &docs, stamp)
-    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use anyhow::Context;
 use serde_json::{json, Value as Json};
 
 use crate::emit::api::aliases::{shard_path, table_path};
+use crate::emit::view::output_rows;
 use crate::model::Kind;
 use crate::output::Files;
 use crate::resolve::aliases::{canonical, hashed_key, INTEGRATION_KEY};
@@ -424,11 +425,6 @@ pub fn resource_definition(api: &Api, name: &str, version: Option<&str>) -> Resu
             })
         })
         .collect();
-    let outputs: Vec<Json> = definition
-        .outputs
-        .iter()
-        .map(|o| json!({ "name": o.name, "type": o.value_type, "description": o.description }))
-        .collect();
     Ok(json!({
         "name": document["metadata"]["name"],
         "version": this,
@@ -440,7 +436,7 @@ pub fn resource_definition(api: &Api, name: &str, version: Option<&str>) -> Resu
         "yanked": definition.yanked,
         "deprecated": definition.deprecated,
         "inputs": inputs,
-        "outputs": outputs,
+        "outputs": output_rows(&definition.outputs),
         "baseline": row["baseline"],
         "change": row["change"],
         "findings": row["findings"],

@@ -192,7 +192,10 @@ fn long_unit_tests_live_in_their_own_file() {
         };
         let lines = text.lines().count() - start;
         if lines > INLINE_TEST_LINES {
-            long.push(format!("{} ({lines} lines)", file.strip_prefix(root).unwrap().display()));
+            long.push(format!(
+                "{} ({lines} lines)",
+                file.strip_prefix(root).unwrap().display()
+            ));
         }
     }
     assert!(

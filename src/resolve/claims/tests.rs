@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::config::Config;
 use crate::model::{lower_document, version_text};
