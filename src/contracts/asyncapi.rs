@@ -10,7 +10,7 @@
 
 use super::openapi::document;
 use super::schema::Resolver;
-use super::{markdown, slug, Body, Change, Group, Info, Invalid, Labels, Operation, Reference, Server};
+use super::{markdown, slug, Body, Change, Group, Invalid, Labels, Operation, Reference, Server};
 use crate::parse::Node;
 use crate::util::escape_pointer;
 
@@ -24,9 +24,9 @@ const LABELS: Labels = Labels {
 
 const SCHEMAS: &[&str] = &["/components/schemas/"];
 
+/// One parsed document, of a version [`Spec::parse`] accepted (2.x or 3.x).
 struct Spec {
     root: Node,
-    major: u32,
     version: String,
 }
 
@@ -37,17 +37,13 @@ impl Spec {
             return Err(Invalid::at(1, 1, "no `asyncapi` field says which version this is"));
         };
         let version = node.as_scalar_text().unwrap_or_default();
-        let major = match version.split('.').next() {
-            Some("2") => 2,
-            Some("3") => 3,
-            _ => {
-                return Err(Invalid::at(
-                    node.start.line,
-                    node.start.column,
-                    format!("unsupported version `{version}`: cairn reads AsyncAPI 2.x and 3.x"),
-                ))
-            }
-        };
+        if !matches!(version.split('.').next(), Some("2" | "3")) {
+            return Err(Invalid::at(
+                node.start.line,
+                node.start.column,
+                format!("unsupported version `{version}`: cairn reads AsyncAPI 2.x and 3.x"),
+            ));
+        }
         if let Some(channels) = root.get("channels").filter(|c| c.as_map().is_none()) {
             return Err(Invalid::at(
                 channels.start.line,
@@ -55,7 +51,13 @@ impl Spec {
                 "`channels` must be a mapping",
             ));
         }
-        Ok(Spec { root, major, version })
+        Ok(Spec { root, version })
+    }
+
+    /// Whether this is AsyncAPI 3.x (top-level operations, channel
+    /// addresses) rather than 2.x.
+    fn is_v3(&self) -> bool {
+        self.version.split('.').next() == Some("3")
     }
 
     fn resolver(&self) -> Resolver<'_> {
@@ -76,9 +78,10 @@ impl Spec {
             .filter_map(|(key, channel)| {
                 let key = key.as_str()?;
                 let channel = resolver.deref(channel);
-                let address = match self.major {
-                    3 => channel.get_str("address").unwrap_or(key).to_string(),
-                    _ => key.to_string(),
+                let address = if self.is_v3() {
+                    channel.get_str("address").unwrap_or(key).to_string()
+                } else {
+                    key.to_string()
                 };
                 Some((key, address, channel))
             })
@@ -102,19 +105,12 @@ impl Spec {
                 })
                 .unwrap_or_else(|| fallback.to_string())
         };
-        if self.major == 3 {
+        if self.is_v3() {
             return holder
-                .get("messages")
-                .and_then(Node::as_map)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|(key, message)| {
-                    let key = key.as_str()?;
-                    Some((
-                        key.to_string(),
-                        resolver.deref(message),
-                        format!("{at}/messages/{}", escape_pointer(key)),
-                    ))
+                .entries_at("messages")
+                .map(|(key, message)| {
+                    let pointer = format!("{at}/messages/{}", escape_pointer(key));
+                    (key.to_string(), resolver.deref(message), pointer)
                 })
                 .collect();
         }
@@ -169,7 +165,7 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
     for (key, address, channel) in spec.channels() {
         let at = format!("/channels/{}", escape_pointer(key));
         let mut operations = Vec::new();
-        if spec.major == 2 {
+        if !spec.is_v3() {
             for action in ["publish", "subscribe"] {
                 let Some(operation) = channel.get(action) else { continue };
                 let request = spec
@@ -215,22 +211,16 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
         });
     }
     super::unique_anchors(&mut groups);
-    let Info {
-        title,
-        version,
-        description_html,
-    } = Info::of(root);
-    Ok(Reference {
-        dialect: format!("AsyncAPI {}", spec.version),
-        title,
-        version,
-        description_html,
-        servers: servers(&spec),
-        security: Vec::new(),
+    let types = resolver.types();
+    Ok(Reference::with_info(
+        format!("AsyncAPI {}", spec.version),
+        root,
+        servers(&spec),
+        Vec::new(),
         groups,
-        types: resolver.types(),
-        labels: LABELS,
-    })
+        types,
+        LABELS,
+    ))
 }
 
 fn operation_of(action: &str, address: &str, operation: &Node, request: Vec<Body>) -> Operation {
@@ -326,7 +316,7 @@ pub fn changes(old: &str, new: &str) -> Option<Vec<Change>> {
             ));
         }
     }
-    if new.major == 3 {
+    if new.is_v3() {
         let ids = |spec: &Spec| -> Vec<String> {
             spec.root
                 .get("operations")
@@ -349,7 +339,7 @@ pub fn changes(old: &str, new: &str) -> Option<Vec<Change>> {
 
 /// Every message a channel carries: its own (3.x) or its operations' (2.x).
 fn channel_messages<'a>(spec: &'a Spec, channel: &'a Node, at: &str) -> Vec<(String, &'a Node, String)> {
-    if spec.major == 3 {
+    if spec.is_v3() {
         return spec.messages(channel, at);
     }
     let mut out: Vec<(String, &Node, String)> = Vec::new();

@@ -153,30 +153,36 @@ impl Reference {
         }
     }
 
-    /// Every operation, group by group.
-    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
-        self.groups.iter().flat_map(|g| &g.operations)
-    }
-}
-
-/// The `info` object OpenAPI and AsyncAPI documents open with: a
-/// reference's title, version and description.
-struct Info {
-    title: Option<String>,
-    version: Option<String>,
-    description_html: Option<String>,
-}
-
-impl Info {
-    fn of(root: &crate::parse::Node) -> Info {
+    /// The reference of an OpenAPI or AsyncAPI document `root`: its title,
+    /// version and description from its `info` object.
+    fn with_info(
+        dialect: String,
+        root: &crate::parse::Node,
+        servers: Vec<Server>,
+        security: Vec<SecurityScheme>,
+        groups: Vec<Group>,
+        types: Vec<TypeDef>,
+        labels: Labels,
+    ) -> Reference {
         let info = root.get("info");
-        Info {
+        Reference {
+            dialect,
             title: info.and_then(|i| i.get_str("title")).map(str::to_string),
             version: info
                 .and_then(|i| i.get("version"))
                 .and_then(crate::parse::Node::as_scalar_text),
             description_html: markdown(info.and_then(|i| i.get_str("description"))),
+            servers,
+            security,
+            groups,
+            types,
+            labels,
         }
+    }
+
+    /// Every operation, group by group.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.groups.iter().flat_map(|g| &g.operations)
     }
 }
 

@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::schema::{self, Resolver};
 use super::{
-    markdown, slug, Body, Change, Field, Group, Info, Invalid, Labels, Operation, Reference, Response, SecurityScheme,
-    Server,
+    markdown, slug, Body, Change, Field, Group, Invalid, Labels, Operation, Reference, Response, SecurityScheme, Server,
 };
 use crate::parse::{parse_yaml, Node};
 use crate::util::escape_pointer;
@@ -213,17 +212,10 @@ impl Spec {
                     .map(|s| vec![(self.media(operation, "produces"), s, format!("{base}/schema"))])
                     .unwrap_or_default(),
                 Dialect::OpenApi3 => response
-                    .get("content")
-                    .and_then(Node::as_map)
-                    .unwrap_or_default()
-                    .iter()
+                    .entries_at("content")
                     .filter_map(|(media, value)| {
-                        let media = media.as_str()?;
-                        Some((
-                            media.to_string(),
-                            value.get("schema")?,
-                            format!("{base}/content/{}/schema", escape_pointer(media)),
-                        ))
+                        let pointer = format!("{base}/content/{}/schema", escape_pointer(media));
+                        Some((media.to_string(), value.get("schema")?, pointer))
                     })
                     .collect(),
             };
@@ -325,22 +317,16 @@ pub fn reference(text: &str) -> Result<Reference, Invalid> {
     let position = |name: &str| declared.iter().position(|(n, _)| *n == name).unwrap_or(usize::MAX);
     groups.sort_by_key(|g| position(&g.name));
     super::unique_anchors(&mut groups);
-    let Info {
-        title,
-        version,
-        description_html,
-    } = Info::of(root);
-    Ok(Reference {
-        dialect: spec.name.clone(),
-        title,
-        version,
-        description_html,
-        servers: servers(&spec),
-        security: security_schemes(&spec),
+    let types = resolver.types();
+    Ok(Reference::with_info(
+        spec.name.clone(),
+        root,
+        servers(&spec),
+        security_schemes(&spec),
         groups,
-        types: resolver.types(),
-        labels: LABELS,
-    })
+        types,
+        LABELS,
+    ))
 }
 
 fn describe(

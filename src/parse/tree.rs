@@ -113,6 +113,16 @@ impl Node {
             .map(|(k, v)| (k, v))
     }
 
+    /// The entries with string keys of the mapping under `key`; none when
+    /// there is no such mapping.
+    pub fn entries_at(&self, key: &str) -> impl Iterator<Item = (&str, &Node)> {
+        self.get(key)
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+    }
+
     /// The string under `key`, if it is a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Node::as_str)
