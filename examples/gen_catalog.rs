@@ -223,7 +223,7 @@ fn main() {
             write(
                 root,
                 "apis/big-api.yaml",
-                &format!("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {{ name: big-api }}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-0\n  definition:\n    $text: ./big-api.openapi.yaml\n"),
+                "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: { name: big-api }\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-0\n  definition:\n    $text: ./big-api.openapi.yaml\n",
             );
         }
         let apis = if i % 5 == 0 {

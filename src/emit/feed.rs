@@ -195,7 +195,7 @@ pub fn mark_history(old: &Compilation, new: &Compilation, selection: &mut Select
         let ids = |feed: &History| -> Vec<(String, How)> {
             feed.log.of(&key).map(|(c, how)| (c.commit.clone(), how)).collect()
         };
-        if ids(&before) != ids(&after) || before.commit_url != after.commit_url {
+        if ids(before) != ids(after) || before.commit_url != after.commit_url {
             selection.mark(i);
         }
     }

@@ -551,7 +551,7 @@ fn the_dockerfile_lints_clean_and_its_build_stage_makes_a_binary_that_runs() {
     for file in &copied {
         assert!(src.path().join(file).is_file(), "the build stage makes {file}");
     }
-    let version = run(&mut Command::new(src.path().join("target/image/cairn")).arg("--version"));
+    let version = run(Command::new(src.path().join("target/image/cairn")).arg("--version"));
     assert_eq!(version.stdout, format!("cairn {VERSION}\n"), "{version:#?}");
     assert_eq!(
         std::fs::read_to_string(src.path().join("target/image/gitconfig")).unwrap(),
