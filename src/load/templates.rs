@@ -46,11 +46,12 @@ impl Templates {
 /// The templates of the catalog at `root`; an error when one of its own
 /// that replaces a built-in template cannot be read (or is not UTF-8).
 pub fn read(root: &Path) -> anyhow::Result<Templates> {
+    let confine = Confine::new(root);
     let mut overrides = BTreeMap::new();
     for file in BUILT_IN.files() {
         let name = file.path().to_string_lossy().into_owned();
         let path = root.join(TEMPLATES_DIR).join(&name);
-        if !path.is_file() || !Confine::new(root).contains(&path) {
+        if !path.is_file() || !confine.contains(&path) {
             continue;
         }
         let text =
@@ -82,4 +83,41 @@ pub(super) fn check(root: &Path, diagnostics: &mut Vec<Diagnostic>) {
         .collect();
     found.sort_by(|a, b| a.location.file.cmp(&b.location.file));
     diagnostics.extend(found);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of<'a>(templates: &'a Templates, name: &str) -> &'a str {
+        templates.texts().find(|(n, _)| n == name).map(|(_, t)| t).unwrap()
+    }
+
+    #[test]
+    fn the_catalog_overrides_a_built_in_template_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(TEMPLATES_DIR)).unwrap();
+        std::fs::write(root.path().join("templates/home.html"), "MY HOME").unwrap();
+        std::fs::write(root.path().join("templates/unknown.html"), [0xff, 0xfe]).unwrap();
+        let templates = read(root.path()).unwrap();
+        assert_eq!(templates.overrides.keys().collect::<Vec<_>>(), ["home.html"]);
+        assert_eq!(text_of(&templates, "home.html"), "MY HOME");
+        assert_ne!(text_of(&templates, "base.html"), "");
+        assert!(templates.texts().all(|(name, _)| name != "unknown.html"));
+    }
+
+    #[test]
+    fn without_a_templates_directory_every_template_is_built_in() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(read(root.path()).unwrap(), Templates::default());
+    }
+
+    #[test]
+    fn an_override_that_is_not_utf8_is_an_error_naming_the_file() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(TEMPLATES_DIR)).unwrap();
+        std::fs::write(root.path().join("templates/service.html"), [b'a', 0xff, b'b']).unwrap();
+        let error = format!("{:#}", read(root.path()).unwrap_err());
+        assert!(error.contains("templates/service.html"), "{error}");
+    }
 }

@@ -50,9 +50,7 @@ impl Incremental {
 
     /// Compiles the catalog: by patching the last good compilation when
     /// the edit allows and `everything` is not asked for, else reusing the
-    /// cache; then reads the render inputs (`super::read_render_inputs`),
-    /// the history reused from the last good compilation where it fits.
-    /// Until [`Incremental::served`] is told of the result, the next
+    /// cache. Until [`Incremental::served`] is told of the result, the next
     /// compile does not patch.
     pub fn compile(&mut self, everything: bool) -> anyhow::Result<Compilation> {
         let patched = match &self.last_good {

@@ -167,6 +167,26 @@ fn a_template_linked_out_of_the_root_is_not_used() {
 }
 
 #[test]
+fn a_catalog_template_replaces_the_built_in_one_and_a_broken_one_stops_the_build() {
+    let catalog = team_and_service();
+    std::fs::create_dir_all(catalog.path().join("templates")).unwrap();
+    catalog.write("templates/home.html", "<p>OUR OWN HOME</p>");
+    let run = cairn_within_a_minute(&catalog, &["build"]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let home = std::fs::read_to_string(catalog.path().join("dist/index.html")).unwrap();
+    assert_eq!(home, "<p>OUR OWN HOME</p>");
+
+    // Not UTF-8: the build stops before writing and names the file; the
+    // previous output stays.
+    std::fs::write(catalog.path().join("templates/home.html"), [b'<', 0xff, b'>']).unwrap();
+    let run = cairn_within_a_minute(&catalog, &["build"]);
+    assert_eq!(run.status, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("templates/home.html"), "{}", run.stderr);
+    let home = std::fs::read_to_string(catalog.path().join("dist/index.html")).unwrap();
+    assert_eq!(home, "<p>OUR OWN HOME</p>");
+}
+
+#[test]
 fn a_pipe_named_yaml_is_skipped_without_blocking() {
     let catalog = team_and_service();
     let fifo = catalog.path().join("catalog/fifo.yaml");
