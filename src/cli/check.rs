@@ -41,19 +41,27 @@ fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
     let mut compilation = compile(&global.root, None, global.base.as_deref())?;
+    let status = report(global, &args, &mut compilation);
+    super::exit_without_freeing(compilation);
+    status
+}
+
+/// Holds the compilation to the guards when asked, reports, and returns
+/// the exit status.
+fn report(global: &Global, args: &Args, compilation: &mut Compilation) -> anyhow::Result<i32> {
     if let (Some(base), false) = (&global.base, args.allow_mass_removal) {
         let before = crate::pipeline::catalog_at(&global.root, base)?;
         let guarded = crate::guards::mass_removal(&before, &compilation.catalog, &compilation.config);
         compilation.diagnostics.extend(guarded);
         crate::diagnostics::sort_and_dedup(&mut compilation.diagnostics);
     }
-    global.timings(&compilation);
+    global.timings(compilation);
     if args.files.is_empty() {
-        global.report(&compilation, &compilation.diagnostics, compilation.files.len());
+        global.report(compilation, &compilation.diagnostics, compilation.files.len());
         write_reports(
             global,
             &args.reports,
-            &compilation,
+            compilation,
             &compilation.diagnostics,
             compilation.files.len(),
         )?;
@@ -75,8 +83,8 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         .filter(|d| wanted.contains(&d.location.file))
         .cloned()
         .collect();
-    global.report(&compilation, &diagnostics, wanted.len());
-    write_reports(global, &args.reports, &compilation, &diagnostics, wanted.len())?;
+    global.report(compilation, &diagnostics, wanted.len());
+    write_reports(global, &args.reports, compilation, &diagnostics, wanted.len())?;
     Ok(status_of(&diagnostics))
 }
 

@@ -89,7 +89,8 @@ impl Confine {
 
 /// Opens `path` for reading without ever blocking (a FIFO would block
 /// `open` until a writer came), and refuses anything but a regular file.
-pub fn open_regular(path: &Path) -> io::Result<File> {
+/// Also returns the file's size when opened.
+pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -98,13 +99,44 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
         options.custom_flags(libc::O_NONBLOCK);
     }
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a regular file (a pipe, socket or device)",
         ));
     }
-    Ok(file)
+    Ok((file, metadata.len()))
+}
+
+/// What [`read_regular`] found in a regular file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// The whole file.
+    Bytes(Vec<u8>),
+    /// The file's size in bytes, larger than the limit: it was not read
+    /// whole.
+    TooLarge(u64),
+}
+
+/// Reads a regular file of at most `limit` bytes, never blocking (see
+/// [`open_regular`]). The buffer is sized from the file's size, so a read
+/// costs two `read` calls and no reallocation; a file that grows past the
+/// limit while it is read is still refused, after `limit + 1` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Contents> {
+    use std::io::Read;
+    let (file, size) = open_regular(path)?;
+    if size > limit {
+        return Ok(Contents::TooLarge(size));
+    }
+    // One byte of room past the end: the read that finds the end needs no
+    // larger buffer.
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Contents::TooLarge(bytes.len() as u64));
+    }
+    Ok(Contents::Bytes(bytes))
 }
 
 /// Reads a whole regular file as UTF-8 text, never blocking (see
@@ -112,7 +144,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 pub fn read_regular_to_string(path: &Path) -> io::Result<String> {
     use std::io::Read;
     let mut text = String::new();
-    open_regular(path)?.read_to_string(&mut text)?;
+    open_regular(path)?.0.read_to_string(&mut text)?;
     Ok(text)
 }
 
@@ -156,5 +188,19 @@ mod tests {
             open_regular(dir.path()).is_err(),
             "a directory is not a regular file either"
         );
+    }
+
+    #[test]
+    fn read_regular_refuses_a_file_over_the_limit_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.yaml");
+        std::fs::write(&path, "0123456789").unwrap();
+        assert_eq!(
+            read_regular(&path, 10).unwrap(),
+            Contents::Bytes(b"0123456789".to_vec())
+        );
+        assert_eq!(read_regular(&path, 9).unwrap(), Contents::TooLarge(10));
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_regular(&path, 0).unwrap(), Contents::Bytes(Vec::new()));
     }
 }

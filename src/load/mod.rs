@@ -27,12 +27,11 @@ pub mod revision;
 pub mod templates;
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use self::confine::{Confine, Reach};
+use self::confine::{Confine, Contents, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
 use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::source::{SourceFile, Stamp};
@@ -381,25 +380,23 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> (SourceFile, Vec<Diagnostic
             vec![Diagnostic::new(code, FilePosition::file_only(&display), message).with_help(help)],
         )
     };
-    // Read at most one byte past the limit: a huge file is refused without
-    // reading it whole, and a normal file costs no extra `stat`.
-    let mut bytes = Vec::new();
-    let read = confine::open_regular(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        return fail(
-            Code::IoError,
-            format!("cannot read file: {e}"),
-            "check that the file exists and is readable",
-        );
-    }
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-        return fail(
-            Code::FileTooLarge,
-            format!("file is {size} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes"),
-            "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
-        );
-    }
+    let bytes = match confine::read_regular(path, MAX_FILE_BYTES) {
+        Ok(Contents::Bytes(bytes)) => bytes,
+        Ok(Contents::TooLarge(size)) => {
+            return fail(
+                Code::FileTooLarge,
+                format!("file is {size} bytes; cairn reads catalog files up to {MAX_FILE_BYTES} bytes"),
+                "split the file into one file per entity, or add it to .gitignore if it is not part of the catalog",
+            )
+        }
+        Err(e) => {
+            return fail(
+                Code::IoError,
+                format!("cannot read file: {e}"),
+                "check that the file exists and is readable",
+            )
+        }
+    };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -427,15 +424,15 @@ fn working_tree_reader(root: &Path) -> impl Fn(&str) -> Result<placeholders::Tar
             Reach::Outside(_) => return Err(TargetError::Outside { through_link: true }),
             Reach::Inside(_) => {}
         }
-        let mut bytes = Vec::new();
-        confine::open_regular(&path)
-            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|e| TargetError::Unreadable(e.to_string()))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(TargetError::Unreadable(format!(
-                "it is larger than {MAX_FILE_BYTES} bytes"
-            )));
-        }
+        let bytes = match confine::read_regular(&path, MAX_FILE_BYTES) {
+            Ok(Contents::Bytes(bytes)) => bytes,
+            Ok(Contents::TooLarge(_)) => {
+                return Err(TargetError::Unreadable(format!(
+                    "it is larger than {MAX_FILE_BYTES} bytes"
+                )))
+            }
+            Err(e) => return Err(TargetError::Unreadable(e.to_string())),
+        };
         let text = String::from_utf8(bytes).map_err(|e| {
             TargetError::Unreadable(format!(
                 "it is not UTF-8 (byte offset {})",

@@ -146,18 +146,23 @@ fn location(file: &str, pos: Pos, pointer: &str) -> FilePosition {
     }
 }
 
-/// A collection being built: its start position, anchor and children.
+/// A collection being built: its start position and anchor, and where its
+/// children begin in the builder's `items` or `entries` (the children of
+/// the collections being built are kept end to end there, innermost last,
+/// so each collection is allocated once, at its exact size, when it ends).
 enum Frame {
     Seq {
         start: Pos,
         anchor: usize,
-        items: Vec<Node>,
+        first: usize,
     },
     Map {
         start: Pos,
         anchor: usize,
-        entries: Vec<(Node, Node)>,
-        pending_key: Option<Node>,
+        first: usize,
+        /// The key read, waiting for its value, and whether it repeats an
+        /// earlier key (reported already; the first value stays).
+        pending_key: Option<(Node, bool)>,
         index: Option<HashMap<String, usize>>,
     },
 }
@@ -166,6 +171,10 @@ struct TreeBuilder<'f> {
     file: &'f str,
     out: ParsedFile,
     stack: Vec<Frame>,
+    /// The items of the sequences being built (see [`Frame`]).
+    items: Vec<Node>,
+    /// The entries of the mappings being built (see [`Frame`]).
+    entries: Vec<(Node, Node)>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     doc_index: usize,
@@ -181,6 +190,8 @@ impl<'f> TreeBuilder<'f> {
             file,
             out: ParsedFile::default(),
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
             doc_index: 0,
@@ -195,14 +206,22 @@ impl<'f> TreeBuilder<'f> {
     /// JSON pointer of the node being built, for diagnostics.
     fn pointer(&self) -> String {
         let mut pointer = String::new();
-        for frame in &self.stack {
+        for (depth, frame) in self.stack.iter().enumerate() {
             match frame {
-                Frame::Seq { items, .. } => {
+                Frame::Seq { first, .. } => {
+                    // Its items end where the next sequence's begin.
+                    let end = self.stack[depth + 1..]
+                        .iter()
+                        .find_map(|f| match f {
+                            Frame::Seq { first, .. } => Some(*first),
+                            Frame::Map { .. } => None,
+                        })
+                        .unwrap_or(self.items.len());
                     pointer.push('/');
-                    pointer.push_str(&items.len().to_string());
+                    pointer.push_str(&(end - first).to_string());
                 }
                 Frame::Map { pending_key, .. } => {
-                    if let Some(key) = pending_key.as_ref().and_then(Node::as_str) {
+                    if let Some(key) = pending_key.as_ref().and_then(|(key, _)| key.as_str()) {
                         pointer.push('/');
                         pointer.push_str(&crate::util::escape_pointer(key));
                     }
@@ -218,6 +237,8 @@ impl<'f> TreeBuilder<'f> {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
             Event::DocumentStart(_) => {
                 self.stack.clear();
+                self.items.clear();
+                self.entries.clear();
                 self.anchors.clear();
                 self.skip_document = false;
                 Ok(())
@@ -237,7 +258,7 @@ impl<'f> TreeBuilder<'f> {
                 Frame::Seq {
                     start,
                     anchor,
-                    items: Vec::new(),
+                    first: self.items.len(),
                 },
                 start,
             ),
@@ -245,7 +266,7 @@ impl<'f> TreeBuilder<'f> {
                 Frame::Map {
                     start,
                     anchor,
-                    entries: Vec::new(),
+                    first: self.entries.len(),
                     pending_key: None,
                     index: None,
                 },
@@ -279,6 +300,8 @@ impl<'f> TreeBuilder<'f> {
         if self.stack.len() >= MAX_DEPTH {
             self.skip_document = true;
             self.stack.clear();
+            self.items.clear();
+            self.entries.clear();
             return Err(self.error(
                 Code::YamlDepthLimit,
                 start,
@@ -293,10 +316,16 @@ impl<'f> TreeBuilder<'f> {
     fn close(&mut self, end: Pos) -> Step {
         let frame = self.stack.pop().expect("the parser balances collection events");
         let (node, anchor) = match frame {
-            Frame::Seq { start, anchor, items } => (Node::new(Value::Seq(items.into()), start, end), anchor),
+            Frame::Seq { start, anchor, first } => {
+                let items: Box<[Node]> = self.items.drain(first..).collect();
+                (Node::new(Value::Seq(items), start, end), anchor)
+            }
             Frame::Map {
-                start, anchor, entries, ..
-            } => (Node::new(Value::Map(entries.into()), start, end), anchor),
+                start, anchor, first, ..
+            } => {
+                let entries: Box<[(Node, Node)]> = self.entries.drain(first..).collect();
+                (Node::new(Value::Map(entries), start, end), anchor)
+            }
         };
         if anchor != 0 {
             self.remember(anchor, &node, node.size());
@@ -319,23 +348,23 @@ impl<'f> TreeBuilder<'f> {
                 self.out.documents.push(Document::new(self.doc_index, node));
                 Ok(())
             }
-            Some(Frame::Seq { items, .. }) => {
-                items.push(node);
+            Some(Frame::Seq { .. }) => {
+                self.items.push(node);
                 Ok(())
             }
             Some(Frame::Map { pending_key: None, .. }) => self.push_key(node),
             Some(Frame::Map {
                 pending_key,
-                entries,
+                first,
                 index,
                 ..
             }) => {
-                let key = pending_key.take().expect("matched above");
-                let key_text = key.as_str().unwrap_or_default().to_string();
+                let (key, duplicate) = pending_key.take().expect("matched above");
                 // A duplicate key was reported when it was read; the first value stays.
-                if find_key(entries, index, &key_text).is_none() {
-                    insert_key(entries, index, key_text);
-                    entries.push((key, node));
+                if !duplicate {
+                    let entries = &self.entries[*first..];
+                    insert_key(entries, index, key.as_str().unwrap_or_default());
+                    self.entries.push((key, node));
                 }
                 Ok(())
             }
@@ -343,18 +372,29 @@ impl<'f> TreeBuilder<'f> {
     }
 
     fn push_key(&mut self, mut key: Node) -> Step {
-        let Some(key_text) = key.as_scalar_text() else {
-            return Err(self.error(
-                Code::YamlUnsupported,
-                key.start,
-                "mapping keys must be plain values, not sequences or mappings".into(),
-                "use a string key",
-            ));
+        // Keys are kept as strings (as JSON has them), so lookups never
+        // allocate.
+        let key_text: Box<str> = match std::mem::replace(&mut key.value, Value::Null) {
+            Value::String(text) => text,
+            other => {
+                let scalar = Node::new(other, key.start, key.end);
+                let Some(text) = scalar.as_scalar_text() else {
+                    return Err(self.error(
+                        Code::YamlUnsupported,
+                        key.start,
+                        "mapping keys must be plain values, not sequences or mappings".into(),
+                        "use a string key",
+                    ));
+                };
+                text.into()
+            }
         };
-        let Some(Frame::Map { entries, index, .. }) = self.stack.last() else {
+        let Some(Frame::Map { first, index, .. }) = self.stack.last() else {
             unreachable!("push_key is only called on a mapping frame")
         };
-        if let Some(first) = find_key(entries, index, &key_text) {
+        let entries = &self.entries[*first..];
+        let repeated = find_key(entries, index, &key_text);
+        if let Some(first) = repeated {
             let first_pos = entries[first].0.start;
             let pointer = format!("{}/{}", self.pointer(), crate::util::escape_pointer(&key_text));
             let diagnostic = Diagnostic::new(
@@ -366,11 +406,9 @@ impl<'f> TreeBuilder<'f> {
             .with_related("first defined here", location(self.file, first_pos, &pointer));
             self.out.diagnostics.push(diagnostic);
         }
-        // Keys are kept as strings (as JSON has them), so lookups never
-        // allocate.
-        key.value = Value::String(key_text.into());
+        key.value = Value::String(key_text);
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
-            *pending_key = Some(key);
+            *pending_key = Some((key, repeated.is_some()));
         }
         Ok(())
     }
@@ -378,10 +416,10 @@ impl<'f> TreeBuilder<'f> {
 
 /// Records the position of a new key; mappings past 16 keys get a hash index
 /// so building a huge mapping stays linear.
-fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize>>, key: String) {
+fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize>>, key: &str) {
     match index {
         Some(index) => {
-            index.insert(key, entries.len());
+            index.insert(key.to_string(), entries.len());
         }
         None if entries.len() >= 16 => {
             let mut map: HashMap<String, usize> = entries
@@ -389,7 +427,7 @@ fn insert_key(entries: &[(Node, Node)], index: &mut Option<HashMap<String, usize
                 .enumerate()
                 .filter_map(|(i, (k, _))| k.as_str().map(|t| (t.to_string(), i)))
                 .collect();
-            map.insert(key, entries.len());
+            map.insert(key.to_string(), entries.len());
             *index = Some(map);
         }
         None => {}

@@ -70,9 +70,14 @@ macro_rules! vocabulary {
 }
 pub(crate) use vocabulary;
 
-/// Escapes a key for use as a JSON pointer token.
-pub fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Escapes a key for use as a JSON pointer token (borrowed when it needs
+/// no escaping, as nearly every key).
+pub fn escape_pointer(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        key.into()
+    }
 }
 
 /// `pointer: old → new` for every JSON leaf that differs.

@@ -6,6 +6,7 @@
 //! file under its `$id`, so validation never touches the network.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 use std::sync::OnceLock;
 
 use include_dir::{include_dir, Dir};
@@ -15,7 +16,7 @@ use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Entity, Kind};
-use crate::parse::Value;
+use crate::parse::{Node, Value};
 use crate::util::escape_pointer;
 
 /// The schema files, as shipped.
@@ -71,6 +72,11 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
     let validator = &validators()[&entity.kind];
     let non_finite = non_finite_numbers(entity, diagnostics);
     let json = entity.to_json();
+    // Most documents are valid, and asking only that is much cheaper than
+    // collecting the errors.
+    if validator.is_valid(&json) {
+        return;
+    }
     // Missing properties of one mapping are reported together.
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in validator.iter_errors(&json) {
@@ -167,45 +173,51 @@ fn under_placeholder(entity: &Entity, pointer: &str) -> bool {
 /// not reach any output. Returns their pointers.
 fn non_finite_numbers(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut found = Vec::new();
-    let mut stack = vec![(&*entity.node, String::new())];
-    while let Some((node, pointer)) = stack.pop() {
-        match &node.value {
-            Value::Float(f) if !f.is_finite() => {
-                let written = if f.is_nan() {
-                    ".nan"
-                } else if *f > 0.0 {
-                    ".inf"
-                } else {
-                    "-.inf"
-                };
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::NonFiniteNumber,
-                        entity.location(&pointer),
-                        format!("{}: `{written}` is not a number JSON can hold", what(entity, &pointer)),
-                    )
-                    .with_help("write the value you meant; quote it (\".inf\") if it is text"),
-                );
-                found.push(pointer);
-            }
-            Value::Seq(items) => {
-                stack.extend(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, item)| (item, format!("{pointer}/{i}"))),
-                );
-            }
-            Value::Map(entries) => stack.extend(entries.iter().map(|(key, value)| {
-                (
-                    value,
-                    format!("{pointer}/{}", escape_pointer(key.as_str().unwrap_or_default())),
-                )
-            })),
-            _ => {}
-        }
+    collect_non_finite(&entity.node, &mut String::new(), &mut found);
+    for (pointer, f) in &found {
+        let written = if f.is_nan() {
+            ".nan"
+        } else if *f > 0.0 {
+            ".inf"
+        } else {
+            "-.inf"
+        };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::NonFiniteNumber,
+                entity.location(pointer),
+                format!("{}: `{written}` is not a number JSON can hold", what(entity, pointer)),
+            )
+            .with_help("write the value you meant; quote it (\".inf\") if it is text"),
+        );
     }
-    found
+    found.into_iter().map(|(pointer, _)| pointer).collect()
+}
+
+/// The non-finite floats under `node`, which is at `pointer`, with their
+/// pointers. `pointer` is extended and restored on the way down, so only a
+/// float found costs a string.
+fn collect_non_finite(node: &Node, pointer: &mut String, found: &mut Vec<(String, f64)>) {
+    let mut descend = |child: &Node, segment: &dyn std::fmt::Display, pointer: &mut String| {
+        let len = pointer.len();
+        write!(pointer, "/{segment}").expect("writing to a String succeeds");
+        collect_non_finite(child, pointer, found);
+        pointer.truncate(len);
+    };
+    match &node.value {
+        Value::Float(f) if !f.is_finite() => found.push((pointer.clone(), *f)),
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                descend(item, &i, pointer);
+            }
+        }
+        Value::Map(entries) => {
+            for (key, value) in entries.iter() {
+                descend(value, &escape_pointer(key.as_str().unwrap_or_default()), pointer);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `a Component`, `an API`: the kind with its indefinite article.
