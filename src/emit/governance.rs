@@ -124,11 +124,7 @@ fn failing_json(catalog: &Catalog, entity: usize, standing: &Standing) -> Vec<Js
 
 fn service_row(catalog: &Catalog, entity: usize, standing: &Standing) -> Json {
     let e = &catalog.entities[entity];
-    let owner = catalog
-        .services
-        .binary_search_by_key(&entity, |s| s.entity)
-        .ok()
-        .and_then(|s| catalog.services[s].owner);
+    let owner = catalog.service_of(entity).and_then(|s| s.owner);
     json!({
         "ref": ref_of(catalog, entity),
         "namespace": e.metadata.namespace,

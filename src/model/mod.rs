@@ -26,6 +26,8 @@ pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{value_text, Breach, Input, Output, ResourceDefinition, ValueType};
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, FilePosition};
@@ -39,8 +41,8 @@ const SCAFFOLDER_GROUP: &str = "scaffolder.backstage.io";
 
 /// Lowers every document of every file, in parallel; entities come back in
 /// file order. The documents move into the entities.
-pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
-    let per_file: Vec<(Vec<Entity>, Vec<Diagnostic>)> = files
+pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Arc<Entity>>, Vec<Diagnostic>) {
+    let per_file: Vec<(Vec<Arc<Entity>>, Vec<Diagnostic>)> = files
         .par_iter_mut()
         .map(|file| {
             let mut entities = Vec::new();
@@ -49,13 +51,16 @@ pub fn lower_files(files: &mut [SourceFile]) -> (Vec<Entity>, Vec<Diagnostic>) {
                 if let Some(mut entity) = lower_document(&file.display, doc, &mut diagnostics) {
                     entity.registered = file.registered;
                     entity.origin = file.origin.clone();
-                    entities.push(entity);
+                    // Shared from here on; made where it was lowered, in
+                    // parallel, so the catalog's entities are never moved
+                    // again (each is several hundred bytes).
+                    entities.push(Arc::new(entity));
                 }
             }
             (entities, diagnostics)
         })
         .collect();
-    let mut entities = Vec::new();
+    let mut entities = Vec::with_capacity(per_file.iter().map(|(e, _)| e.len()).sum());
     let mut diagnostics = Vec::new();
     for (e, d) in per_file {
         entities.extend(e);

@@ -344,7 +344,6 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         let (mut file, mut diagnostics) = crate::load::read_file(root, &path);
         file.registered = source.registered;
         let (entities, lower_diagnostics) = model::lower_files(std::slice::from_mut(&mut file));
-        let entities: Vec<Arc<Entity>> = entities.into_iter().map(Arc::new).collect();
         diagnostics.extend(lower_diagnostics);
         if entities.len() != cached.entities.len() {
             return None;

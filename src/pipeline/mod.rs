@@ -15,7 +15,6 @@ use crate::load::build_cache::BuildCache;
 use crate::load::facts::{load_snapshots, Snapshots};
 use crate::load::published::published_set;
 use crate::model;
-use crate::model::Entity;
 use crate::resolve::{resolve, Catalog};
 use crate::source::SourceFile;
 
@@ -142,7 +141,7 @@ pub fn compile_cached(
     let published = published?;
     timer.lap("load + parse");
     let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
-    let mut entities: Vec<Arc<Entity>> = entities.into_iter().map(Arc::new).collect();
+    let mut entities = entities;
     let mut read_diagnostics = std::mem::take(&mut loaded.diagnostics);
     read_diagnostics.extend(lower_diagnostics);
     cache.remember_read(&mut loaded, &mut entities, &mut read_diagnostics);
@@ -225,7 +224,7 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
         .collect();
     let (entities, _) = model::lower_files(&mut files);
     let snapshots = cache.snapshots();
-    let (catalog, _) = resolve(entities.into_iter().map(Arc::new).collect(), &snapshots, &config);
+    let (catalog, _) = resolve(entities, &snapshots, &config);
     Compilation {
         root: root.to_path_buf(),
         config,
@@ -298,6 +297,5 @@ pub fn catalog_at(root: &Path, rev: &str) -> anyhow::Result<Catalog> {
         .config;
     let mut loaded = crate::load::revision::load_revision(root, rev)?;
     let (entities, _) = model::lower_files(&mut loaded.files);
-    let entities = entities.into_iter().map(Arc::new).collect();
     Ok(resolve(entities, &Default::default(), &config).0)
 }

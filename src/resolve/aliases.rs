@@ -23,8 +23,11 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use sha2::{Digest, Sha256};
 
+use super::services::Service;
 use super::Catalog;
 
 /// Annotations whose value names the service in another tool.
@@ -134,65 +137,95 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The aliases of every service of `catalog`.
 pub fn aliases(catalog: &Catalog) -> Aliases {
-    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
-    for service in &catalog.services {
-        let entity = &catalog.entities[service.entity];
-        let mut claimed: Vec<(String, Source)> = Vec::new();
-        for &annotation in ANNOTATIONS.iter().chain([&DECLARED]) {
-            let Some(value) = entity.annotation(annotation) else {
-                continue;
-            };
-            let source = || Source {
-                name: annotation.to_string(),
-                pointer: Some(format!(
-                    "/metadata/annotations/{}",
-                    crate::util::escape_pointer(annotation)
-                )),
-            };
-            match annotation {
-                INTEGRATION_KEY => claimed.push((hashed_key(value), source())),
-                DECLARED => claimed.extend(
-                    value
-                        .split([',', '\n'])
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                        .map(|a| (a.to_string(), source())),
-                ),
-                _ if !value.trim().is_empty() => claimed.push((value.trim().to_string(), source())),
-                _ => {}
-            }
-        }
-        for arn in service.discovery.iter().flat_map(|d| &d.arns) {
-            if let Some((kind, name)) = identity_of(arn) {
-                claimed.push((
-                    name.to_string(),
-                    Source {
-                        name: kind.to_string(),
-                        pointer: None,
+    // What each service claims, in parallel, then every claim by alias and
+    // by service order (a stable sort keeps a service's own order).
+    let mut claims: Vec<(String, usize, String, Source)> = catalog
+        .services
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(s, service)| {
+            claimed(catalog, service)
+                .into_iter()
+                .map(move |(alias, source)| (canonical(&alias), s, alias, source))
+        })
+        .collect();
+    claims.par_sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut entries: Vec<(String, Entry)> = Vec::new();
+    for (key, s, alias, source) in claims {
+        let entity = catalog.services[s].entity;
+        let entry = match entries.last_mut() {
+            Some((last, entry)) if *last == key => entry,
+            _ => {
+                entries.push((
+                    key,
+                    Entry {
+                        alias,
+                        claims: Vec::new(),
                     },
                 ));
+                &mut entries.last_mut().expect("pushed above").1
             }
-        }
-        for (alias, source) in claimed {
-            let entry = entries.entry(canonical(&alias)).or_insert_with(|| Entry {
-                alias,
-                claims: Vec::new(),
-            });
-            match entry.claims.last_mut() {
-                Some(claim) if claim.entity == service.entity => {
-                    if !claim.sources.contains(&source) {
-                        claim.sources.push(source);
-                        claim.sources.sort();
-                    }
+        };
+        match entry.claims.last_mut() {
+            Some(claim) if claim.entity == entity => {
+                if !claim.sources.contains(&source) {
+                    claim.sources.push(source);
+                    claim.sources.sort();
                 }
-                _ => entry.claims.push(Claim {
-                    entity: service.entity,
-                    sources: vec![source],
-                }),
             }
+            _ => entry.claims.push(Claim {
+                entity,
+                sources: vec![source],
+            }),
         }
     }
-    Aliases { entries }
+    Aliases {
+        entries: entries.into_iter().collect(),
+    }
+}
+
+/// Every alias `service` claims, with where it claims it, in the order of
+/// [`ANNOTATIONS`], then `cairn.dev/aliases`, then its discovered
+/// identities.
+fn claimed(catalog: &Catalog, service: &Service) -> Vec<(String, Source)> {
+    let entity = &catalog.entities[service.entity];
+    let mut claimed: Vec<(String, Source)> = Vec::new();
+    for &annotation in ANNOTATIONS.iter().chain([&DECLARED]) {
+        let Some(value) = entity.annotation(annotation) else {
+            continue;
+        };
+        let source = || Source {
+            name: annotation.to_string(),
+            pointer: Some(format!(
+                "/metadata/annotations/{}",
+                crate::util::escape_pointer(annotation)
+            )),
+        };
+        match annotation {
+            INTEGRATION_KEY => claimed.push((hashed_key(value), source())),
+            DECLARED => claimed.extend(
+                value
+                    .split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| (a.to_string(), source())),
+            ),
+            _ if !value.trim().is_empty() => claimed.push((value.trim().to_string(), source())),
+            _ => {}
+        }
+    }
+    for arn in service.discovery.iter().flat_map(|d| &d.arns) {
+        if let Some((kind, name)) = identity_of(arn) {
+            claimed.push((
+                name.to_string(),
+                Source {
+                    name: kind.to_string(),
+                    pointer: None,
+                },
+            ));
+        }
+    }
+    claimed
 }
 
 /// The kind and name of the AWS resources whose names tools use for a

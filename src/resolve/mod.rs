@@ -67,6 +67,11 @@ pub struct Catalog {
     pub resources: BTreeMap<String, Vec<usize>>,
     /// One entry per Component, in entity order.
     pub services: Vec<Arc<Service>>,
+    /// Each entity's position in `services` (`u32::MAX` when it is not a
+    /// service): a service found in one step rather than by a binary
+    /// search that follows a pointer per probe (see
+    /// [`Catalog::service_position`]).
+    pub service_positions: Arc<Vec<u32>>,
     /// Owner entity → its services (indices into `services`, in order): a
     /// team's services without scanning every service per team, which at
     /// 100,000 services and 5,000 teams made emitting quadratic.
@@ -115,6 +120,18 @@ impl Catalog {
     /// need.
     pub fn dependencies(&self) -> &graph::Dependencies {
         self.dependency_summary.get_or_init(|| graph::Dependencies::of(self))
+    }
+
+    /// The position in `services` of the service of `entity`, if it is a
+    /// Component.
+    pub fn service_position(&self, entity: usize) -> Option<usize> {
+        let position = *self.service_positions.get(entity)?;
+        (position != u32::MAX).then_some(position as usize)
+    }
+
+    /// The service of `entity`, if it is a Component.
+    pub fn service_of(&self, entity: usize) -> Option<&Service> {
+        self.service_position(entity).map(|s| &*self.services[s])
     }
 
     pub fn get(&self, key: &EntityKey) -> Option<&Entity> {
@@ -171,9 +188,18 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
         relations: Arc::new(vec![Vec::new(); entities.len()]),
         ..Catalog::default()
     };
+    // Identities are made in parallel (each lowercases its names), then
+    // indexed.
+    let keys: Vec<Option<EntityKey>> = entities
+        .par_iter()
+        .map(|entity| (entity.kind != Kind::ResourceDefinition).then(|| entity.key()))
+        .collect();
     let index = Arc::make_mut(&mut catalog.index);
-    for (i, entity) in entities.iter().enumerate() {
-        if entity.kind == Kind::ResourceDefinition {
+    index.reserve(keys.len());
+    for (i, (entity, key)) in entities.iter().zip(keys).enumerate() {
+        if let Some(key) = key {
+            index.insert(key, i);
+        } else {
             // Names compare case-insensitively, as identities and output
             // paths do: `AWS-DB` and `aws-db` are one definition.
             catalog
@@ -181,8 +207,6 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
                 .entry(entity.metadata.name.to_ascii_lowercase())
                 .or_default()
                 .push(i);
-        } else {
-            index.insert(entity.key(), i);
         }
     }
     catalog.entities = entities;
@@ -194,6 +218,7 @@ pub fn resolve(mut entities: Vec<Arc<Entity>>, snapshots: &Snapshots, config: &C
     group_cycles(&catalog, &mut diagnostics);
     catalog.services = services::build(&catalog, &config.fields);
     services::attach(&mut catalog, reconciled.discoveries);
+    catalog.service_positions = Arc::new(services::positions(&catalog.services, catalog.entities.len()));
     catalog.aws_lookup = reconciled
         .aws_lookup
         .into_iter()
@@ -259,7 +284,7 @@ pub fn replace(
     // entity as their owner for on-call and Slack.
     let mut rebuilt: BTreeSet<usize> = BTreeSet::new();
     for &i in &at {
-        rebuilt.extend(catalog.services.binary_search_by_key(&i, |s| s.entity));
+        rebuilt.extend(catalog.service_position(i));
         rebuilt.extend(catalog.services_by_owner.get(&i).into_iter().flatten());
     }
     // Rules read an entity, its service and what it depends on.

@@ -105,6 +105,16 @@ pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Servi
 
 /// Attaches what discovery knows to each service; an undeclared owner and
 /// an empty tech stack are filled from it.
+/// Each of `entities` entities' position in `services` (`u32::MAX` for
+/// those that are not services).
+pub(super) fn positions(services: &[Arc<Service>], entities: usize) -> Vec<u32> {
+    let mut positions = vec![u32::MAX; entities];
+    for (s, service) in services.iter().enumerate() {
+        positions[service.entity] = u32::try_from(s).expect("fewer than 2³² services");
+    }
+    positions
+}
+
 pub(super) fn attach(catalog: &mut Catalog, mut discoveries: HashMap<EntityKey, Discovery>) {
     for s in 0..catalog.services.len() {
         let key = catalog.entities[catalog.services[s].entity].key();

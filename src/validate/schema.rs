@@ -173,7 +173,9 @@ fn under_placeholder(entity: &Entity, pointer: &str) -> bool {
 /// not reach any output. Returns their pointers.
 fn non_finite_numbers(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut found = Vec::new();
-    collect_non_finite(&entity.node, &mut String::new(), &mut found);
+    if holds_non_finite(&entity.node) {
+        collect_non_finite(&entity.node, &mut String::new(), &mut found);
+    }
     for (pointer, f) in &found {
         let written = if f.is_nan() {
             ".nan"
@@ -192,6 +194,17 @@ fn non_finite_numbers(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -> Vec
         );
     }
     found.into_iter().map(|(pointer, _)| pointer).collect()
+}
+
+/// Whether a non-finite float is anywhere under `node` (almost never: the
+/// pointers are then made only for the documents that hold one).
+fn holds_non_finite(node: &Node) -> bool {
+    match &node.value {
+        Value::Float(f) => !f.is_finite(),
+        Value::Seq(items) => items.iter().any(holds_non_finite),
+        Value::Map(entries) => entries.iter().any(|(_, value)| holds_non_finite(value)),
+        _ => false,
+    }
 }
 
 /// The non-finite floats under `node`, which is at `pointer`, with their

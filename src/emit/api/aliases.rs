@@ -90,11 +90,7 @@ pub fn entry_json(catalog: &Catalog, entry: &Entry) -> Json {
         .claims
         .iter()
         .filter_map(|claim| {
-            let s = catalog
-                .services
-                .binary_search_by_key(&claim.entity, |s| s.entity)
-                .ok()?;
-            let mut row = service_json(catalog, &catalog.services[s]);
+            let mut row = service_json(catalog, catalog.service_of(claim.entity)?);
             row["sources"] = json!(claim.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
             Some(row)
         })

@@ -68,11 +68,7 @@ impl<'e> Vars<'e> {
         if self.entity().kind != Kind::Component {
             return None;
         }
-        let services = &self.catalog.services;
-        services
-            .binary_search_by_key(&self.index, |s| s.entity)
-            .ok()
-            .map(|s| &*services[s])
+        self.catalog.service_of(self.index)
     }
 }
 
@@ -164,11 +160,7 @@ fn service_value<'e>(catalog: &'e Catalog, index: usize, service: &'e Service) -
     let entity = &catalog.entities[index];
     let dependencies = catalog.related(index, crate::model::RelationKind::DependsOn).map(|d| {
         let dependency = &catalog.entities[d];
-        let tier = catalog
-            .services
-            .binary_search_by_key(&d, |s| s.entity)
-            .ok()
-            .and_then(|s| catalog.services[s].tier.as_deref());
+        let tier = catalog.service_of(d).and_then(|s| s.tier.as_deref());
         map(vec![
             ("ref", owned(ref_of(catalog, d))),
             ("kind", string(dependency.kind.as_str())),
