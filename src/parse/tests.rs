@@ -56,6 +56,18 @@ fn duplicate_keys_are_errors_naming_both_places() {
 }
 
 #[test]
+fn a_duplicate_key_deep_in_sequences_is_located_by_its_pointer() {
+    let text = "items:\n  - [1, 2]\n  - { a: 1 }\n  - a: 1\n    b: [x, [y]]\n    a: 2\n  - c: [ 5, {k: 1, k: 2} ]\n";
+    let parsed = parse(text);
+    let pointers: Vec<&str> = parsed.diagnostics.iter().map(|d| d.location.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/items/2/a", "/items/3/c/1/k"]);
+    let items = parsed.documents[0].root.get("items").unwrap().as_seq().unwrap();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[2].get("b").unwrap().as_seq().unwrap().len(), 2);
+    assert_eq!(items[2].get("a").unwrap().value, Value::Int(1), "the first value stays");
+}
+
+#[test]
 fn syntax_errors_point_at_the_problem_and_keep_earlier_documents() {
     let parsed = parse("a: 1\n---\nb: [1, 2\nc: 3\n");
     assert_eq!(codes(&parsed), ["yaml-syntax"]);

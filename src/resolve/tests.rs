@@ -119,3 +119,30 @@ fn group_cycles_are_reported_once() {
     assert_eq!(diagnostics[0].code, Code::GroupCycle);
     assert!(diagnostics[0].message.contains("a → b → c → a"));
 }
+
+#[test]
+fn a_repeated_ref_is_one_relation_and_each_component_has_its_service() {
+    let a = component(
+        "a",
+        "owner: payments, dependsOn: [component:b, component:b, component:c]",
+    );
+    let b = component("b", "owner: payments");
+    let c = component("c", "owner: payments, dependsOn: [component:b]");
+    let (catalog, diagnostics) = catalog(&[("t.yaml", TEAMS), ("a.yaml", &a), ("b.yaml", &b), ("c.yaml", &c)]);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let idx = |k: Kind, n: &str| catalog.index[&EntityKey::new(k, "default", n)];
+    let (a, b, c) = (
+        idx(Kind::Component, "a"),
+        idx(Kind::Component, "b"),
+        idx(Kind::Component, "c"),
+    );
+    let depends: Vec<usize> = catalog.related(a, RelationKind::DependsOn).collect();
+    assert_eq!(depends, [b, c], "sorted by target, the repeat dropped");
+    let dependents: Vec<usize> = catalog.related(b, RelationKind::DependencyOf).collect();
+    assert_eq!(dependents, [a, c]);
+    for entity in [a, b, c] {
+        assert_eq!(catalog.service_of(entity).map(|s| s.entity), Some(entity));
+    }
+    assert!(catalog.service_of(idx(Kind::Group, "payments")).is_none());
+    assert!(catalog.service_of(catalog.entities.len()).is_none(), "past the end");
+}
