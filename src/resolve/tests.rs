@@ -27,6 +27,17 @@ fn component(name: &str, spec: &str) -> String {
     format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: {name} }}\nspec: {{ type: service, lifecycle: production, {spec} }}\n")
 }
 
+/// The index of the entity `kind:default/name`.
+fn index_of(catalog: &Catalog, kind: Kind, name: &str) -> usize {
+    catalog.index[&EntityKey::new(kind, "default", name)]
+}
+
+/// The indices of the Components `a`, `b` and `c`.
+fn components_abc(catalog: &Catalog) -> (usize, usize, usize) {
+    let component = |name| index_of(catalog, Kind::Component, name);
+    (component("a"), component("b"), component("c"))
+}
+
 #[test]
 fn relations_are_recorded_both_ways_and_transitively() {
     let a = component("a", "owner: payments, dependsOn: [component:b]");
@@ -34,12 +45,8 @@ fn relations_are_recorded_both_ways_and_transitively() {
     let c = component("c", "owner: payments");
     let (catalog, diagnostics) = catalog(&[("t.yaml", TEAMS), ("a.yaml", &a), ("b.yaml", &b), ("c.yaml", &c)]);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    let idx = |k: Kind, n: &str| catalog.index[&EntityKey::new(k, "default", n)];
-    let (a, b, c) = (
-        idx(Kind::Component, "a"),
-        idx(Kind::Component, "b"),
-        idx(Kind::Component, "c"),
-    );
+    let idx = |k: Kind, n: &str| index_of(&catalog, k, n);
+    let (a, b, c) = components_abc(&catalog);
     assert_eq!(catalog.transitive(a, RelationKind::DependsOn), [(b, 1), (c, 2)]);
     assert_eq!(catalog.transitive(c, RelationKind::DependencyOf), [(b, 1), (a, 2)]);
     let payments = idx(Kind::Group, "payments");
@@ -130,12 +137,8 @@ fn a_repeated_ref_is_one_relation_and_each_component_has_its_service() {
     let c = component("c", "owner: payments, dependsOn: [component:b]");
     let (catalog, diagnostics) = catalog(&[("t.yaml", TEAMS), ("a.yaml", &a), ("b.yaml", &b), ("c.yaml", &c)]);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    let idx = |k: Kind, n: &str| catalog.index[&EntityKey::new(k, "default", n)];
-    let (a, b, c) = (
-        idx(Kind::Component, "a"),
-        idx(Kind::Component, "b"),
-        idx(Kind::Component, "c"),
-    );
+    let idx = |k: Kind, n: &str| index_of(&catalog, k, n);
+    let (a, b, c) = components_abc(&catalog);
     let depends: Vec<usize> = catalog.related(a, RelationKind::DependsOn).collect();
     assert_eq!(depends, [b, c], "sorted by target, the repeat dropped");
     let dependents: Vec<usize> = catalog.related(b, RelationKind::DependencyOf).collect();

@@ -100,6 +100,33 @@ fn placeholder_targets_that_are_missing_outside_or_urls_are_reported() {
 }
 
 #[test]
+fn placeholder_targets_too_large_or_not_utf8_are_reported_with_the_reason() {
+    let catalog = TestCatalog::empty();
+    let too_large = vec![b'a'; 10 * 1024 * 1024 + 1];
+    catalog
+        .write("teams.yaml", TEAM)
+        .write("apis/huge.yaml", api("huge", "    $text: ./huge.txt\n"))
+        .write("apis/huge.txt", &too_large)
+        .write("apis/binary.yaml", api("binary", "    $text: ./binary.txt\n"))
+        .write("apis/binary.txt", [b'o', b'k', 0xff, 0xfe]);
+    let run = catalog.cairn(&["--format", "json", "check"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        diagnostics(&run),
+        [
+            triple("placeholder-invalid", "apis/binary.yaml", 10),
+            triple("placeholder-invalid", "apis/huge.yaml", 10),
+        ]
+    );
+    assert!(
+        run.stdout.contains("it is larger than 10485760 bytes"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("it is not UTF-8 (byte offset 2)"), "{}", run.stdout);
+}
+
+#[test]
 fn json_and_yaml_placeholders_inline_data_and_point_into_their_file() {
     let catalog = TestCatalog::empty();
     catalog.write("teams.yaml", TEAM).write(
