@@ -90,7 +90,7 @@ impl Confine {
 /// Opens `path` for reading without ever blocking (a FIFO would block
 /// `open` until a writer came), and refuses anything but a regular file.
 /// Also returns the file's size when opened.
-pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+fn open_regular(path: &Path) -> io::Result<(File, u64)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -137,15 +137,6 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Contents> {
         return Ok(Contents::TooLarge(bytes.len() as u64));
     }
     Ok(Contents::Bytes(bytes))
-}
-
-/// Reads a whole regular file as UTF-8 text, never blocking (see
-/// [`open_regular`]).
-pub fn read_regular_to_string(path: &Path) -> io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    open_regular(path)?.0.read_to_string(&mut text)?;
-    Ok(text)
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use include_dir::{include_dir, Dir};
 
-use super::confine::{self, Confine, Reach};
+use super::confine::{self, Confine, Contents, Reach};
+use super::MAX_FILE_BYTES;
 use crate::diagnostics::Diagnostic;
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -54,8 +55,17 @@ pub fn read(root: &Path) -> anyhow::Result<Templates> {
         if !path.is_file() || !confine.contains(&path) {
             continue;
         }
-        let text =
-            confine::read_regular_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let cannot_read = || format!("cannot read `{}`", path.display());
+        let bytes = match confine::read_regular(&path, MAX_FILE_BYTES).with_context(cannot_read)? {
+            Contents::Bytes(bytes) => bytes,
+            Contents::TooLarge(size) => {
+                bail!(
+                    "{}: it is {size} bytes; cairn reads files up to {MAX_FILE_BYTES} bytes",
+                    cannot_read()
+                )
+            }
+        };
+        let text = String::from_utf8(bytes).with_context(cannot_read)?;
         overrides.insert(name, text);
     }
     Ok(Templates { overrides })
@@ -119,5 +129,16 @@ mod tests {
         std::fs::write(root.path().join("templates/service.html"), [b'a', 0xff, b'b']).unwrap();
         let error = format!("{:#}", read(root.path()).unwrap_err());
         assert!(error.contains("templates/service.html"), "{error}");
+    }
+
+    #[test]
+    fn an_override_over_the_size_limit_is_an_error_naming_the_file() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(TEMPLATES_DIR)).unwrap();
+        let too_large = vec![b'a'; MAX_FILE_BYTES as usize + 1];
+        std::fs::write(root.path().join("templates/home.html"), too_large).unwrap();
+        let error = format!("{:#}", read(root.path()).unwrap_err());
+        assert!(error.contains("templates/home.html"), "{error}");
+        assert!(error.contains("it is 10485761 bytes"), "{error}");
     }
 }
