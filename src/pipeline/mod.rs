@@ -140,8 +140,7 @@ pub fn compile_cached(
     let (mut loaded, published) = rayon::join(|| cache.load(root, &config, out_dir), || published_set(root, base));
     let published = published?;
     timer.lap("load + parse");
-    let (entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
-    let mut entities = entities;
+    let (mut entities, lower_diagnostics) = model::lower_files(&mut loaded.files);
     let mut read_diagnostics = std::mem::take(&mut loaded.diagnostics);
     read_diagnostics.extend(lower_diagnostics);
     cache.remember_read(&mut loaded, &mut entities, &mut read_diagnostics);
