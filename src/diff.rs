@@ -199,7 +199,7 @@ fn api_changes(
                 .collect();
             (!changes.is_empty()).then(|| ApiChanges {
                 api: key.clone(),
-                lifecycle: new.lifecycle.clone(),
+                lifecycle: new.lifecycle.as_deref().map(str::to_string),
                 consumers,
                 changes,
             })

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{Entity, Kind};
+use crate::util::joined_lowercase;
 
 /// The files of one build: relative path → contents.
 pub type Files = BTreeMap<String, Vec<u8>>;
@@ -16,11 +17,11 @@ pub const API: &str = "api/v1";
 
 /// `namespace/name`, lowercase, as used in paths.
 pub fn path_of(entity: &Entity) -> String {
-    format!(
-        "{}/{}",
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
+    joined_lowercase(&[
+        (&entity.metadata.namespace, true),
+        ("/", false),
+        (&entity.metadata.name, true),
+    ])
 }
 
 /// The entity ref Backstage writes in relations: `kind:namespace/name`,
@@ -63,12 +64,14 @@ pub fn page_path(entity: &Entity) -> String {
             version
         );
     }
-    format!(
-        "{}/{}/{}/index.html",
-        entity.kind.slug(),
-        entity.metadata.namespace.to_ascii_lowercase(),
-        entity.metadata.name.to_ascii_lowercase()
-    )
+    joined_lowercase(&[
+        (entity.kind.slug(), false),
+        ("/", false),
+        (&entity.metadata.namespace, true),
+        ("/", false),
+        (&entity.metadata.name, true),
+        ("/index.html", false),
+    ])
 }
 
 /// The latest version's page of a definition: `resourcedefinition/{name}/index.html`.

@@ -3,6 +3,8 @@
 //! `git:` source, where it came from. `load` makes them; `model` lowers their
 //! documents; every later stage quotes their text.
 
+use std::sync::Arc;
+
 use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::parse::{parse_yaml, Document};
 
@@ -18,7 +20,7 @@ pub struct SourceFile {
     /// over a stray copy that was only found by walking).
     pub registered: bool,
     /// For a file from a `git:` source: the repository, commit and path.
-    pub origin: Option<GitOrigin>,
+    pub origin: Option<Arc<GitOrigin>>,
     /// Size and modification time when it was read, if asked for
     /// (`load::Reuse`).
     pub stamp: Option<Stamp>,
@@ -70,7 +72,7 @@ impl SourceFile {
                 text,
                 documents: parsed.documents,
                 registered: false,
-                origin,
+                origin: origin.map(Arc::new),
                 stamp: None,
                 reused: false,
                 placeholder_targets: Vec::new(),

@@ -338,7 +338,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         "tier": service.tier,
         "owner": owner.map(|o| {
             let group = &catalog.entities[o];
-            json!({ "ref": ref_of(group), "name": group.metadata.name, "display_name": group.profile.display_name, "email": group.profile.email })
+            json!({ "ref": ref_of(group), "name": group.metadata.name, "display_name": group.profile().display_name, "email": group.profile().email })
         }),
         "slack": service.slack,
         "on_call": on_call_json(service),
@@ -407,7 +407,7 @@ fn team_row(catalog: &Catalog, team: usize) -> Json {
         "ref": ref_of(entity),
         "namespace": entity.metadata.namespace,
         "name": entity.metadata.name,
-        "display_name": entity.profile.display_name,
+        "display_name": entity.profile().display_name,
         "type": entity.spec_type,
         "parent": catalog.related(team, RelationKind::ChildOf).next().map(|p| ref_of(&catalog.entities[p])),
         "services": catalog.owned_services(team).count(),
@@ -426,7 +426,7 @@ fn team_detail(catalog: &Catalog, fields: &FieldMap, team: usize) -> Json {
     with_identity(
         entity,
         json!({
-            "profile": { "display_name": entity.profile.display_name, "email": entity.profile.email, "picture": entity.profile.picture },
+            "profile": { "display_name": entity.profile().display_name, "email": entity.profile().email, "picture": entity.profile().picture },
             "parent": catalog.related(team, RelationKind::ChildOf).next().map(|p| entity_link(catalog, p)),
             "children": entity_links(catalog, team, RelationKind::ParentOf),
             "members": entity_links(catalog, team, RelationKind::HasMember),

@@ -345,11 +345,11 @@ fn services_csv(catalog: &Catalog) -> Vec<u8> {
             .collect();
         let mut row = vec![
             entity.metadata.name.clone(),
-            entity.metadata.namespace.clone(),
+            entity.metadata.namespace.to_string(),
             service.owner.map(|o| ref_of(catalog, o)).unwrap_or_default(),
             confidence.unwrap_or_default(),
             service.tier.clone().unwrap_or_default(),
-            entity.lifecycle.clone().unwrap_or_default(),
+            entity.lifecycle.as_deref().unwrap_or_default().to_string(),
             on_call.join("; "),
             service.slack.clone().unwrap_or_default(),
             service.repo.clone().unwrap_or_default(),

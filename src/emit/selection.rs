@@ -539,7 +539,7 @@ fn shown(entity: &Entity) -> (&str, &str, &Option<String>, &crate::model::Profil
         &entity.metadata.namespace,
         &entity.metadata.name,
         &entity.metadata.title,
-        &entity.profile,
+        entity.profile(),
         entity.kind,
     )
 }

@@ -41,7 +41,7 @@ fn load(root: &Path, base: &str) -> anyhow::Result<BaseApis> {
                 e.key(),
                 BaseApi {
                     definition: e.definition.clone()?,
-                    spec_type: e.spec_type.clone(),
+                    spec_type: e.spec_type.as_deref().map(str::to_string),
                     file: e.file.clone(),
                 },
             ))

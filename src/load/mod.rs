@@ -186,6 +186,7 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
         .collect();
     files.extend(git_files);
     files.sort_by(|a, b| a.display.cmp(&b.display));
+    let files = crate::util::exact(files);
     Loaded {
         files,
         diagnostics: loaded.diagnostics,

@@ -21,7 +21,9 @@ mod relation;
 mod resource_claim;
 mod resource_definition;
 
-pub use entity::{change_key, version_text, Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef};
+pub use entity::{
+    change_key, version_text, Entity, EntityKey, Kind, Link, Memo, Metadata, Profile, RefField, SpecRef, StringMap,
+};
 pub use relation::RelationKind;
 pub use resource_claim::ResourceClaim;
 pub use resource_definition::{value_text, Breach, Input, Output, ResourceDefinition, ValueType};
@@ -180,6 +182,12 @@ pub fn lower_document(file: &str, doc: Document, diagnostics: &mut Vec<Diagnosti
 /// A string node's text, owned.
 fn text(node: Option<&Node>) -> Option<String> {
     node.and_then(Node::as_str).map(str::to_string)
+}
+
+/// [`text`] for the short words nearly every entity has (`default`,
+/// `service`, `production`): kept inline, without an allocation.
+fn word(node: Option<&Node>) -> Option<compact_str::CompactString> {
+    node.and_then(Node::as_str).map(Into::into)
 }
 
 /// A mapping node's entries with string keys, each value as JSON; nothing

@@ -23,17 +23,13 @@ fn lowers_a_component_with_refs() {
     assert_eq!(e.metadata.namespace, "default");
     assert_eq!(e.annotation("cairn.dev/tier"), Some("tier1"));
     assert_eq!(e.metadata.links[0].kind.as_deref(), Some("runbook"));
-    let refs: Vec<_> = e
-        .refs
-        .iter()
-        .map(|r| (r.field, r.text.as_str(), r.pointer.as_str()))
-        .collect();
+    let refs: Vec<_> = e.refs.iter().map(|r| (r.field, r.text.as_str(), r.pointer())).collect();
     assert_eq!(
         refs,
         [
-            (RefField::Owner, "payments", "/spec/owner"),
-            (RefField::DependsOn, "component:cart", "/spec/dependsOn/0"),
-            (RefField::DependsOn, "resource:db", "/spec/dependsOn/1"),
+            (RefField::Owner, "payments", "/spec/owner".to_string()),
+            (RefField::DependsOn, "component:cart", "/spec/dependsOn/0".to_string()),
+            (RefField::DependsOn, "resource:db", "/spec/dependsOn/1".to_string()),
         ]
     );
 }
@@ -140,5 +136,27 @@ fn value_types_are_read_once_and_written_as_declared() {
     assert!(
         ValueType::Other("uuid".into()).admits(&serde_json::json!([1])),
         "an unknown type admits anything"
+    );
+}
+
+#[test]
+fn labels_and_annotations_are_sorted_and_a_repeated_key_keeps_its_last_value() {
+    let map: StringMap = [("b", "1"), ("a", "2"), ("b", "3"), ("c", "4"), ("a", "5")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "5"), ("b", "3"), ("c", "4")]);
+    assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!((map.get("a"), map.get("c"), map.get("d")), (Some("5"), Some("4"), None));
+    assert_eq!(StringMap::default().get("a"), None);
+    let (entities, _) = lower(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n  labels: { z: '1', y: '2' }\n  annotations: { b.io/x: '1', a.io/y: '2', n: 3 }\nspec: { type: service, lifecycle: production, owner: o }\n",
+    );
+    let meta = &entities[0].metadata;
+    assert_eq!(meta.labels.iter().collect::<Vec<_>>(), [("y", "2"), ("z", "1")]);
+    assert_eq!(
+        meta.annotations.keys().collect::<Vec<_>>(),
+        ["a.io/y", "b.io/x"],
+        "a non-string value is not an annotation"
     );
 }

@@ -24,6 +24,7 @@ pub use tree::{Node, Pos, Value};
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use crate::diagnostics::{Code, Diagnostic, FilePosition};
@@ -374,7 +375,7 @@ impl<'f> TreeBuilder<'f> {
     fn push_key(&mut self, mut key: Node) -> Step {
         // Keys are kept as strings (as JSON has them), so lookups never
         // allocate.
-        let key_text: Box<str> = match std::mem::replace(&mut key.value, Value::Null) {
+        let key_text: CompactString = match std::mem::replace(&mut key.value, Value::Null) {
             Value::String(text) => text,
             other => {
                 let scalar = Node::new(other, key.start, key.end);

@@ -1,5 +1,6 @@
 //! The YAML tree with source positions that every later stage reads.
 
+use compact_str::CompactString;
 use saphyr_parser::Marker;
 use serde_json::Value as Json;
 
@@ -23,17 +24,19 @@ impl Pos {
 /// keys as nodes (with positions) in source order; keys are always
 /// `Value::String` (`1: x` has the key `"1"`, as in JSON).
 ///
-/// Strings and collections are boxed slices, exactly their size: a whole
-/// catalog's documents are kept for positions, and `String`/`Vec` would
-/// add a capacity word to every value and their growth slack to every
-/// collection (a quarter of the trees' memory at 100,000 services).
+/// Collections are boxed slices, exactly their size: a whole catalog's
+/// documents are kept for positions, and `Vec` would add a capacity word to
+/// every value and its growth slack to every collection (a quarter of the
+/// trees' memory at 100,000 services). Strings are `CompactString`s: up to
+/// 24 bytes (nearly every key, and most values) inline in the node, with no
+/// allocation — the value stays 24 bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(Box<str>),
+    String(CompactString),
     Seq(Box<[Node]>),
     Map(Box<[(Node, Node)]>),
 }

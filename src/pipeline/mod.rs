@@ -49,7 +49,7 @@ pub struct Compilation {
     pub root: PathBuf,
     pub config: Config,
     /// What was read, in display order (texts and documents moved out).
-    pub files: Arc<[SourceFile]>,
+    pub files: Arc<Vec<SourceFile>>,
     pub catalog: Catalog,
     /// Every diagnostic of the run, severities as configured, sorted.
     pub diagnostics: Vec<Diagnostic>,

@@ -39,6 +39,7 @@ pub fn definition_of(document: &Json) -> Option<ResourceDefinition> {
         &mut ignored,
     )?
     .resource_definition
+    .map(|definition| *definition)
 }
 
 /// The claim's fields, from a document or the flat form.

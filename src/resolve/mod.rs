@@ -362,7 +362,7 @@ fn sort_key(entity: &Entity) -> IdentityOrder {
         .unwrap_or_default();
     (
         entity.kind,
-        entity.metadata.namespace.to_ascii_lowercase(),
+        entity.metadata.namespace.to_ascii_lowercase().into(),
         entity.metadata.name.to_ascii_lowercase(),
         semver::Version::parse(&version).ok(),
         version,

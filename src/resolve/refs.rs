@@ -153,7 +153,7 @@ pub(super) fn ref_diagnostics(catalog: &Catalog, i: usize) -> Vec<Diagnostic> {
 
 fn lookup(catalog: &Catalog, entity: &Entity, spec_ref: &SpecRef) -> Result<usize, Box<Diagnostic>> {
     let field = spec_ref.field;
-    let location = || entity.location(&spec_ref.pointer);
+    let location = || entity.location(&spec_ref.pointer());
     let allowed = field.allowed_kinds_in(entity.kind);
     let parsed = parse_ref(&spec_ref.text).map_err(|why| {
         Box::new(

@@ -13,6 +13,7 @@ use crate::config::FieldMap;
 use std::collections::HashMap;
 
 use crate::model::{Entity, EntityKey, Kind, Link, RelationKind};
+use crate::util::exact;
 
 /// Who to page for a service: an annotation and where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +71,7 @@ pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Servi
                     from_owner,
                 })
             })
-            .collect()
+            .collect::<Vec<_>>()
     };
     let mut on_call = on_call_from(entity, false);
     if on_call.is_empty() {
@@ -89,15 +90,17 @@ pub(super) fn build_one(catalog: &Catalog, i: usize, fields: &FieldMap) -> Servi
             .find(|&t| catalog.entities[t].kind == Kind::System),
         tier: entity.annotation(&fields.tier).map(str::to_string),
         repo: entity.annotation(&fields.repo).map(str::to_string),
-        on_call,
+        on_call: exact(on_call),
         slack: slack.map(str::to_string),
-        runbooks: entity
-            .metadata
-            .links
-            .iter()
-            .filter(|l| l.kind.as_deref() == Some("runbook"))
-            .cloned()
-            .collect(),
+        runbooks: exact(
+            entity
+                .metadata
+                .links
+                .iter()
+                .filter(|l| l.kind.as_deref() == Some("runbook"))
+                .cloned()
+                .collect(),
+        ),
         tech: entity.metadata.tags.clone(),
         discovery: None,
     }

@@ -128,7 +128,7 @@ pub fn documents(catalog: &Catalog) -> Vec<SearchDoc> {
                 description: entity.metadata.description.clone().unwrap_or_default(),
                 tags: entity.metadata.tags.clone(),
                 owner,
-                lifecycle: entity.lifecycle.clone().unwrap_or_default(),
+                lifecycle: entity.lifecycle.as_deref().unwrap_or_default().to_string(),
                 tier: service.and_then(|s| s.tier.clone()).unwrap_or_default(),
                 path: if entity.kind == Kind::ResourceDefinition {
                     crate::output::definition_path(&entity.metadata.name)

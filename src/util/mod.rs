@@ -28,6 +28,31 @@ macro_rules! written_as_str {
 }
 pub(crate) use written_as_str;
 
+/// `items` without spare capacity, for a list that is kept. A filtered
+/// `collect` starts at four elements and a pushed `Vec` doubles: at 100,000
+/// services the spare room of the entities' and services' lists was a tenth
+/// of `check`'s memory.
+pub fn exact<T>(mut items: Vec<T>) -> Vec<T> {
+    items.shrink_to_fit();
+    items
+}
+
+/// `parts` joined into one string of the right size, each part lowercased
+/// (ASCII) or not as its flag says: how entity refs and output paths are
+/// spelled. One allocation, where `format!` of lowercased copies made three
+/// (and rendering a 10k catalog spells a million of them).
+pub fn joined_lowercase(parts: &[(&str, bool)]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|(part, _)| part.len()).sum());
+    for &(part, lowercase) in parts {
+        if lowercase {
+            out.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// Declares a closed vocabulary as one table: an enum whose variants each
 /// carry the name outputs write (`as_str`, and `Display` and `Serialize`
 /// through [`written_as_str`]) and, when a column is declared after the
@@ -168,5 +193,18 @@ mod tests {
         let new = serde_json::json!({"a/b": 2, "list": [1, 3], "same": true, "new": "x"});
         json_diff(&old, &new, String::new(), &mut out);
         assert_eq!(out, ["/a~1b: 1 → 2", "/list/1: 2 → 3", r#"/new: null → "x""#]);
+    }
+
+    #[test]
+    fn joined_lowercase_lowers_only_the_flagged_parts_and_only_ascii() {
+        let joined = joined_lowercase(&[
+            ("Component", false),
+            (":", false),
+            ("DÉ-FAULT", true),
+            ("/", false),
+            ("Ab", true),
+        ]);
+        assert_eq!(joined, "Component:dÉ-fault/ab");
+        assert_eq!(joined_lowercase(&[]), "");
     }
 }

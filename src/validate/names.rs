@@ -118,7 +118,7 @@ pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
             .with_help("use a DNS label such as `default` or `team-payments`"),
         );
     }
-    for (key, value) in &meta.labels {
+    for (key, value) in meta.labels.iter() {
         let pointer = format!("/metadata/labels/{}", crate::util::escape_pointer(key));
         if let Some(why) = key_problem(key) {
             diagnostics.push(

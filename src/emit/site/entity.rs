@@ -181,7 +181,7 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         .map(str::to_string)
         .collect();
     json!({
-        "email": entity.profile.email,
+        "email": entity.profile().email,
         "slack": entity.annotation(&fields.slack),
         "on_call": on_call.join(", "),
         "parent": related_one(catalog, i, RelationKind::ChildOf),

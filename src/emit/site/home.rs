@@ -92,7 +92,7 @@ fn dashboard(compilation: &Compilation) -> Json {
         "breakdowns": [
             breakdown("team", &owner_name),
             breakdown("tier", &|s: &Service| s.tier.clone().unwrap_or_default()),
-            breakdown("lifecycle", &|s: &Service| catalog.entities[s.entity].lifecycle.clone().unwrap_or_default()),
+            breakdown("lifecycle", &|s: &Service| catalog.entities[s.entity].lifecycle.as_deref().unwrap_or_default().to_string()),
         ],
         "warnings_by_team": warnings_by_team.into_iter().map(|(name, count)| json!({ "name": name, "count": count })).collect::<Vec<_>>(),
         "governance": crate::emit::governance::dashboard_context(catalog),

@@ -14,7 +14,7 @@ fn definition(spec: &str) -> (ResourceDefinition, Json) {
         .find_map(|d| lower_document("d.yaml", d, &mut diagnostics))
         .unwrap();
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    (entity.resource_definition.clone().unwrap(), entity.to_json())
+    (*entity.resource_definition.clone().unwrap(), entity.to_json())
 }
 
 /// `(rule, class)` of every finding from `old` to `new`.

@@ -36,7 +36,7 @@ fn catalog(claim: &str) -> (Catalog, ResourceClaim) {
         .collect();
     let (catalog, _) = crate::resolve::resolve(entities, &Default::default(), &Config::default());
     let claim = catalog.entities[claims(&catalog).start].resource_claim.clone().unwrap();
-    (catalog, claim)
+    (catalog, *claim)
 }
 
 fn resolved(version: &str) -> Result<String, Unresolved> {

@@ -433,7 +433,7 @@ impl People {
                     if let Some(login) = entity.annotation("github.com/user-login") {
                         people.users_by_login.insert(login.to_ascii_lowercase(), key.clone());
                     }
-                    if let Some(email) = &entity.profile.email {
+                    if let Some(email) = &entity.profile().email {
                         people
                             .users_by_email
                             .insert(email.trim().to_ascii_lowercase(), key.clone());
