@@ -113,11 +113,12 @@ pub(super) fn deletion_hashes(key: &str) -> Vec<u64> {
     let join = |left: u64, right: u64, right_len: usize| left.wrapping_mul(powers[right_len]).wrapping_add(right);
     let mut out = Vec::with_capacity(1 + n + n * n.saturating_sub(1) / 2);
     out.push(mix(prefix[n]));
-    for i in 0..n {
+    // `head`: the hash of the characters before the first one dropped.
+    for (i, &head) in prefix[..n].iter().enumerate() {
         let tail = span(i + 1, n);
-        out.push(mix(join(prefix[i], tail, n - i - 1)));
+        out.push(mix(join(head, tail, n - i - 1)));
         for j in i + 1..n {
-            let middle = join(prefix[i], span(i + 1, j), j - i - 1);
+            let middle = join(head, span(i + 1, j), j - i - 1);
             out.push(mix(join(middle, span(j + 1, n), n - j - 1)));
         }
     }
