@@ -561,8 +561,8 @@ impl Entity {
 
 /// A map of strings to strings (`metadata.labels`, `metadata.annotations`),
 /// sorted by key: one allocation where a `BTreeMap` allocates a node of
-/// eleven entries for the first key — a quarter of a 100k catalog's
-/// entities' memory was such half-empty nodes.
+/// eleven entries for the first key (64 MB of such mostly empty nodes in
+/// `check` of a 100k catalog).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StringMap(Box<[(String, String)]>);
 
