@@ -9,7 +9,7 @@ use crate::diagnostics::{Code, Diagnostic, FilePosition};
 use crate::parse::{parse_yaml, Document};
 
 /// One catalog file, read and parsed.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SourceFile {
     /// Path relative to the catalog root with `/` separators (how every
     /// diagnostic and output names the file).

@@ -70,7 +70,7 @@ pub(super) fn build_site(
     let (report, (indexed, indexing)) = rayon::join(
         || match &cache {
             Some(cache) => {
-                let mut previous = crate::pipeline::compile_cached_build(&compilation.root, cache);
+                let mut previous = crate::pipeline::compile_cached_build(&compilation.root, cache, &compilation);
                 crate::pipeline::read_render_inputs(&mut previous, Some(&compilation))?;
                 crate::emit::build_incremental(&previous, &compilation, out_dir, &cache.manifest)
             }

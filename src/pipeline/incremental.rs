@@ -420,5 +420,6 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         history: Arc::default(),
         templates: Arc::default(),
         texts,
+        lowered: Arc::default(),
     })
 }

@@ -2,6 +2,7 @@
 //! resolve → validate. Emitting is left to the commands, which decide what
 //! to write.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use crate::diagnostics::{sort_and_dedup, Counts, Diagnostic};
 use crate::load::build_cache::BuildCache;
 use crate::load::facts::{load_snapshots, Snapshots};
 use crate::load::published::published_set;
-use crate::model;
+use crate::model::{self, Entity};
 use crate::resolve::{resolve, Catalog};
 use crate::source::SourceFile;
 
@@ -72,6 +73,10 @@ pub struct Compilation {
     /// The text of every source (and cairn.yaml) for quoting lines;
     /// persistent, so that a patched compilation shares it.
     texts: imbl::HashMap<String, Arc<str>>,
+    /// The entities as lowered, in file order, before `resolve` merged
+    /// facts into any: what [`compile_cached_build`] takes instead of
+    /// parsing a file again that has not changed (empty when patched).
+    lowered: Arc<Vec<Arc<Entity>>>,
 }
 
 impl Compilation {
@@ -145,6 +150,7 @@ pub fn compile_cached(
     read_diagnostics.extend(lower_diagnostics);
     cache.remember_read(&mut loaded, &mut entities, &mut read_diagnostics);
     diagnostics.extend(read_diagnostics);
+    let lowered = Arc::new(entities.clone());
     timer.lap("model");
     let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
     diagnostics.extend(facts_diagnostics);
@@ -186,6 +192,7 @@ pub fn compile_cached(
         history: Arc::default(),
         templates: Arc::default(),
         texts,
+        lowered,
     })
 }
 
@@ -193,17 +200,33 @@ pub fn compile_cached(
 /// kept: its files' texts, its placeholders' targets and its facts (the
 /// files themselves may have changed since). Only what choosing the
 /// outputs to render needs: no published set, no validation.
-pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
+///
+/// A file whose text, registration and placeholders are what `current`
+/// read is not parsed again: its entities are `current`'s, as lowered
+/// (shared, not copied), so the two catalogs hold one copy of every
+/// unchanged document.
+pub fn compile_cached_build(root: &Path, cache: &BuildCache, current: &Compilation) -> Compilation {
     use crate::load::placeholders::{dir_of, Target, TargetError};
     let (config, _) = cache
         .config
         .as_deref()
         .map(crate::config::parse_config)
         .unwrap_or_default();
+    let unchanged = unchanged_lowered(cache, current);
+    let mut reused: Vec<Arc<Entity>> = Vec::new();
     let mut files: Vec<SourceFile> = cache
         .sources
         .iter()
         .map(|source| {
+            if let Some(entities) = unchanged.get(source.display.as_str()) {
+                reused.extend(entities.iter().cloned());
+                return SourceFile {
+                    display: source.display.clone(),
+                    registered: source.registered,
+                    reused: true,
+                    ..SourceFile::default()
+                };
+            }
             let (mut file, _) = SourceFile::parse(source.display.clone(), source.text.clone(), None);
             file.registered = source.registered;
             let read = |path: &str| {
@@ -221,7 +244,8 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
             file
         })
         .collect();
-    let (entities, _) = model::lower_files(&mut files);
+    let (mut entities, _) = model::lower_files(&mut files);
+    entities.extend(reused);
     let snapshots = cache.snapshots();
     let (catalog, _) = resolve(entities, &snapshots, &config);
     Compilation {
@@ -237,7 +261,35 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache) -> Compilation {
         history: Arc::default(),
         templates: Arc::default(),
         texts: imbl::HashMap::new(),
+        lowered: Arc::default(),
     }
+}
+
+/// `current`'s lowered entities of each file that the build cache holds
+/// unchanged: the same text and registration, read from the catalog (not
+/// a `git:` source) and without placeholders, whose targets may differ.
+fn unchanged_lowered<'a>(cache: &BuildCache, current: &'a Compilation) -> HashMap<&'a str, Vec<Arc<Entity>>> {
+    let cached: HashMap<&str, &crate::load::build_cache::CachedSource> =
+        cache.sources.iter().map(|s| (s.display.as_str(), s)).collect();
+    let same = |file: &SourceFile| {
+        cached.get(file.display.as_str()).is_some_and(|source| {
+            file.origin.is_none()
+                && file.placeholder_targets.is_empty()
+                && source.registered == file.registered
+                && current.text(&file.display) == Some(source.text.as_str())
+        })
+    };
+    let unchanged: HashSet<&str> = current
+        .files
+        .iter()
+        .filter(|f| same(f))
+        .map(|f| f.display.as_str())
+        .collect();
+    let mut lowered: HashMap<&str, Vec<Arc<Entity>>> = HashMap::new();
+    for entity in current.lowered.iter().filter(|e| unchanged.contains(e.file.as_str())) {
+        lowered.entry(entity.file.as_str()).or_default().push(entity.clone());
+    }
+    lowered
 }
 
 /// Applies `policies:` from cairn.yaml: configurable rules get their

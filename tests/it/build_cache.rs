@@ -177,3 +177,48 @@ fn a_changed_output_directory_or_config_means_a_full_build() {
     assert!(!build_and_compare(&catalog, "cairn.yaml changed"), "not from the cache");
     assert!(build_and_compare(&catalog, "nothing changed"), "from the cache again");
 }
+
+/// The previous build's catalog, compiled again from the build cache to
+/// choose what to re-render, shares the current catalog's entities of
+/// every file that did not change (one parse and one copy of each) and
+/// reads the edited file as the cache kept it.
+#[test]
+fn the_previous_catalog_shares_the_entities_of_unchanged_files() {
+    let catalog = TestCatalog::empty();
+    catalog.write("teams.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: payments }\nspec: { type: team, children: [] }\n");
+    for name in ["cart", "checkout", "ledger"] {
+        catalog.write(
+            &format!("{name}.yaml"),
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: {name}, description: first }}\nspec: {{ type: service, lifecycle: production, owner: payments }}\n"),
+        );
+    }
+    assert_eq!(catalog.cairn(&["build"]).status, 0);
+    catalog.write("cart.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: cart, description: second }\nspec: { type: service, lifecycle: production, owner: payments }\n");
+
+    let current = cairn::pipeline::compile(catalog.path(), None, None).unwrap();
+    let cache = cairn::emit::reusable_cache(&current, &catalog.path().join("dist")).expect("the build cache fits");
+    let previous = cairn::pipeline::compile_cached_build(catalog.path(), &cache, &current);
+    let find = |compilation: &cairn::pipeline::Compilation, name: &str| {
+        compilation
+            .catalog
+            .entities
+            .iter()
+            .find(|e| e.metadata.name == name)
+            .unwrap()
+            .clone()
+    };
+    for name in ["payments", "checkout", "ledger"] {
+        assert!(
+            std::sync::Arc::ptr_eq(&find(&previous, name), &find(&current, name)),
+            "{name} is shared"
+        );
+    }
+    let (before, after) = (find(&previous, "cart"), find(&current, "cart"));
+    assert_eq!(
+        (
+            before.metadata.description.as_deref(),
+            after.metadata.description.as_deref()
+        ),
+        (Some("first"), Some("second"))
+    );
+}
