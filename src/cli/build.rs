@@ -67,12 +67,17 @@ pub(super) fn build_site(
     let cache = cached
         .then(|| crate::emit::reusable_cache(&compilation, out_dir))
         .flatten();
+    let incremental = cache.is_some();
     let (report, (indexed, indexing)) = rayon::join(
-        || match &cache {
-            Some(cache) => {
-                let mut previous = crate::pipeline::compile_cached_build(&compilation.root, cache, &compilation);
+        || match cache {
+            Some(mut cache) => {
+                let mut previous = crate::pipeline::compile_cached_build(&compilation.root, &cache, &compilation);
+                // Of the cache only the previous output's manifest is read
+                // from here on: its copy of every text goes now.
+                let manifest = std::mem::take(&mut cache.manifest);
+                drop(cache);
                 crate::pipeline::read_render_inputs(&mut previous, Some(&compilation))?;
-                crate::emit::build_incremental(&previous, &compilation, out_dir, &cache.manifest)
+                crate::emit::build_incremental(&previous, &compilation, out_dir, &manifest)
             }
             None => crate::emit::build(&compilation, out_dir),
         },
@@ -93,14 +98,14 @@ pub(super) fn build_site(
             eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);
         }
     }
-    global.status(match cache {
-        Some(_) => format!(
+    global.status(match incremental {
+        true => format!(
             "wrote {} KB to `{}` ({} files; only what changed since the last build)",
             report.bytes / 1024,
             out_dir.display(),
             report.files
         ),
-        None => format!(
+        false => format!(
             "wrote {} files ({} KB) to `{}`",
             report.files,
             report.bytes / 1024,
