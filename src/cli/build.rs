@@ -98,19 +98,20 @@ pub(super) fn build_site(
             eprintln!("{stage:>14}: {:.1} ms", time.as_secs_f64() * 1000.0);
         }
     }
-    global.status(match incremental {
-        true => format!(
+    global.status(if incremental {
+        format!(
             "wrote {} KB to `{}` ({} files; only what changed since the last build)",
             report.bytes / 1024,
             out_dir.display(),
             report.files
-        ),
-        false => format!(
+        )
+    } else {
+        format!(
             "wrote {} files ({} KB) to `{}`",
             report.files,
             report.bytes / 1024,
             out_dir.display()
-        ),
+        )
     });
     Ok(Some(status_of(&compilation.diagnostics)))
 }

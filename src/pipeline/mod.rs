@@ -75,7 +75,8 @@ pub struct Compilation {
     texts: imbl::HashMap<String, Arc<str>>,
     /// The entities as lowered, in file order, before `resolve` merged
     /// facts into any: what [`compile_cached_build`] takes instead of
-    /// parsing a file again that has not changed (empty when patched).
+    /// parsing a file again that has not changed (empty unless compiled
+    /// for a build).
     lowered: Arc<Vec<Arc<Entity>>>,
 }
 
@@ -150,7 +151,13 @@ pub fn compile_cached(
     read_diagnostics.extend(lower_diagnostics);
     cache.remember_read(&mut loaded, &mut entities, &mut read_diagnostics);
     diagnostics.extend(read_diagnostics);
-    let lowered = Arc::new(entities.clone());
+    // Kept only when compiling for a build (the one caller with an output
+    // directory), whose previous catalog reuses them: held elsewhere, they
+    // would make `resolve` copy every entity it fills in from facts.
+    let lowered = match out_dir {
+        Some(_) => Arc::new(entities.clone()),
+        None => Arc::default(),
+    };
     timer.lap("model");
     let (snapshots, facts_diagnostics) = load_snapshots(root, &config);
     diagnostics.extend(facts_diagnostics);

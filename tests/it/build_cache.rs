@@ -180,8 +180,9 @@ fn a_changed_output_directory_or_config_means_a_full_build() {
 
 /// The previous build's catalog, compiled again from the build cache to
 /// choose what to re-render, shares the current catalog's entities of
-/// every file that did not change (one parse and one copy of each) and
-/// reads the edited file as the cache kept it.
+/// every file that did not change (one parse and one copy of each), and
+/// reads the edited file — and an unchanged file whose placeholder's
+/// target changed — as the cache kept them.
 #[test]
 fn the_previous_catalog_shares_the_entities_of_unchanged_files() {
     let catalog = TestCatalog::empty();
@@ -192,11 +193,16 @@ fn the_previous_catalog_shares_the_entities_of_unchanged_files() {
             format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{ name: {name}, description: first }}\nspec: {{ type: service, lifecycle: production, owner: payments }}\n"),
         );
     }
+    catalog
+        .write("api.yaml", "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: { name: orders }\nspec:\n  type: openapi\n  lifecycle: production\n  owner: payments\n  definition: { $text: ./orders.txt }\n")
+        .write("orders.txt", "first");
     assert_eq!(catalog.cairn(&["build"]).status, 0);
     catalog.write("cart.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: cart, description: second }\nspec: { type: service, lifecycle: production, owner: payments }\n");
+    catalog.write("orders.txt", "second");
 
-    let current = cairn::pipeline::compile(catalog.path(), None, None).unwrap();
-    let cache = cairn::emit::reusable_cache(&current, &catalog.path().join("dist")).expect("the build cache fits");
+    let dist = catalog.path().join("dist");
+    let current = cairn::pipeline::compile(catalog.path(), Some(&dist), None).unwrap();
+    let cache = cairn::emit::reusable_cache(&current, &dist).expect("the build cache fits");
     let previous = cairn::pipeline::compile_cached_build(catalog.path(), &cache, &current);
     let find = |compilation: &cairn::pipeline::Compilation, name: &str| {
         compilation
@@ -219,6 +225,11 @@ fn the_previous_catalog_shares_the_entities_of_unchanged_files() {
             before.metadata.description.as_deref(),
             after.metadata.description.as_deref()
         ),
+        (Some("first"), Some("second"))
+    );
+    let (before, after) = (find(&previous, "orders"), find(&current, "orders"));
+    assert_eq!(
+        (before.definition.as_deref(), after.definition.as_deref()),
         (Some("first"), Some("second"))
     );
 }
