@@ -30,18 +30,93 @@ fn try_repo_command(catalog: &Path, hook: &str, args: &[&str]) -> Command {
 /// `cairn-check`, which `cargo install`s cairn.
 fn try_repo(catalog: &Path, args: &[&str]) -> Run {
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    let cargo = CargoReusingTestBuild::new();
     let mut command = try_repo_command(catalog, "cairn-check", args);
     command
         // pre-commit's cache of hook environments, kept between runs.
         .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
-        // `cargo install` builds in release mode; keep its artefacts between
-        // runs, and build quickly: this tests the hook, not the optimizer.
+        .env("PATH", cargo.path())
+        // The installed binary is linked here; what it is built from is
+        // compiled in (and shared with) the test build's directory.
         .env("CARGO_TARGET_DIR", target.join("pre-commit-build"))
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256");
+        .env("CARGO_BUILD_BUILD_DIR", cargo.build_dir())
+        // cairn (and its vendored tiny_http) compiled without incremental
+        // state have their own artefacts instead of overwriting the test
+        // build's; Cargo.lock's crates are all downloaded already.
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_NET_OFFLINE", "true");
+    // What cargo sets for this test process; a build script that reruns
+    // when one changes (ring's reads CARGO_MANIFEST_DIR) would otherwise be
+    // rerun, and everything above it compiled again.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+            "CARGO_TARGET_TMPDIR",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
     run(&mut command)
+}
+
+/// A `cargo` first on PATH that runs the real one, adding to `cargo
+/// install` the test build's profile and `--locked`. pre-commit's rust
+/// hooks run `cargo install --bins --root ENV --path .`: in release mode,
+/// resolving the newest compatible crates. That would compile every
+/// dependency a second time (most of the suite's time on a fresh machine)
+/// and make the suite depend on what crates.io published last. With the
+/// test build's profile and Cargo.lock, and the test build's directory as
+/// cargo's build directory, only cairn itself is compiled again: the hook
+/// is still installed by the real `cargo install` that pre-commit runs.
+struct CargoReusingTestBuild {
+    dir: tempfile::TempDir,
+}
+
+impl CargoReusingTestBuild {
+    fn new() -> CargoReusingTestBuild {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let profile = match Self::profile_dir().file_name().unwrap().to_str().unwrap() {
+            "debug" => "dev".to_string(),
+            other => other.to_string(),
+        };
+        let shim = dir.path().join("cargo");
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = install ]; then\n  shift\n  exec '{cargo}' install --profile {profile} --locked \"$@\"\nfi\nexec '{cargo}' \"$@\"\n",
+                cargo = env!("CARGO"),
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        CargoReusingTestBuild { dir }
+    }
+
+    /// `target/debug` (or the profile's directory) of the test build.
+    fn profile_dir() -> PathBuf {
+        Path::new(env!("CARGO_BIN_EXE_cairn")).parent().unwrap().to_path_buf()
+    }
+
+    /// The directory holding the test build's profile directory.
+    fn build_dir(&self) -> PathBuf {
+        Self::profile_dir().parent().unwrap().to_path_buf()
+    }
+
+    /// PATH with this cargo first.
+    fn path(&self) -> std::ffi::OsString {
+        let rest = std::env::var_os("PATH").unwrap_or_default();
+        std::env::join_paths(std::iter::once(self.dir.path().to_path_buf()).chain(std::env::split_paths(&rest)))
+            .unwrap()
+    }
 }
 
 fn stage_all(repo: &Repository) {
