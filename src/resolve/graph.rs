@@ -227,7 +227,7 @@ fn reach(edges: &[Vec<usize>], components: &Components) -> Vec<Reach> {
 /// distance). The work is bounded by `limit`, never by the closure.
 pub fn nearest(catalog: &Catalog, entity: usize, relation: RelationKind, limit: usize) -> Vec<(usize, usize)> {
     let mut found: Vec<(usize, usize)> = Vec::new();
-    let mut seen = std::collections::HashSet::from([entity]);
+    let mut seen = rustc_hash::FxHashSet::from_iter([entity]);
     let mut level = vec![entity];
     let mut depth = 0;
     while !level.is_empty() && found.len() < limit {

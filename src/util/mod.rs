@@ -44,10 +44,12 @@ pub fn exact<T>(mut items: Vec<T>) -> Vec<T> {
 pub fn joined_lowercase(parts: &[(&str, bool)]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|(part, _)| part.len()).sum());
     for &(part, lowercase) in parts {
+        let start = out.len();
+        out.push_str(part);
         if lowercase {
-            out.extend(part.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            out.push_str(part);
+            // In place, ASCII letters only: multi-byte characters are
+            // left as they are.
+            out[start..].make_ascii_lowercase();
         }
     }
     out
