@@ -11,6 +11,21 @@ if [ ! -d ../shared/corpus/backstage-examples ]; then
   exit 2
 fi
 
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# insta: fail on snapshots that do not match; never write new ones here.
+export INSTA_UPDATE=no
+export CI="${CI:-true}"
+
+log=$(mktemp)
+build_log=$(mktemp)
+
+# The build (most of a fresh machine's run) goes on while the tools below
+# download and install; its output is printed when it is waited for, and
+# it is stopped if an install fails.
+cargo build --locked --all-targets >"$build_log" 2>&1 &
+build=$!
+trap 'kill "$build" 2>/dev/null || true; rm -f "$log" "$build_log"' EXIT
+
 # The tools tests drive, from PyPI, in a virtualenv under target/: moto's
 # server (the local AWS for publish and the Action), pre-commit, the
 # linters of the release files (jactionlint, shellcheck, hadolint) and the
@@ -38,14 +53,13 @@ if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installe
     cp package-lock.json node_modules/.installed-lock.json)
 fi
 
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# insta: fail on snapshots that do not match; never write new ones here.
-export INSTA_UPDATE=no
-export CI="${CI:-true}"
-
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo build --locked --all-targets
+built=0
+wait "$build" || built=$?
+cat "$build_log"
+if [ "$built" -ne 0 ]; then
+  echo "error: cargo build failed (exit $built)" >&2
+  exit "$built"
+fi
 # Unit, integration, example and doc tests.
 cargo test --locked --all-targets 2>&1 | tee "$log"
 cargo test --locked --doc 2>&1 | tee -a "$log"
