@@ -37,9 +37,9 @@ pub const PAGE_SIZE: usize = super::api::PAGE_SIZE;
 
 const PREFIX: &str = "api/catalog";
 
-/// The entity Backstage's catalog serves: the document as written with
-/// namespace, uid, etag and relations.
-pub fn entity(catalog: &Catalog, index: usize) -> Json {
+/// The entity Backstage's catalog serves, serialized: the document as
+/// written with namespace, uid, etag and relations.
+pub fn entity(catalog: &Catalog, index: usize) -> Vec<u8> {
     let entity = &catalog.entities[index];
     let mut document = super::api::entity_document(catalog, index);
     let reference = entity.key().to_string();
@@ -57,14 +57,77 @@ pub fn entity(catalog: &Catalog, index: usize) -> Json {
             .or_insert_with(|| json!(entity.metadata.namespace));
         metadata.insert("uid".into(), json!(uid(&reference)));
     }
-    let etag = hex(&Sha256::digest(
-        serde_json::to_vec(&document).expect("JSON values serialize"),
-    ))[..40]
-        .to_string();
-    if let Some(metadata) = document.get_mut("metadata").and_then(Json::as_object_mut) {
-        metadata.insert("etag".into(), json!(etag));
+    with_etag(document)
+}
+
+/// `document` serialized with `metadata.etag` set to the hash of its
+/// serialization without it. The document is serialized once and the etag
+/// spliced in where a sorted map puts it — the bytes serde_json writes for
+/// the document with the etag inserted (tested) — unless the document
+/// already has an `etag` to replace.
+fn with_etag(mut document: Json) -> Vec<u8> {
+    let etag_of = |bytes: &[u8]| hex(&Sha256::digest(bytes))[..40].to_string();
+    let (bytes, at) = match spliceable(&document) {
+        Some(spliced) => spliced,
+        None => {
+            let etag = etag_of(&serde_json::to_vec(&document).expect("JSON values serialize"));
+            if let Some(metadata) = document.get_mut("metadata").and_then(Json::as_object_mut) {
+                metadata.insert("etag".into(), json!(etag));
+            }
+            return serde_json::to_vec(&document).expect("JSON values serialize");
+        }
+    };
+    let entry = format!("\"etag\":\"{}\",", etag_of(&bytes));
+    let mut out = Vec::with_capacity(bytes.len() + entry.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(entry.as_bytes());
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
+/// `document` serialized as serde_json does (compact, keys in order), and
+/// the offset in it where `metadata`'s `"etag"` entry goes: before its first
+/// key that sorts after `etag`. `None` when there is no such place, or
+/// `metadata` already has an `etag`.
+fn spliceable(document: &Json) -> Option<(Vec<u8>, usize)> {
+    let top = document.as_object()?;
+    let metadata = top.get("metadata")?.as_object()?;
+    if metadata.contains_key("etag") || !metadata.keys().any(|k| k.as_str() > "etag") {
+        return None;
     }
-    document
+    let mut bytes = Vec::new();
+    let mut at = None;
+    bytes.push(b'{');
+    for (n, (key, value)) in top.iter().enumerate() {
+        if n > 0 {
+            bytes.push(b',');
+        }
+        write(&mut bytes, key);
+        bytes.push(b':');
+        if key != "metadata" {
+            write(&mut bytes, value);
+            continue;
+        }
+        bytes.push(b'{');
+        for (m, (key, value)) in metadata.iter().enumerate() {
+            if m > 0 {
+                bytes.push(b',');
+            }
+            if at.is_none() && key.as_str() > "etag" {
+                at = Some(bytes.len());
+            }
+            write(&mut bytes, key);
+            bytes.push(b':');
+            write(&mut bytes, value);
+        }
+        bytes.push(b'}');
+    }
+    bytes.push(b'}');
+    Some((bytes, at?))
+}
+
+fn write<T: serde::Serialize + ?Sized>(bytes: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(bytes, value).expect("JSON values serialize");
 }
 
 /// `kind:namespace/name` → its parts.
@@ -116,7 +179,7 @@ pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
     // Each entity serialized once, for its file and its page.
     let documents: Vec<Option<Vec<u8>>> = (0..catalog.entities.len())
         .into_par_iter()
-        .map(|i| wanted[i].then(|| serde_json::to_vec(&entity(catalog, i)).expect("JSON values serialize")))
+        .map(|i| wanted[i].then(|| entity(catalog, i)))
         .collect();
     let put = |path: String, bytes: Vec<u8>| {
         debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
@@ -161,6 +224,29 @@ pub fn content_type(path: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `with_etag` splices is what inserting the etag and
+    /// serializing again writes, for every place `etag` sorts into.
+    #[test]
+    fn the_spliced_etag_is_the_inserted_one() {
+        let documents = [
+            json!({"apiVersion": "v1", "kind": "Component", "metadata": {"name": "a", "uid": "u"}, "spec": {"x": [1, "é\"\n"]}}),
+            json!({"metadata": {"annotations": {"k": "v"}, "description": "d", "name": "a"}, "relations": []}),
+            json!({"metadata": {"namespace": "default"}}),
+            json!({"a": 1, "metadata": {"a": 1, "description": "x"}, "z": {"etag": 1}}),
+            json!({"metadata": {"etag": "written", "name": "a"}}),
+            json!({"kind": "Group"}),
+        ];
+        for document in documents {
+            let mut inserted = document.clone();
+            let etag = hex(&Sha256::digest(serde_json::to_vec(&document).unwrap()))[..40].to_string();
+            if let Some(metadata) = inserted.get_mut("metadata").and_then(Json::as_object_mut) {
+                metadata.insert("etag".into(), json!(etag));
+            }
+            let spliced = String::from_utf8(with_etag(document.clone())).unwrap();
+            assert_eq!(spliced, serde_json::to_string(&inserted).unwrap(), "{document}");
+        }
+    }
 
     #[test]
     fn uids_are_uuid_shaped_and_stable() {
