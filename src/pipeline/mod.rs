@@ -252,6 +252,8 @@ pub fn compile_cached_build(root: &Path, cache: &BuildCache, current: &Compilati
         })
         .collect();
     let (mut entities, _) = model::lower_files(&mut files);
+    // Appended after the parsed files' entities: `resolve` orders them by
+    // identity, file and document, not by where they come in.
     entities.extend(reused);
     let snapshots = cache.snapshots();
     let (catalog, _) = resolve(entities, &snapshots, &config);

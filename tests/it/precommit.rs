@@ -32,38 +32,11 @@ fn try_repo(catalog: &Path, args: &[&str]) -> Run {
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let cargo = CargoReusingTestBuild::new();
     let mut command = try_repo_command(catalog, "cairn-check", args);
-    command
-        // pre-commit's cache of hook environments, kept between runs.
-        .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
-        .env("PATH", cargo.path())
-        // The installed binary is linked here; what it is built from is
-        // compiled in (and shared with) the test build's directory.
-        .env("CARGO_TARGET_DIR", target.join("pre-commit-build"))
-        .env("CARGO_BUILD_BUILD_DIR", cargo.build_dir())
-        // cairn (and its vendored tiny_http) compiled without incremental
-        // state have their own artefacts instead of overwriting the test
-        // build's; Cargo.lock's crates are all downloaded already.
-        .env("CARGO_INCREMENTAL", "0")
-        .env("CARGO_NET_OFFLINE", "true");
-    // What cargo sets for this test process; a build script that reruns
-    // when one changes (ring's reads CARGO_MANIFEST_DIR) would otherwise be
-    // rerun, and everything above it compiled again.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-            "CARGO_TARGET_TMPDIR",
-        ]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-        {
-            command.env_remove(name.as_ref());
-        }
-    }
+    // pre-commit's own files under target/, not in the user's cache.
+    // try-repo installs the hook in a temporary store of its own, so each
+    // run compiles cairn again.
+    command.env("PRE_COMMIT_HOME", target.join("pre-commit-home"));
+    cargo.configure(&mut command, &target.join("pre-commit-build"));
     run(&mut command)
 }
 
@@ -80,11 +53,23 @@ struct CargoReusingTestBuild {
     dir: tempfile::TempDir,
 }
 
+/// What cargo sets for the test process. A build script that reruns when
+/// one of them changes (ring's reads `CARGO_MANIFEST_DIR`) would otherwise
+/// run again, and everything above it would be compiled again.
+const CARGO_SET_FOR_TESTS: [&str; 6] = [
+    "CARGO_PKG_",
+    "CARGO_MANIFEST_",
+    "CARGO_CRATE_",
+    "CARGO_BIN_",
+    "CARGO_PRIMARY_",
+    "CARGO_TARGET_TMPDIR",
+];
+
 impl CargoReusingTestBuild {
     fn new() -> CargoReusingTestBuild {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let profile = match Self::profile_dir().file_name().unwrap().to_str().unwrap() {
+        let profile = match test_build_profile_dir().file_name().unwrap().to_str().unwrap() {
             "debug" => "dev".to_string(),
             other => other.to_string(),
         };
@@ -101,22 +86,35 @@ impl CargoReusingTestBuild {
         CargoReusingTestBuild { dir }
     }
 
-    /// `target/debug` (or the profile's directory) of the test build.
-    fn profile_dir() -> PathBuf {
-        Path::new(env!("CARGO_BIN_EXE_cairn")).parent().unwrap().to_path_buf()
-    }
-
-    /// The directory holding the test build's profile directory.
-    fn build_dir(&self) -> PathBuf {
-        Self::profile_dir().parent().unwrap().to_path_buf()
-    }
-
-    /// PATH with this cargo first.
-    fn path(&self) -> std::ffi::OsString {
+    /// `command` runs with this cargo, linking what it installs in
+    /// `target_dir` and compiling in the test build's directory.
+    fn configure(&self, command: &mut Command, target_dir: &Path) {
         let rest = std::env::var_os("PATH").unwrap_or_default();
-        std::env::join_paths(std::iter::once(self.dir.path().to_path_buf()).chain(std::env::split_paths(&rest)))
-            .unwrap()
+        let path =
+            std::env::join_paths(std::iter::once(self.dir.path().to_path_buf()).chain(std::env::split_paths(&rest)))
+                .unwrap();
+        command
+            .env("PATH", path)
+            .env("CARGO_TARGET_DIR", target_dir)
+            .env("CARGO_BUILD_BUILD_DIR", test_build_profile_dir().parent().unwrap())
+            // cairn (and its vendored tiny_http) compiled without
+            // incremental state have their own artefacts instead of
+            // overwriting the test build's; Cargo.lock's crates are all
+            // downloaded already.
+            .env("CARGO_INCREMENTAL", "0")
+            .env("CARGO_NET_OFFLINE", "true");
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if CARGO_SET_FOR_TESTS.iter().any(|prefix| name.starts_with(prefix)) {
+                command.env_remove(name.as_ref());
+            }
+        }
     }
+}
+
+/// `target/debug` (or the profile's directory) of the test build.
+fn test_build_profile_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_cairn")).parent().unwrap()
 }
 
 fn stage_all(repo: &Repository) {
