@@ -13,11 +13,12 @@ pub mod aliases;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use super::paging::{self, PagePaths};
 use super::view::{
-    entity_link, entity_links, to_json, url_links, with_head, Closure, EntityLink, TypedIdentity, VersionStatus,
+    entity_link, entity_links, object, to_json, url_links, with_head, Closure, EntityLink, TypedIdentity, VersionStatus,
 };
 use super::{BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
@@ -76,7 +77,7 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         let base = format!("{API}/teams/{}", path_of(&catalog.entities[team]));
         put(format!("{base}.json"), team_detail(catalog, &config.fields, team));
         let owned: Vec<Json> = catalog.owned_services(team).map(|s| service_row(catalog, s)).collect();
-        put(format!("{base}/services.json"), json!({ "data": owned }));
+        put(format!("{base}/services.json"), object([("data", Json::Array(owned))]));
     }
 
     let names: Vec<&String> = catalog.resources.keys().collect();
@@ -92,7 +93,10 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
             put(format!("{base}.json"), version_document(&catalog.entities[latest]));
         }
         let list: Vec<Json> = versions.iter().map(|&v| version_row(catalog, v, name)).collect();
-        put(format!("{base}/versions.json"), json!({ "name": name, "data": list }));
+        put(
+            format!("{base}/versions.json"),
+            object([("name", json!(name)), ("data", Json::Array(list))]),
+        );
         for &v in versions {
             let entity = &catalog.entities[v];
             put(
@@ -153,7 +157,10 @@ pub fn paginate<T>(
         .map(|page| {
             (
                 page.path(),
-                json!({ "data": page.rows_by(&row), "pagination": page.pagination() }),
+                object([
+                    ("data", Json::Array(page.rows_by(&row))),
+                    ("pagination", to_json(page.pagination())),
+                ]),
             )
         })
         .collect()
@@ -266,11 +273,23 @@ fn service_row(catalog: &Catalog, service: &Service) -> Json {
     )
 }
 
-fn on_call_json(service: &Service) -> Vec<Json> {
+/// A service's on-call entry as the API shows it.
+#[derive(Serialize)]
+struct OnCallRow<'a> {
+    annotation: &'a str,
+    value: &'a str,
+    inherited_from_owner: bool,
+}
+
+fn on_call_rows(service: &Service) -> Vec<OnCallRow<'_>> {
     service
         .on_call
         .iter()
-        .map(|o| json!({ "annotation": o.annotation, "value": o.value, "inherited_from_owner": o.from_owner }))
+        .map(|o| OnCallRow {
+            annotation: &o.annotation,
+            value: &o.value,
+            inherited_from_owner: o.from_owner,
+        })
         .collect()
 }
 
@@ -286,14 +305,13 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
     });
     let node = entity.locate("/metadata/name");
     let sources = crate::resolve::queries::field_sources(entity, service);
-    let detail = with_identity(
+    let mut detail = with_identity(
         entity,
         json!({
             "lifecycle": entity.lifecycle,
-            "owner": owner_json(catalog, service),
             "tier": service.tier,
             "repo": service.repo,
-            "on_call": on_call_json(service),
+            "on_call": on_call_rows(service),
             "slack": service.slack,
             "runbooks": url_links(&service.runbooks),
             "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
@@ -312,17 +330,33 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             },
             "sources": { "declared": sources.0, "discovered": sources.1 },
             "confidence": service.owner.map(|_| catalog.owner_confidence(service).0),
-            "discovery": service.discovery.as_ref().map(|d| discovery_json(catalog, d)),
-            "scorecards": super::governance::service_json(catalog, i),
-            "provenance": provenance(entity, node.start.line),
         }),
     );
-    let dependencies = json!({
-        "ref": ref_of(entity),
-        "graph": format!("{API}/graph.json"),
-        "upstream": dependency_side(catalog, i, RelationKind::DependsOn, catalog.dependencies().upstream[i]),
-        "downstream": dependency_side(catalog, i, RelationKind::DependencyOf, catalog.dependencies().downstream[i]),
-    });
+    // The parts that are `Json` already, moved in rather than through `json!`.
+    if let Json::Object(map) = &mut detail {
+        let discovery = service.discovery.as_ref().map(|d| discovery_json(catalog, d));
+        map.insert("owner".into(), owner_json(catalog, service));
+        map.insert("discovery".into(), discovery.unwrap_or(Json::Null));
+        map.insert("scorecards".into(), super::governance::service_json(catalog, i));
+        map.insert("provenance".into(), provenance(entity, node.start.line));
+    }
+    let dependencies = object([
+        ("ref", Json::String(ref_of(entity))),
+        ("graph", Json::String(format!("{API}/graph.json"))),
+        (
+            "upstream",
+            dependency_side(catalog, i, RelationKind::DependsOn, catalog.dependencies().upstream[i]),
+        ),
+        (
+            "downstream",
+            dependency_side(
+                catalog,
+                i,
+                RelationKind::DependencyOf,
+                catalog.dependencies().downstream[i],
+            ),
+        ),
+    ]);
     let owner = service.owner.filter(|&o| catalog.entities[o].kind == Kind::Group);
     let escalation: Vec<EntityLink> = owner
         .map(|o| {
@@ -338,10 +372,15 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         "tier": service.tier,
         "owner": owner.map(|o| {
             let group = &catalog.entities[o];
-            json!({ "ref": ref_of(group), "name": group.metadata.name, "display_name": group.profile().display_name, "email": group.profile().email })
+            RoutingOwner {
+                reference: ref_of(group),
+                name: &group.metadata.name,
+                display_name: group.profile().display_name.as_deref(),
+                email: group.profile().email.as_deref(),
+            }
         }),
         "slack": service.slack,
-        "on_call": on_call_json(service),
+        "on_call": on_call_rows(service),
         "escalation": escalation,
     });
     vec![
@@ -349,6 +388,16 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         (format!("{base}/dependencies.json"), dependencies),
         (format!("{base}/routing.json"), routing),
     ]
+}
+
+/// The owning team as `routing.json` shows it.
+#[derive(Serialize)]
+struct RoutingOwner<'a> {
+    #[serde(rename = "ref")]
+    reference: String,
+    name: &'a str,
+    display_name: Option<&'a str>,
+    email: Option<&'a str>,
 }
 
 /// The entities listed in a dependency file's `nearest`: the first levels
@@ -360,17 +409,29 @@ pub const NEAREST: usize = 50;
 /// size and depth, and its nearest [`NEAREST`] entities with their
 /// distance.
 fn dependency_side(catalog: &Catalog, i: usize, relation: RelationKind, reach: Reach) -> Json {
-    let nearest: Vec<Json> = crate::resolve::graph::nearest(catalog, i, relation, NEAREST)
+    let nearest: Vec<Near> = crate::resolve::graph::nearest(catalog, i, relation, NEAREST)
         .into_iter()
-        .map(|(t, depth)| json!({ "ref": ref_of(&catalog.entities[t]), "depth": depth }))
+        .map(|(t, depth)| Near {
+            reference: ref_of(&catalog.entities[t]),
+            depth,
+        })
         .collect();
-    json!({
-        "direct": entity_links(catalog, i, relation),
-        "transitive": with_head(
-            Closure::of(reach),
-            json!({ "complete": nearest.len() == reach.count, "nearest": nearest }),
+    let complete = nearest.len() == reach.count;
+    object([
+        ("direct", to_json(entity_links(catalog, i, relation))),
+        (
+            "transitive",
+            with_head(Closure::of(reach), json!({ "complete": complete, "nearest": nearest })),
         ),
-    })
+    ])
+}
+
+/// An entity of a closure's `nearest` list, and how many relations away.
+#[derive(Serialize)]
+struct Near {
+    #[serde(rename = "ref")]
+    reference: String,
+    depth: usize,
 }
 
 /// `api/v1/graph.json`: the dependency graph itself, from which a client

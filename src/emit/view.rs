@@ -24,6 +24,19 @@ pub fn to_json(view: impl Serialize) -> Json {
     serde_json::to_value(view).expect("views serialize")
 }
 
+/// An object of `fields`, each value moved in as it is: for objects whose
+/// values are already `Json`. `json!` serializes every value it is given
+/// again, which copies a nested `Json` value deep (a page context or a
+/// dependency file once per level it was nested at).
+pub fn object<const N: usize>(fields: [(&str, Json); N]) -> Json {
+    Json::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
 /// `head`'s fields followed by `body`'s (a JSON object), as one object: an
 /// API document that starts with an [`Identity`] or a [`TypedIdentity`].
 pub fn with_head(head: impl Serialize, body: Json) -> Json {

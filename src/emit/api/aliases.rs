@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::owner_json;
+use crate::emit::view::object;
 use crate::output::{path_of, ref_of, API as PREFIX};
 use crate::resolve::aliases::{hashed_key, hex, Entry, INTEGRATION_KEY};
 use crate::resolve::{Catalog, Service};
@@ -59,10 +60,9 @@ fn files_with(catalog: &Catalog, threshold: usize) -> Vec<(String, Json)> {
         .iter()
         .map(|(key, entry)| (key.clone(), entry_json(catalog, entry)));
     if total <= threshold {
-        return vec![(
-            table_path(),
-            json!({ "sharded": false, "total_count": total, "data": rows.collect::<Map<String, Json>>() }),
-        )];
+        let mut table = json!({ "sharded": false, "total_count": total });
+        table["data"] = Json::Object(rows.collect());
+        return vec![(table_path(), table)];
     }
     let mut shards: std::collections::BTreeMap<String, Map<String, Json>> =
         shard_paths().map(|path| (path, Map::new())).collect();
@@ -80,7 +80,11 @@ fn files_with(catalog: &Catalog, threshold: usize) -> Vec<(String, Json)> {
         "shards": format!("{PREFIX}/lookup/aliases/{{prefix}}.json"),
     });
     std::iter::once((table_path(), manifest))
-        .chain(shards.into_iter().map(|(path, data)| (path, json!({ "data": data }))))
+        .chain(
+            shards
+                .into_iter()
+                .map(|(path, data)| (path, object([("data", Json::Object(data))]))),
+        )
         .collect()
 }
 
@@ -95,7 +99,9 @@ pub fn entry_json(catalog: &Catalog, entry: &Entry) -> Json {
             Some(row)
         })
         .collect();
-    json!({ "alias": entry.alias, "conflict": entry.conflicting(), "services": services })
+    let mut row = json!({ "alias": entry.alias, "conflict": entry.conflicting() });
+    row["services"] = Json::Array(services);
+    row
 }
 
 /// A service as routing sees it: owner, tier, on-call and Slack, with the
@@ -114,18 +120,19 @@ pub fn service_json(catalog: &Catalog, service: &Service) -> Json {
             json!({ "annotation": o.annotation, "value": value, "inherited_from_owner": o.from_owner })
         })
         .collect();
-    json!({
+    let mut row = json!({
         "ref": ref_of(entity),
         "name": entity.metadata.name,
         "title": entity.metadata.title,
-        "owner": owner_json(catalog, service),
         "tier": service.tier,
-        "on_call": on_call,
         "slack": service.slack,
         "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
         "url": format!("{PREFIX}/services/{}.json", path_of(entity)),
         "routing": format!("{PREFIX}/services/{}/routing.json", path_of(entity)),
-    })
+    });
+    row["owner"] = owner_json(catalog, service);
+    row["on_call"] = Json::Array(on_call);
+    row
 }
 
 #[cfg(test)]

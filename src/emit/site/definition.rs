@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::{json_text, Page};
-use crate::emit::view::{output_rows, with_head, VersionStatus};
+use crate::emit::view::{object, output_rows, with_head, VersionStatus};
 use crate::emit::Selection;
 use crate::model::{version_text, Entity};
 use crate::output::{definition_path, page_path};
@@ -26,7 +26,7 @@ pub(super) fn definition_pages(compilation: &Compilation, selection: &Selection)
         let claims = crate::emit::claims::definition_claims(catalog, name);
         for &v in versions {
             let entity = &catalog.entities[v];
-            let mut context = json!({ "d": definition_context(catalog, v, versions) });
+            let mut context = object([("d", definition_context(catalog, v, versions))]);
             context["d"]["claims"] = claims.clone();
             let title = format!("{} {}", entity.metadata.name, version_text(entity));
             pages.push(Page {
@@ -124,21 +124,22 @@ fn definition_context(catalog: &Catalog, v: usize, versions: &[usize]) -> Json {
             })
         })
         .collect();
-    let body = json!({
+    let mut body = json!({
         "name": entity.metadata.name,
         "title": entity.metadata.title,
         "requirements": requirement_choices(entity, &definition),
         "category": definition.category,
         "provider": definition.provider,
         "description_html": entity.metadata.description.as_deref().map(to_html),
-        "inputs": inputs,
         "outputs": output_rows(&definition.outputs),
         "engines": engines,
-        "change": change,
-        "versions": version_rows,
         "file": entity.file,
         "api": crate::output::definition_version_file(&entity.metadata.name, version_text(entity)),
     });
+    // The parts that are `Json` already, moved in rather than through `json!`.
+    body["inputs"] = Json::Array(inputs);
+    body["change"] = change.unwrap_or(Json::Null);
+    body["versions"] = Json::Array(version_rows);
     with_head(VersionStatus::of(entity), body)
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 
 use super::service::service_context;
 use super::{json_text, Page};
-use crate::emit::view::{page_link, url_links, with_head, PageLink};
+use crate::emit::view::{object, page_link, url_links, with_head, PageLink};
 use crate::model::{Entity, Kind, Link, RelationKind};
 use crate::output::page_path;
 use crate::parse::Node;
@@ -116,7 +116,7 @@ pub(super) fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, 
             (!items.is_empty()).then(|| json!({ "label": relation.label(), "items": items }))
         })
         .collect();
-    let e = json!({
+    let mut e = json!({
         "kind_label": entity.kind.as_str(),
         "type": entity.spec_type,
         "lifecycle": entity.lifecycle,
@@ -130,14 +130,17 @@ pub(super) fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, 
         "definition": entity.definition,
         // A placeholder naming a URL (never fetched): linked instead.
         "definition_url": entity.unfetched_url("/spec/definition").filter(|url| safe_url(url)),
-        "links": external_links(&entity.metadata.links),
-        "relations": relations,
-        "provenance": provenance,
         "discovered": entity.discovered,
         "edit_url": edit_url,
         "api": crate::output::entity_file(entity),
-        "changes": crate::emit::feed::entity_context(compilation, entity),
     });
+    // The parts that are `Json` already, moved in rather than through `json!`.
+    if let Json::Object(map) = &mut e {
+        map.insert("links".into(), Json::Array(external_links(&entity.metadata.links)));
+        map.insert("relations".into(), Json::Array(relations));
+        map.insert("provenance".into(), provenance);
+        map.insert("changes".into(), crate::emit::feed::entity_context(compilation, entity));
+    }
     let title = entity
         .metadata
         .title
@@ -146,22 +149,22 @@ pub(super) fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, 
     let (template, context) = match (service, entity.kind) {
         (Some(service), _) => (
             "service.html",
-            json!({ "e": e, "s": service_context(catalog, i, entity, service) }),
+            object([("e", e), ("s", service_context(catalog, i, entity, service))]),
         ),
         (None, Kind::Group) => (
             "team.html",
-            json!({ "e": e, "t": team_context(compilation, i, entity) }),
+            object([("e", e), ("t", team_context(compilation, i, entity))]),
         ),
-        (None, Kind::Template) => ("template.html", json!({ "e": e, "tpl": template_context(entity) })),
+        (None, Kind::Template) => ("template.html", object([("e", e), ("tpl", template_context(entity))])),
         (None, Kind::ResourceClaim) => (
             "claim.html",
-            json!({ "e": e, "c": crate::emit::claims::claim_context(catalog, i) }),
+            object([("e", e), ("c", crate::emit::claims::claim_context(catalog, i))]),
         ),
         (None, Kind::Api) => (
             "api.html",
-            json!({ "e": e, "api": crate::emit::contracts::page_context(catalog, i) }),
+            object([("e", e), ("api", crate::emit::contracts::page_context(catalog, i))]),
         ),
-        _ => ("entity.html", json!({ "e": e })),
+        _ => ("entity.html", object([("e", e)])),
     };
     Page {
         path: page_path(entity),
@@ -180,16 +183,17 @@ fn team_context(compilation: &Compilation, i: usize, entity: &Entity) -> Json {
         .filter_map(|key| entity.annotation(key))
         .map(str::to_string)
         .collect();
-    json!({
+    let mut team = json!({
         "email": entity.profile().email,
         "slack": entity.annotation(&fields.slack),
         "on_call": on_call.join(", "),
         "parent": related_one(catalog, i, RelationKind::ChildOf),
         "members": related(catalog, i, RelationKind::HasMember),
         "services": catalog.owned_services(i).map(|s| page_link(catalog, s.entity)).collect::<Vec<_>>(),
-        "claims": crate::emit::claims::team_claims(catalog, i),
-        "scorecards": crate::emit::governance::team_context(catalog, i),
-    })
+    });
+    team["claims"] = Json::Array(crate::emit::claims::team_claims(catalog, i));
+    team["scorecards"] = crate::emit::governance::team_context(catalog, i);
+    team
 }
 
 /// A scalar of a Template's spec as text.

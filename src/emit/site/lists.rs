@@ -98,19 +98,22 @@ fn paged<T>(
 ) -> Vec<Page> {
     let paths = PagePaths::new(format!("all/{slug}/index.html"), format!("all/{slug}/"), "/index.html");
     paging::pages(items, LIST_PAGE_SIZE, &paths, selected)
-        .map(|page| Page {
-            path: page.path(),
-            template: "list.html",
-            title: heading.to_string(),
-            context: json!({
+        .map(|page| {
+            let mut context = json!({
                 "heading": heading,
-                "rows": page.rows_by(&row),
                 "total": page.total,
                 "page": page.number,
                 "pages": page.count,
                 "prev": page.prev(),
                 "next": page.next(),
-            }),
+            });
+            context["rows"] = Json::Array(page.rows_by(&row));
+            Page {
+                path: page.path(),
+                template: "list.html",
+                title: heading.to_string(),
+                context,
+            }
         })
         .collect()
 }

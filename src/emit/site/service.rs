@@ -3,6 +3,7 @@
 //! closure and an SVG of its direct neighbours, what discovery knows, and
 //! its scorecards.
 
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use super::entity::{external_links, missing, related, related_link};
@@ -21,20 +22,26 @@ pub(super) fn service_context(catalog: &Catalog, i: usize, entity: &Entity, serv
         .map(|r| format!("https://github.com/{r}"));
     let (declared, discovered) = crate::resolve::queries::field_sources(entity, service);
     let (confidence, owner_source) = catalog.owner_confidence(service);
-    json!({
+    let on_call: Vec<OnCallRow> = service
+        .on_call
+        .iter()
+        .map(|o| OnCallRow {
+            provider: &o.annotation,
+            schedule: &o.value,
+        })
+        .collect();
+    let mut context = json!({
         "owner": service.owner.map(|o| related_link(catalog, o)).or_else(|| missing(catalog, i, RelationKind::OwnedBy).next()),
         "owner_source": owner_source,
         "confidence": service.owner.map(|_| format!("{confidence:.2}")),
-        "discovery": service.discovery.as_ref().map(|d| discovery_context(catalog, d)),
         "tier": service.tier,
-        "on_call": service.on_call.iter().map(|o| json!({ "provider": o.annotation, "schedule": o.value })).collect::<Vec<_>>(),
+        "on_call": on_call,
         "slack": service.slack,
         "repo": service.repo,
         "repo_url": repo_url,
         "system": service.system.map(|s| page_link(catalog, s)),
         "declared": declared,
         "discovered": discovered,
-        "runbooks": external_links(&service.runbooks),
         "provides": related(catalog, i, RelationKind::ProvidesApi),
         "consumes": related(catalog, i, RelationKind::ConsumesApi),
         "upstream": related(catalog, i, RelationKind::DependsOn),
@@ -47,9 +54,26 @@ pub(super) fn service_context(catalog: &Catalog, i: usize, entity: &Entity, serv
         // the whole closure is on the graph page.
         "upstream_next": second_level(catalog, i, RelationKind::DependsOn),
         "downstream_next": second_level(catalog, i, RelationKind::DependencyOf),
-        "graph": neighbourhood(catalog, i),
-        "scorecards": crate::emit::governance::service_context(catalog, i),
-    })
+    });
+    // The parts that are `Json` already, moved in rather than through `json!`.
+    if let Json::Object(map) = &mut context {
+        let discovery = service.discovery.as_ref().map(|d| discovery_context(catalog, d));
+        map.insert("discovery".into(), discovery.unwrap_or(Json::Null));
+        map.insert("runbooks".into(), Json::Array(external_links(&service.runbooks)));
+        map.insert("graph".into(), neighbourhood(catalog, i));
+        map.insert(
+            "scorecards".into(),
+            crate::emit::governance::service_context(catalog, i),
+        );
+    }
+    context
+}
+
+/// An on-call entry as the service page shows it.
+#[derive(Serialize)]
+struct OnCallRow<'a> {
+    provider: &'a str,
+    schedule: &'a str,
 }
 
 /// The entities two `relation` steps away (not one), nearest first, at
@@ -146,15 +170,18 @@ fn neighbourhood(catalog: &Catalog, i: usize) -> Json {
                 })
             })
             .collect();
-        json!({ "items": items, "more": nodes.len() - shown, "more_y": top + shown * ROW + 14 })
+        let mut side = json!({ "more": nodes.len() - shown, "more_y": top + shown * ROW + 14 });
+        side["items"] = Json::Array(items);
+        side
     };
     let center_x = (WIDTH - BOX) / 2;
-    json!({
+    let mut graph = json!({
         "width": WIDTH,
         "height": height,
         "box": BOX,
         "center": { "x": center_x, "y": middle - 14, "label": label(i) },
-        "upstream": side(&upstream, 0, BOX, center_x),
-        "downstream": side(&downstream, WIDTH - BOX, WIDTH - BOX, center_x + BOX),
-    })
+    });
+    graph["upstream"] = side(&upstream, 0, BOX, center_x);
+    graph["downstream"] = side(&downstream, WIDTH - BOX, WIDTH - BOX, center_x + BOX);
+    graph
 }
