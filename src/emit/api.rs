@@ -34,12 +34,13 @@ pub const PAGE_SIZE: usize = 1000;
 /// The files of the JSON API that `selection` selects (all of them for
 /// [`Selection::all`]).
 pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection: &Selection, sink: &dyn Sink) {
-    let put = |path: String, value: Json| {
+    let put_bytes = |path: String, bytes: Vec<u8>| {
         debug_assert!(safe_relative_path(&path), "unsafe output path {path}");
         if safe_relative_path(&path) {
-            sink.put(path, to_bytes(&value));
+            sink.put(path, bytes);
         }
     };
+    let put = |path: String, value: Json| put_bytes(path, to_bytes(&value));
     put(format!("{API}/status.json"), status(catalog, config, info));
     put(format!("{API}/openapi.json"), super::openapi::document(config));
     put(format!("{API}/lookup/aws.json"), aws_lookup(catalog));
@@ -106,17 +107,18 @@ pub fn api_files(catalog: &Catalog, config: &Config, info: &BuildInfo, selection
         }
     }
 
-    catalog
-        .entities
-        .par_iter()
-        .enumerate()
-        .filter(|(i, e)| e.kind != Kind::ResourceDefinition && selection.entity(*i))
-        .for_each(|(i, e)| put(crate::output::entity_file(e), entity_document(catalog, i)));
     for (path, bytes) in super::claims::api_files(catalog, selection) {
         sink.put(path, bytes);
     }
     super::contracts::api_files(catalog, selection, sink);
-    super::backstage::files(catalog, selection, sink);
+    // Every entity but a ResourceDefinition version has a document, made
+    // once for its file here and Backstage's (which lists the same ones).
+    let entity_file = |i: usize, document: &Json| {
+        if selection.entity(i) {
+            put_bytes(crate::output::entity_file(&catalog.entities[i]), to_bytes(document));
+        }
+    };
+    super::backstage::files(catalog, selection, sink, &entity_file);
 }
 
 /// Compact JSON with a final newline: at 10,000 services pretty-printing

@@ -37,11 +37,11 @@ pub const PAGE_SIZE: usize = super::api::PAGE_SIZE;
 
 const PREFIX: &str = "api/catalog";
 
-/// The entity Backstage's catalog serves, serialized: the document as
-/// written with namespace, uid, etag and relations.
-pub fn entity(catalog: &Catalog, index: usize) -> Vec<u8> {
+/// The entity Backstage's catalog serves, serialized: its API `document`
+/// ([`super::api::entity_document`]: as written, with relations) with
+/// namespace, uid, etag and each relation's `target`.
+fn entity(catalog: &Catalog, index: usize, mut document: Json) -> Vec<u8> {
     let entity = &catalog.entities[index];
-    let mut document = super::api::entity_document(catalog, index);
     let reference = entity.key().to_string();
     if let Some(relations) = document.get_mut("relations").and_then(Json::as_array_mut) {
         for relation in relations {
@@ -154,8 +154,10 @@ fn uid(reference: &str) -> String {
 
 /// The `by-name` files of the entities `selection` selects, and the
 /// `by-query` pages that hold one of them (all pages when a kind gained
-/// or lost an entity: rows shift).
-pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
+/// or lost an entity: rows shift). Each entity's API document is made once
+/// here and shown to `made` (index, document) before it becomes
+/// Backstage's.
+pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink, made: &(dyn Fn(usize, &Json) + Sync)) {
     let listed: Vec<usize> = (0..catalog.entities.len())
         .filter(|&i| catalog.entities[i].kind != Kind::ResourceDefinition)
         .collect();
@@ -179,7 +181,13 @@ pub fn files(catalog: &Catalog, selection: &Selection, sink: &dyn Sink) {
     // Each entity serialized once, for its file and its page.
     let documents: Vec<Option<Vec<u8>>> = (0..catalog.entities.len())
         .into_par_iter()
-        .map(|i| wanted[i].then(|| entity(catalog, i)))
+        .map(|i| {
+            wanted[i].then(|| {
+                let document = super::api::entity_document(catalog, i);
+                made(i, &document);
+                entity(catalog, i, document)
+            })
+        })
         .collect();
     let put = |path: String, bytes: Vec<u8>| {
         debug_assert!(safe_relative_path(&path), "unsafe output path {path}");

@@ -292,9 +292,7 @@ fn the_change_feed_lists_what_each_commit_changed_and_follows_head_incrementally
         "{page}"
     );
     assert!(
-        page.contains(&format!(
-            "https:&#x2f;&#x2f;github.com&#x2f;acme&#x2f;governed&#x2f;commit&#x2f;{described}"
-        )),
+        page.contains(&format!("https://github.com/acme/governed/commit/{described}")),
         "linked through site.edit_url's repository"
     );
 
@@ -554,7 +552,7 @@ fn the_services_export_reads_back_as_csv_with_levels_and_no_formulas() {
     assert_eq!(rows.len(), 4, "one row per service");
     let dashboard = std::fs::read_to_string(dist.join("dashboard/index.html")).unwrap();
     assert!(
-        dashboard.contains("api&#x2f;v1&#x2f;exports&#x2f;services.csv\" download>Export every service as CSV"),
+        dashboard.contains("api/v1/exports/services.csv\" download>Export every service as CSV"),
         "the dashboard links the export"
     );
 }

@@ -1,7 +1,10 @@
 //! The portal: HTML pages rendered with minijinja from the compilation's
 //! templates (`load::templates`: the built-in ones, each replaced by the
 //! catalog's own file of the same name). Autoescape is on
-//! for every template; catalog Markdown goes through `util::markdown`.
+//! for every template, escaping what Jinja2's markupsafe escapes (`&`, `<`,
+//! `>`, `"`, `'`; every attribute is quoted) — not `/`, which minijinja's
+//! own escaping writes as `&#x2f;` (six bytes for every slash of every
+//! link); catalog Markdown goes through `util::markdown`.
 //!
 //! Every page is `…/index.html` and every link is relative to the page
 //! (`root` is `../` once per directory level) and names `index.html`
@@ -40,11 +43,34 @@ use lists::list_pages;
 pub fn environment(templates: &Templates) -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if state.auto_escape() == AutoEscape::Html && !value.is_safe() => Ok(write_html_escaped(out, text)?),
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     for (name, source) in templates.texts() {
         env.add_template_owned(name.clone(), source.to_string())
             .with_context(|| format!("template `{name}` does not parse"))?;
     }
     Ok(env)
+}
+
+/// `text` into `out` with `&`, `<`, `>`, `"` and `'` escaped.
+fn write_html_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut written = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.write_str(&text[written..at])?;
+        out.write_str(entity)?;
+        written = at + 1;
+    }
+    out.write_str(&text[written..])
 }
 
 /// One page to render: output path, template, page context.
@@ -126,5 +152,34 @@ fn json_text(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escaping_leaves_slashes_and_escapes_the_five() {
+        let mut escaped = String::new();
+        write_html_escaped(&mut escaped, r#"a/b <i>"x" & 'y'</i> é/"#).unwrap();
+        assert_eq!(escaped, "a/b &lt;i&gt;&quot;x&quot; &amp; &#x27;y&#x27;&lt;/i&gt; é/");
+    }
+
+    #[test]
+    fn pages_escape_catalog_text_but_not_safe_values_or_numbers() {
+        let mut templates = Templates::default();
+        let page = r#"<a href="{{ url }}" title='{{ title }}'>{{ n }} {{ html|safe }}</a>"#;
+        templates.overrides.insert("graph.html".into(), page.into());
+        let env = environment(&templates).unwrap();
+        let html = env
+            .get_template("graph.html")
+            .unwrap()
+            .render(minijinja::context! { url => "../x/\"><script>", title => "it's", n => 3, html => "<b>/</b>" })
+            .unwrap();
+        assert_eq!(
+            html,
+            r#"<a href="../x/&quot;&gt;&lt;script&gt;" title='it&#x27;s'>3 <b>/</b></a>"#
+        );
     }
 }
