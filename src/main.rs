@@ -6,5 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // First, while cairn has one thread: it sets the environment.
+    cairn::load::git_tls::defer();
     std::process::exit(cairn::cli::run());
 }

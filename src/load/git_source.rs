@@ -110,6 +110,10 @@ fn token() -> Option<String> {
 }
 
 fn fetch(repo: &Repository, url: &str) -> Result<(), git2::Error> {
+    // Anything but a local repository may end up on https (a redirect).
+    if url.contains("://") && !url.starts_with("file://") {
+        super::git_tls::before_https_fetch();
+    }
     let mut remote = repo.remote_anonymous(url)?;
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut asked = false;

@@ -19,6 +19,7 @@ pub mod changes;
 pub mod confine;
 pub mod facts;
 pub mod git_source;
+pub mod git_tls;
 pub mod history;
 mod locations;
 pub mod placeholders;

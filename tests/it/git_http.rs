@@ -1,35 +1,62 @@
 //! Git sources over HTTP with a token: a real smart-HTTP git server on
 //! 127.0.0.1 (git's own `git http-backend`, run as CGI by a small server in
-//! this file) that demands Basic authentication.
+//! this file) that demands Basic authentication, over plain HTTP and over
+//! TLS (rustls, with the test CA of `tests/fixtures/tls/`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use crate::harness::TestCatalog;
 
 const TOKEN: &str = "t0ken-for-tests";
 
-/// Serves the repositories under `root` until the test process ends.
-fn serve(root: PathBuf) -> u16 {
+/// Serves the repositories under `root` until the test process ends, over
+/// TLS with `tls`.
+fn serve(root: PathBuf, tls: Option<Arc<rustls::ServerConfig>>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let root = root.clone();
+            let (root, tls) = (root.clone(), tls.clone());
             std::thread::spawn(move || {
-                let _ = handle(stream, &root);
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                let _ = match tls {
+                    Some(tls) => rustls::ServerConnection::new(tls)
+                        .map_err(std::io::Error::other)
+                        .and_then(|tls| handle(rustls::StreamOwned::new(tls, stream), &root)),
+                    None => handle(stream, &root),
+                };
             });
         }
     });
     port
 }
 
+/// The server side of TLS for `localhost`, signed by the test CA
+/// (`tests/fixtures/tls/ca.pem`).
+fn tls_config() -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certificates = CertificateDer::pem_file_iter(dir.join("localhost.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("localhost.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certificates, key)
+        .unwrap();
+    Arc::new(config)
+}
+
 /// One connection: requests until the client closes it.
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    let mut writer = stream.try_clone()?;
+fn handle(stream: impl Read + Write, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
         let mut request_line = String::new();
@@ -57,9 +84,10 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
         let body = read_body(&mut reader, header("content-length"), header("transfer-encoding"))?;
         let expected = format!("Basic {}", base64(&format!("x-access-token:{TOKEN}")));
         if header("authorization").as_deref() != Some(expected.as_str()) {
-            writer.write_all(
+            reader.get_mut().write_all(
                 b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\n\r\n",
             )?;
+            reader.get_mut().flush()?;
             continue;
         }
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -97,6 +125,7 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
                 None => {}
             }
         }
+        let writer = reader.get_mut();
         writer.write_all(
             format!(
                 "HTTP/1.1 {status}\r\n{response}Content-Length: {}\r\n\r\n",
@@ -105,6 +134,7 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             .as_bytes(),
         )?;
         writer.write_all(content)?;
+        writer.flush()?;
     }
 }
 
@@ -148,8 +178,9 @@ fn base64(text: &str) -> String {
     out
 }
 
-/// A bare repository `defs.git` under a served root, holding one definition.
-fn served_repository() -> (TestCatalog, u16) {
+/// A bare repository `defs.git` under a served root, holding one
+/// definition, served over TLS with `tls`.
+fn served_repository(tls: Option<Arc<rustls::ServerConfig>>) -> (TestCatalog, u16) {
     let served = TestCatalog::empty();
     let work = served.path().join("work");
     let repo = git2::Repository::init(&work).unwrap();
@@ -172,20 +203,28 @@ fn served_repository() -> (TestCatalog, u16) {
         .unwrap()
         .fetch(&["+refs/heads/*:refs/heads/*"], None, None)
         .unwrap();
-    let port = serve(served.path().join("root"));
+    let port = serve(served.path().join("root"), tls);
     (served, port)
 }
 
 fn catalog_for(port: u16) -> TestCatalog {
+    catalog_at(&format!("http://127.0.0.1:{port}/defs.git"))
+}
+
+fn catalog_at(url: &str) -> TestCatalog {
     let catalog = TestCatalog::empty();
     catalog.write(
         "cairn.yaml",
-        format!("sources:\n  - git: http://127.0.0.1:{port}/defs.git\n    branch: main\n    path: resources/\n"),
+        format!("sources:\n  - git: {url}\n    branch: main\n    path: resources/\n"),
     );
     catalog
 }
 
 fn check(catalog: &TestCatalog, token: Option<&str>) -> crate::harness::Run {
+    check_with(catalog, token, |_| {})
+}
+
+fn check_with(catalog: &TestCatalog, token: Option<&str>, configure: impl Fn(&mut Command)) -> crate::harness::Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
     command
         .args(["--root", catalog.path().to_str().unwrap(), "--format", "json", "check"])
@@ -194,6 +233,7 @@ fn check(catalog: &TestCatalog, token: Option<&str>) -> crate::harness::Run {
     if let Some(token) = token {
         command.env("CAIRN_GIT_TOKEN", token);
     }
+    configure(&mut command);
     let output = command.output().unwrap();
     crate::harness::Run {
         status: output.status.code().unwrap(),
@@ -204,7 +244,7 @@ fn check(catalog: &TestCatalog, token: Option<&str>) -> crate::harness::Run {
 
 #[test]
 fn an_http_source_is_fetched_with_the_token_from_the_environment() {
-    let (_served, port) = served_repository();
+    let (_served, port) = served_repository(None);
     let catalog = catalog_for(port);
     let run = check(&catalog, Some(TOKEN));
     assert_eq!(
@@ -231,7 +271,7 @@ fn an_http_source_is_fetched_with_the_token_from_the_environment() {
 
 #[test]
 fn without_a_token_the_source_is_unreachable_and_says_which_variable_to_set() {
-    let (_served, port) = served_repository();
+    let (_served, port) = served_repository(None);
     let run = check(&catalog_for(port), None);
     assert_eq!(
         (run.status, run.codes()),
@@ -243,4 +283,43 @@ fn without_a_token_the_source_is_unreachable_and_says_which_variable_to_set() {
     let wrong = check(&catalog_for(port), Some("wrong"));
     assert_eq!(wrong.codes(), ["source-unreachable"]);
     assert!(!wrong.stdout.contains("wrong\""), "{}", wrong.stdout);
+}
+
+/// cairn reads the system's certificate bundle only when a fetch needs it
+/// (`load::git_tls`): the bundle `SSL_CERT_FILE` names still decides which
+/// servers an https source trusts.
+#[test]
+fn an_https_source_is_verified_against_the_certificate_bundle() {
+    let (_served, port) = served_repository(Some(tls_config()));
+    let catalog = catalog_at(&format!("https://localhost:{port}/defs.git"));
+    let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+    let trusted = check_with(&catalog, Some(TOKEN), |command| {
+        command.env("SSL_CERT_FILE", &ca);
+    });
+    assert_eq!(
+        (trusted.status, trusted.codes()),
+        (0, Vec::<String>::new()),
+        "{}{}",
+        trusted.stdout,
+        trusted.stderr
+    );
+    assert_eq!(trusted.json()["summary"]["entities"], 1);
+
+    // A bundle without the test CA: the server is not trusted, nothing is
+    // fetched (a fresh catalog, with no cache to fall back to).
+    let catalog = catalog_at(&format!("https://localhost:{port}/defs.git"));
+    let untrusted = check_with(&catalog, Some(TOKEN), |command| {
+        command.env("SSL_CERT_FILE", "/dev/null");
+    });
+    assert_eq!(
+        (untrusted.status, untrusted.codes()),
+        (1, vec!["source-unreachable".to_string()]),
+        "{}",
+        untrusted.stdout
+    );
+    assert!(
+        untrusted.stdout.to_lowercase().contains("certificate"),
+        "{}",
+        untrusted.stdout
+    );
 }
