@@ -22,7 +22,7 @@ use super::view::{
 };
 use super::{BuildInfo, Selection, Sink};
 use crate::config::{Config, FieldMap};
-use crate::model::{version_text, Entity, Kind, RelationKind};
+use crate::model::{version_text, Entity, Kind, Link, RelationKind};
 use crate::output::{path_of, ref_of, safe_relative_path, url_of, API};
 use crate::resolve::graph::Reach;
 use crate::resolve::reconcile::Discovery;
@@ -275,6 +275,25 @@ fn service_row(catalog: &Catalog, service: &Service) -> Json {
     )
 }
 
+/// A link of `metadata.links` as a service's document shows it.
+#[derive(Serialize)]
+struct LinkRow<'a> {
+    url: &'a str,
+    title: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+}
+
+impl<'a> LinkRow<'a> {
+    fn of(link: &'a Link) -> LinkRow<'a> {
+        LinkRow {
+            url: &link.url,
+            title: link.title.as_deref(),
+            kind: link.kind.as_deref(),
+        }
+    }
+}
+
 /// A service's on-call entry as the API shows it.
 #[derive(Serialize)]
 struct OnCallRow<'a> {
@@ -316,7 +335,7 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
             "on_call": on_call_rows(service),
             "slack": service.slack,
             "runbooks": url_links(&service.runbooks),
-            "links": entity.metadata.links.iter().map(|l| json!({ "url": l.url, "title": l.title, "type": l.kind })).collect::<Vec<_>>(),
+            "links": entity.metadata.links.iter().map(LinkRow::of).collect::<Vec<_>>(),
             "tags": entity.metadata.tags,
             "tech": service.tech,
             "system": service.system.map(|s| entity_link(catalog, s)),

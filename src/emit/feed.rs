@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
+use super::view::object;
 use super::Selection;
 use crate::load::changes::{Commit, EntityChanges, How};
 use crate::load::history::History;
@@ -50,17 +51,26 @@ pub fn files(compilation: &Compilation) -> Vec<(String, Vec<u8>)> {
                 "time": rfc3339(c.time),
                 "summary": c.summary,
                 "added": c.changes.added,
-                "changed": c.changes.changed.iter().map(|(e, fields)| json!({ "ref": e, "fields": fields })).collect::<Vec<_>>(),
+                "changed": c.changes.changed.iter().map(|(reference, fields)| ChangedEntity { reference, fields }).collect::<Vec<_>>(),
                 "removed": c.changes.removed,
             })
         })
         .collect();
-    let mut changes = serde_json::to_vec(&json!({ "data": data, "feed": "feed.xml" })).expect("JSON values serialize");
+    let document = object([("data", Json::Array(data)), ("feed", json!("feed.xml"))]);
+    let mut changes = serde_json::to_vec(&document).expect("JSON values serialize");
     changes.push(b'\n');
     vec![
         ("api/v1/changes.json".to_string(), changes),
         ("feed.xml".to_string(), atom(compilation, feed, commits)),
     ]
+}
+
+/// An entity a commit changed, and which of its fields.
+#[derive(serde::Serialize)]
+struct ChangedEntity<'a> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    fields: &'a [String],
 }
 
 /// `text` without the characters XML 1.0 cannot hold (the writer escapes

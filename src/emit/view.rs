@@ -8,10 +8,11 @@
 //! Every view goes into the output through a `serde_json::Value` (the
 //! `json!` bodies it is part of, or [`to_json`]): serde_json keeps an
 //! object's keys sorted, so the bytes do not depend on the order fields
-//! are declared in here. A value that is `Json` already is moved into its
-//! object ([`object`], `value["key"] = …`), never given to `json!`, which
-//! serializes it again: a deep copy, once per level of nesting (it was a
-//! sixth of a build's instructions).
+//! are declared in here. In the files and pages made per entity, a value
+//! that is `Json` already is moved into its object ([`object`],
+//! `value["key"] = …`), not given to `json!`, which serializes it again: a
+//! deep copy, once per level of nesting (it was a sixth of a build's
+//! instructions). Nested rows are typed views instead.
 
 use serde::Serialize;
 use serde_json::Value as Json;

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::owner_json;
-use crate::emit::view::object;
+use crate::emit::view::{object, url_links};
 use crate::output::{path_of, ref_of, API as PREFIX};
 use crate::resolve::aliases::{hashed_key, hex, Entry, INTEGRATION_KEY};
 use crate::resolve::{Catalog, Service};
@@ -126,7 +126,7 @@ pub fn service_json(catalog: &Catalog, service: &Service) -> Json {
         "title": entity.metadata.title,
         "tier": service.tier,
         "slack": service.slack,
-        "runbooks": service.runbooks.iter().map(|l| json!({ "url": l.url, "title": l.title })).collect::<Vec<_>>(),
+        "runbooks": url_links(&service.runbooks),
         "url": format!("{PREFIX}/services/{}.json", path_of(entity)),
         "routing": format!("{PREFIX}/services/{}/routing.json", path_of(entity)),
     });
