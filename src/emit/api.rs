@@ -354,13 +354,10 @@ fn service_files(catalog: &Catalog, service: &Service) -> Vec<(String, Json)> {
         }),
     );
     // The parts that are `Json` already, moved in rather than through `json!`.
-    if let Json::Object(map) = &mut detail {
-        let discovery = service.discovery.as_ref().map(|d| discovery_json(catalog, d));
-        map.insert("owner".into(), owner_json(catalog, service));
-        map.insert("discovery".into(), discovery.unwrap_or(Json::Null));
-        map.insert("scorecards".into(), super::governance::service_json(catalog, i));
-        map.insert("provenance".into(), provenance(entity, node.start.line));
-    }
+    detail["owner"] = owner_json(catalog, service);
+    detail["discovery"] = service.discovery.as_ref().map(|d| discovery_json(catalog, d)).into();
+    detail["scorecards"] = super::governance::service_json(catalog, i);
+    detail["provenance"] = provenance(entity, node.start.line);
     let dependencies = object([
         ("ref", Json::String(ref_of(entity))),
         ("graph", Json::String(format!("{API}/graph.json"))),

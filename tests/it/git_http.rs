@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use crate::harness::TestCatalog;
+use crate::harness::{fixtures, run, Run, TestCatalog};
 
 const TOKEN: &str = "t0ken-for-tests";
 
@@ -40,7 +40,7 @@ fn serve(root: PathBuf, tls: Option<Arc<rustls::ServerConfig>>) -> u16 {
 fn tls_config() -> Arc<rustls::ServerConfig> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let dir = fixtures().join("tls");
     let certificates = CertificateDer::pem_file_iter(dir.join("localhost.pem"))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
@@ -220,33 +220,23 @@ fn catalog_at(url: &str) -> TestCatalog {
     catalog
 }
 
-fn check(catalog: &TestCatalog, token: Option<&str>) -> crate::harness::Run {
-    check_with(catalog, token, |_| {})
-}
-
-fn check_with(catalog: &TestCatalog, token: Option<&str>, configure: impl Fn(&mut Command)) -> crate::harness::Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
-    command
-        .args(["--root", catalog.path().to_str().unwrap(), "--format", "json", "check"])
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("CAIRN_GIT_TOKEN");
+/// `cairn check --format json` of `catalog`, with `token` as the only git
+/// token in its environment.
+fn check_command(catalog: &TestCatalog, token: Option<&str>) -> Command {
+    let mut command = catalog.command(&["--format", "json", "check"]);
+    command.env_remove("GITHUB_TOKEN").env_remove("CAIRN_GIT_TOKEN");
     if let Some(token) = token {
         command.env("CAIRN_GIT_TOKEN", token);
     }
-    configure(&mut command);
-    let output = command.output().unwrap();
-    crate::harness::Run {
-        status: output.status.code().unwrap(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    command
 }
 
-#[test]
-fn an_http_source_is_fetched_with_the_token_from_the_environment() {
-    let (_served, port) = served_repository(None);
-    let catalog = catalog_for(port);
-    let run = check(&catalog, Some(TOKEN));
+fn check(catalog: &TestCatalog, token: Option<&str>) -> Run {
+    run(&mut check_command(catalog, token))
+}
+
+/// `run` read the served repository's one definition, and nothing was wrong.
+fn assert_fetched(run: &Run) {
     assert_eq!(
         (run.status, run.codes()),
         (0, Vec::<String>::new()),
@@ -255,6 +245,14 @@ fn an_http_source_is_fetched_with_the_token_from_the_environment() {
         run.stderr
     );
     assert_eq!(run.json()["summary"]["entities"], 1);
+}
+
+#[test]
+fn an_http_source_is_fetched_with_the_token_from_the_environment() {
+    let (_served, port) = served_repository(None);
+    let catalog = catalog_for(port);
+    let run = check(&catalog, Some(TOKEN));
+    assert_fetched(&run);
     for file in walkdir::WalkDir::new(catalog.path())
         .into_iter()
         .flatten()
@@ -292,25 +290,13 @@ fn without_a_token_the_source_is_unreachable_and_says_which_variable_to_set() {
 fn an_https_source_is_verified_against_the_certificate_bundle() {
     let (_served, port) = served_repository(Some(tls_config()));
     let catalog = catalog_at(&format!("https://localhost:{port}/defs.git"));
-    let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
-    let trusted = check_with(&catalog, Some(TOKEN), |command| {
-        command.env("SSL_CERT_FILE", &ca);
-    });
-    assert_eq!(
-        (trusted.status, trusted.codes()),
-        (0, Vec::<String>::new()),
-        "{}{}",
-        trusted.stdout,
-        trusted.stderr
-    );
-    assert_eq!(trusted.json()["summary"]["entities"], 1);
+    let ca = fixtures().join("tls/ca.pem");
+    assert_fetched(&run(check_command(&catalog, Some(TOKEN)).env("SSL_CERT_FILE", ca)));
 
     // A bundle without the test CA: the server is not trusted, nothing is
     // fetched (a fresh catalog, with no cache to fall back to).
     let catalog = catalog_at(&format!("https://localhost:{port}/defs.git"));
-    let untrusted = check_with(&catalog, Some(TOKEN), |command| {
-        command.env("SSL_CERT_FILE", "/dev/null");
-    });
+    let untrusted = run(check_command(&catalog, Some(TOKEN)).env("SSL_CERT_FILE", "/dev/null"));
     assert_eq!(
         (untrusted.status, untrusted.codes()),
         (1, vec!["source-unreachable".to_string()]),

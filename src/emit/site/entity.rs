@@ -135,12 +135,10 @@ pub(super) fn entity_page(compilation: &Compilation, i: usize, entity: &Entity, 
         "api": crate::output::entity_file(entity),
     });
     // The parts that are `Json` already, moved in rather than through `json!`.
-    if let Json::Object(map) = &mut e {
-        map.insert("links".into(), Json::Array(external_links(&entity.metadata.links)));
-        map.insert("relations".into(), Json::Array(relations));
-        map.insert("provenance".into(), provenance);
-        map.insert("changes".into(), crate::emit::feed::entity_context(compilation, entity));
-    }
+    e["links"] = Json::Array(external_links(&entity.metadata.links));
+    e["relations"] = Json::Array(relations);
+    e["provenance"] = provenance;
+    e["changes"] = crate::emit::feed::entity_context(compilation, entity);
     let title = entity
         .metadata
         .title

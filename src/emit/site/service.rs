@@ -56,16 +56,10 @@ pub(super) fn service_context(catalog: &Catalog, i: usize, entity: &Entity, serv
         "downstream_next": second_level(catalog, i, RelationKind::DependencyOf),
     });
     // The parts that are `Json` already, moved in rather than through `json!`.
-    if let Json::Object(map) = &mut context {
-        let discovery = service.discovery.as_ref().map(|d| discovery_context(catalog, d));
-        map.insert("discovery".into(), discovery.unwrap_or(Json::Null));
-        map.insert("runbooks".into(), Json::Array(external_links(&service.runbooks)));
-        map.insert("graph".into(), neighbourhood(catalog, i));
-        map.insert(
-            "scorecards".into(),
-            crate::emit::governance::service_context(catalog, i),
-        );
-    }
+    context["discovery"] = service.discovery.as_ref().map(|d| discovery_context(catalog, d)).into();
+    context["runbooks"] = Json::Array(external_links(&service.runbooks));
+    context["graph"] = neighbourhood(catalog, i);
+    context["scorecards"] = crate::emit::governance::service_context(catalog, i);
     context
 }
 
