@@ -7,6 +7,7 @@ dependency-graph shapes and sizes.
     python3 scripts/bench.py --shapes dag --sizes 100000 --commands build
     python3 scripts/bench.py --shapes clustered --governance --commands check   # rules + scorecards
     python3 scripts/bench.py --binary /tmp/cairn-before        # another build, for before/after
+    python3 scripts/bench.py --floor                           # and what the machine allows
 
 Builds the release binary and the generator (examples/gen_catalog.rs),
 generates each catalog (in /dev/shm when it exists, so the disk's speed does
@@ -24,6 +25,11 @@ bytes per service roughly constant from 10k to 100k.
 `--governance` measures each catalog a second time with the demo catalog's
 rules and scorecard in its cairn.yaml (`gen_catalog --governance true`) and
 prints what they add (target, issue #24: <= 10% of `check` at 10k).
+
+`--floor` also runs examples/io_floor.rs on each catalog and its output:
+reading the catalog, the YAML event stream alone, writing the output's files
+and hard-linking them, with nothing else done — the part of each target no
+change to cairn can remove on this machine.
 """
 
 import argparse
@@ -38,6 +44,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAIRN = os.path.join(ROOT, "target", "release", "cairn")
 GEN = os.path.join(ROOT, "target", "release", "examples", "gen_catalog")
+FLOOR = os.path.join(ROOT, "target", "release", "examples", "io_floor")
 SCRATCH = "/dev/shm/cairn-bench" if os.path.isdir("/dev/shm") else os.path.join(ROOT, "target", "bench")
 
 
@@ -86,13 +93,15 @@ def main():
     parser.add_argument("--shapes", default="clustered,dag,hub")
     parser.add_argument("--commands", default="check,build")
     parser.add_argument("--governance", action="store_true", help="also measure with the demo's rules and scorecard")
+    parser.add_argument("--floor", action="store_true", help="also measure the I/O and parsing floor (examples/io_floor.rs)")
     parser.add_argument("--binary", help="measure this cairn binary (e.g. an older build) instead of target/release/cairn")
     opts = parser.parse_args()
     global CAIRN
     CAIRN = opts.binary or CAIRN
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--bin", "cairn", "--example", "gen_catalog", "--example", "io_floor"], cwd=ROOT, check=True)
     os.makedirs(SCRATCH, exist_ok=True)
     rows = []
+    floors = []
     for services in [int(s) for s in opts.sizes.split(",")]:
         for shape in opts.shapes.split(","):
             for governance in [False, True] if opts.governance else [False]:
@@ -106,6 +115,10 @@ def main():
                     median, best, rss = measure(args, opts.runs)
                     files, size = tree_size(out) if command == "build" else (None, None)
                     rows.append((services, label, count, command, median, best, rss, files, size))
+                if opts.floor:
+                    dist = ["--dist", out] if os.path.isdir(out) else []
+                    report = subprocess.run([FLOOR, "--catalog", catalog, "--runs", str(opts.runs)] + dist, capture_output=True, text=True, check=True)
+                    floors.append((services, label, json.loads(report.stdout)))
                 shutil.rmtree(out, ignore_errors=True)
                 shutil.rmtree(catalog, ignore_errors=True)
     version = subprocess.run([CAIRN, "--version"], capture_output=True, text=True).stdout.strip()
@@ -115,6 +128,16 @@ def main():
     for services, shape, count, command, median, best, rss, files, size in rows:
         output = f"{files:,} | {size / 1e6:.0f} MB | {size / count:,.0f}" if files else "— | — | —"
         print(f"| {services:,} | {shape} | {count:,} | `{command}` | {median * 1000:,.0f} ms | {best * 1000:,.0f} ms | {rss / 1024:,.0f} MB | {output} |")
+    if floors:
+        print("\nThe floor (examples/io_floor.rs; milliseconds, median):\n")
+        print("| services | shape | read the catalog | YAML events | `check` floor | write the output | `build --full` floor | link the output |")
+        print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for services, label, f in floors:
+            check = f["read_ms"] + f["parse_ms"]
+            write = f.get("write_ms")
+            cells = [f"{f['read_ms']:,.0f}", f"{f['parse_ms']:,.0f}", f"{check:,.0f}"]
+            cells += [f"{write:,.0f}", f"{check + write:,.0f}", f"{f['link_ms']:,.0f}"] if write is not None else ["—"] * 3
+            print(f"| {services:,} | {label} | " + " | ".join(cells) + " |")
     if opts.governance:
         plain = {(r[0], r[1], r[3]): r[4] for r in rows}
         print()

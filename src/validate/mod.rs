@@ -18,6 +18,10 @@
 //!   claims a new definition version could or could not take over.
 //! * [`aliases`]: no alias routes to two services.
 //!
+//! Documents are validated as parsed: `yaml_json` makes the YAML tree one
+//! of `jsonschema`'s representations, and only an invalid document is
+//! turned into JSON, for the messages.
+//!
 //! Reference checks happen in `resolve`, where refs are looked up.
 //!
 //! Architecture Invariant: rules return diagnostics as data and never fail;
@@ -33,6 +37,7 @@ pub mod resource_definition;
 pub mod schema;
 pub mod template;
 pub mod versions;
+mod yaml_json;
 
 use std::collections::HashMap;
 use std::sync::Arc;

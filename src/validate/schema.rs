@@ -7,17 +7,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use include_dir::{include_dir, Dir};
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::{Registry, Validator};
+use jsonschema::json::Json as Representation;
+use jsonschema::{Registry, Retrieve, Validator};
 use serde_json::Value as Json;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Entity, Kind};
 use crate::parse::{Node, Value};
 use crate::util::escape_pointer;
+use crate::validate::yaml_json::YamlTree;
 
 /// The schema files, as shipped.
 pub static SCHEMAS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
@@ -46,37 +48,51 @@ fn registry() -> &'static Registry<'static> {
     })
 }
 
-/// The compiled validator of each kind, built once per process.
-fn validators() -> &'static HashMap<Kind, Validator> {
+/// The compiled validator of each kind for documents as parsed, built
+/// once per process: what tells a valid document.
+fn tree_validators() -> &'static HashMap<Kind, Validator<YamlTree>> {
+    static VALIDATORS: OnceLock<HashMap<Kind, Validator<YamlTree>>> = OnceLock::new();
+    VALIDATORS.get_or_init(|| compile_every_kind(jsonschema::options_for::<YamlTree>()))
+}
+
+/// The compiled validator of each kind for documents as JSON, built on
+/// the first invalid document: what says what is wrong (its messages
+/// quote values as JSON, and list unexpected properties in JSON's order).
+fn json_validators() -> &'static HashMap<Kind, Validator> {
     static VALIDATORS: OnceLock<HashMap<Kind, Validator>> = OnceLock::new();
-    VALIDATORS.get_or_init(|| {
-        Kind::ALL
-            .into_iter()
-            .map(|kind| {
-                let schema = parse_schema(kind.schema_file());
-                let validator = jsonschema::options()
-                    .with_draft(jsonschema::Draft::Draft202012)
-                    .with_registry(registry())
-                    .build(&schema)
-                    .unwrap_or_else(|e| panic!("schemas/{} compiles: {e}", kind.schema_file()));
-                (kind, validator)
-            })
-            .collect()
-    })
+    VALIDATORS.get_or_init(|| compile_every_kind(jsonschema::options()))
+}
+
+fn compile_every_kind<F: Representation>(
+    options: jsonschema::ValidationOptions<'static, Arc<dyn Retrieve>, F>,
+) -> HashMap<Kind, Validator<F>> {
+    Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let schema = parse_schema(kind.schema_file());
+            let validator = options
+                .clone()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .with_registry(registry())
+                .build(&schema)
+                .unwrap_or_else(|e| panic!("schemas/{} compiles: {e}", kind.schema_file()));
+            (kind, validator)
+        })
+        .collect()
 }
 
 /// Validates one entity's document; every violation is a `schema-violation`
 /// at the offending node (for a missing property: at the object that should
 /// hold it; for an unexpected property: at its key).
 pub fn check(entity: &Entity, diagnostics: &mut Vec<Diagnostic>) {
-    let validator = &validators()[&entity.kind];
     let non_finite = non_finite_numbers(entity, diagnostics);
-    let json = entity.to_json();
-    // Most documents are valid, and asking only that is much cheaper than
-    // collecting the errors.
-    if validator.is_valid(&json) {
+    // Most documents are valid, and asking only that, of the tree as it
+    // is, is much cheaper than collecting the errors.
+    if tree_validators()[&entity.kind].is_valid(&*entity.node) {
         return;
     }
+    let validator = &json_validators()[&entity.kind];
+    let json = entity.to_json();
     // Missing properties of one mapping are reported together.
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in validator.iter_errors(&json) {

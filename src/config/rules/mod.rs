@@ -32,6 +32,11 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// The expression's syntax tree, macros expanded.
+    pub fn ast(&self) -> &cel::IdedExpr {
+        self.program.expression()
+    }
+
     /// Runs the expression over `variables`: `true` or `false`, or why
     /// not. A panic in the evaluator is an error of this run, not of the
     /// build.

@@ -69,9 +69,10 @@ impl Verdicts {
 
 /// Evaluates every rule on every entity of `catalog`, in parallel.
 pub fn evaluate(catalog: &Catalog, rules: &Arc<Rules>) -> Verdicts {
+    let fields = service_fields(rules);
     let failures = (0..catalog.entities.len())
         .into_par_iter()
-        .map(|i| evaluate_one(catalog, rules, i))
+        .map(|i| evaluate_one(catalog, rules, &fields, i))
         .collect();
     Verdicts {
         rules: Arc::clone(rules),
@@ -86,9 +87,10 @@ pub fn reevaluate(catalog: &Catalog, rules: &Arc<Rules>, previous: &Verdicts, ag
         return evaluate(catalog, rules);
     }
     let mut verdicts = previous.clone();
+    let fields = service_fields(rules);
     let fresh: Vec<(usize, Vec<Failure>)> = again
         .par_iter()
-        .map(|&i| (i, evaluate_one(catalog, rules, i)))
+        .map(|&i| (i, evaluate_one(catalog, rules, &fields, i)))
         .collect();
     for (i, failures) in fresh {
         verdicts.failures[i] = failures;
@@ -96,12 +98,17 @@ pub fn reevaluate(catalog: &Catalog, rules: &Arc<Rules>, previous: &Verdicts, ag
     verdicts
 }
 
+/// What the expressions of `rules` read of `service`.
+fn service_fields(rules: &Rules) -> values::ServiceFields {
+    values::ServiceFields::of(rules.expressions.iter().map(crate::config::rules::Expr::ast))
+}
+
 /// The failures of entity `i`.
-fn evaluate_one(catalog: &Catalog, rules: &Rules, i: usize) -> Vec<Failure> {
+fn evaluate_one(catalog: &Catalog, rules: &Rules, fields: &values::ServiceFields, i: usize) -> Vec<Failure> {
     if rules.rules.is_empty() {
         return Vec::new();
     }
-    let vars = values::Vars::new(catalog, i);
+    let vars = values::Vars::new(catalog, i, fields);
     // Scorecards rate services: their inline checks apply to nothing else.
     let service = catalog.entities[i].kind == crate::model::Kind::Component;
     // Each distinct expression once per entity: rules share their `when`.

@@ -307,3 +307,84 @@ fn moves_say_which_services_changed_level() {
         ]
     );
 }
+
+#[test]
+fn only_the_service_fields_a_rule_names_are_made() {
+    let fields = |sources: &[&str]| {
+        let programs: Vec<cel::Program> = sources
+            .iter()
+            .map(|s| crate::config::rules::env().compile(s).expect("compiles"))
+            .collect();
+        values::ServiceFields::of(programs.iter().map(cel::Program::expression))
+    };
+    let named = |names: &[&str]| {
+        let tests: Vec<String> = names.iter().map(|n| format!("has(service.{n})")).collect();
+        fields(&tests.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        fields(&[r#"kind == "Component" && service.tier == "tier1""#]),
+        named(&["tier"])
+    );
+    assert_eq!(
+        fields(&[
+            "service != null && service.lifecycle == 'production'",
+            "null == service || service.dependencies.all(d, d.lifecycle != 'experimental')",
+            "{'a': service.slack}.a != '' && [service.owner].size() == 1",
+        ]),
+        named(&["dependencies", "lifecycle", "owner", "slack"])
+    );
+    let every = fields(&["size(service) > 0"]);
+    for uses_service_whole in [
+        "'tier' in service",
+        "service['tier'] == 'tier1'",
+        "service == {}",
+        "[1].all(service, service > 0)",
+        "service.?tier.orValue('') == 'tier1'",
+    ] {
+        assert_eq!(
+            fields(&["has(service.tier)", uses_service_whole]),
+            every,
+            "{uses_service_whole}"
+        );
+    }
+    assert_ne!(every, named(&["tier"]));
+}
+
+#[test]
+fn rules_see_the_same_service_whatever_fields_they_name() {
+    // Each rule alone (only its fields made), then all of them with one
+    // that reads the whole service: the verdicts agree.
+    let rules = [
+        "service.lifecycle == 'production'",
+        "service.owner == 'group:default/payments'",
+        "service.dependencies.exists(d, d.lifecycle == 'experimental')",
+        "service.on_call.exists(o, o.inherited) || service.runbooks.size() > 0",
+        "service.tier == 'tier1' && service.owner_confidence == 1.0 && service.repo == null && service.slack == null \
+         && service.tech == [] && service.system == null && !service.discovered && service.discovery == null",
+    ];
+    let text = |extra: &str| {
+        let mut text = String::from("rules:\n");
+        for (i, rule) in rules.iter().enumerate() {
+            text.push_str(&format!(
+                "  - {{ id: r{i}, when: 'kind == \"Component\"', require: \"{rule}\", severity: warning }}\n"
+            ));
+        }
+        text + extra
+    };
+    let whole = "  - { id: whole, when: 'kind == \"Component\"', require: 'size(service) > 0', severity: warning }\n";
+    let pruned = reported(&config(&text("")));
+    let mut full = reported(&config(&text(whole)));
+    full.retain(|(_, _, message)| !message.contains("rule `whole`"));
+    assert_eq!(pruned, full);
+    // Rules that fail somewhere and pass elsewhere: the comparison says something.
+    for failing in ["r0", "r1", "r2", "r3", "r4"] {
+        let on = pruned
+            .iter()
+            .filter(|(_, _, m)| m.contains(&format!("rule `{failing}`")))
+            .count();
+        assert!(
+            (1..3).contains(&on),
+            "{failing} fails on {on} of 3 services: {pruned:#?}"
+        );
+    }
+}
