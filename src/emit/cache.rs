@@ -94,10 +94,11 @@ pub fn build_incremental(
     let changed = changed?;
     let (search, search_time) = timed(|| search_shards(new));
     let removed: BTreeSet<&str> = changed.removed.iter().map(String::as_str).collect();
-    let kept: Vec<&String> = previous
-        .keys()
-        .filter(|path| !path.starts_with("search/") && !removed.contains(path.as_str()))
-        .filter(|path| !changed.files.contains_key(*path))
+    let kept: Vec<(&String, u64)> = previous
+        .iter()
+        .filter(|(path, _)| !path.starts_with("search/") && !removed.contains(path.as_str()))
+        .filter(|(path, _)| !changed.files.contains_key(*path))
+        .map(|(path, &size)| (path, size))
         .collect();
     // Search shards are named by their content (but the manifest): one the
     // previous output has is the same file, and is kept.
@@ -107,8 +108,8 @@ pub fn build_incremental(
     let written = write::write_streaming(&new.root, out_dir, |sink| {
         kept.par_iter()
             .copied()
-            .chain(same.par_iter().map(|(path, _)| *path))
-            .for_each(|path| sink.keep(&out_dir.join(path), path));
+            .chain(same.par_iter().map(|(path, _)| (*path, previous[*path])))
+            .for_each(|(path, size)| sink.keep(&out_dir.join(path), path, size));
         changed
             .files
             .par_iter()

@@ -103,15 +103,15 @@ impl DirSink {
     }
 
     /// Puts the file at `from` (the previous output's copy of `relative`,
-    /// unchanged) into the new output: a hard link, or a copy where the
-    /// file system cannot link.
-    pub fn keep(&self, from: &Path, relative: &str) {
+    /// unchanged, `size` bytes long) into the new output: a hard link, or a
+    /// copy where the file system cannot link.
+    pub fn keep(&self, from: &Path, relative: &str, size: u64) {
         let kept = self.parent(relative).and_then(|()| {
             let to = self.dir.join(relative);
             std::fs::hard_link(from, &to)
                 .or_else(|_| std::fs::copy(from, &to).map(drop))
                 .with_context(|| format!("cannot keep `{}`", from.display()))?;
-            Ok(std::fs::metadata(&to)?.len())
+            Ok(size)
         });
         self.record(relative, kept, 0);
     }

@@ -14,7 +14,7 @@
 //! templates, `git:` sources, an output directory someone changed) makes
 //! the build a full one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -115,28 +115,120 @@ pub fn read(root: &Path, out_dir: &Path) -> Option<BuildCache> {
     (cache.format == FORMAT && cache.cairn_version == env!("CARGO_PKG_VERSION")).then_some(cache)
 }
 
-/// The output directory's files and sizes, when it holds exactly the files
-/// `manifest` lists (with those sizes): the directory the cached build
-/// wrote, which the next build may reuse files from.
+/// Whether `out_dir` holds exactly the files `manifest` lists, with those
+/// sizes, and nothing else but their directories: the directory the cached
+/// build wrote, which the next build may reuse files from.
+///
+/// Checked in parallel, directory by directory: every directory the list
+/// implies is read, and must hold only listed directories and listed files
+/// of their listed sizes (looked up beside the directory, not from the
+/// root) — as many files in all as the list has. A directory the list does
+/// not imply (even an empty one) counts as a change.
 pub fn matches_output(out_dir: &Path, manifest: &BTreeMap<String, u64>) -> bool {
-    let mut seen = 0usize;
-    for entry in walkdir::WalkDir::new(out_dir).follow_links(false) {
-        let Ok(entry) = entry else { return false };
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        if !entry.file_type().is_file() {
-            return false;
-        }
-        let Ok(relative) = entry.path().strip_prefix(out_dir) else {
-            return false;
-        };
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        let size = entry.metadata().map(|m| m.len()).ok();
-        if manifest.get(&relative).copied() != size {
-            return false;
-        }
-        seen += 1;
+    use rayon::prelude::*;
+    if !std::fs::symlink_metadata(out_dir).is_ok_and(|m| m.is_dir()) {
+        return false;
     }
-    seen == manifest.len()
+    let mut dirs: HashSet<&str> = HashSet::from([""]);
+    for path in manifest.keys() {
+        let mut at = path.as_str();
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            if !dirs.insert(parent) {
+                break;
+            }
+            at = parent;
+        }
+    }
+    let found = dirs
+        .par_iter()
+        .map(|dir| listed_files_in(out_dir, dir, &dirs, manifest))
+        .try_reduce(|| 0, |a, b| Some(a + b));
+    found == Some(manifest.len())
+}
+
+/// How many files directory `dir` of `out_dir` holds, if each is listed in
+/// `manifest` with its size and everything else in it is a directory of
+/// `dirs`.
+fn listed_files_in(out_dir: &Path, dir: &str, dirs: &HashSet<&str>, manifest: &BTreeMap<String, u64>) -> Option<usize> {
+    let mut files = 0;
+    for entry in std::fs::read_dir(out_dir.join(dir)).ok()? {
+        let entry = entry.ok()?;
+        let name = entry.file_name();
+        let name = name.to_str()?;
+        let path = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        let kind = entry.file_type().ok()?;
+        if kind.is_file() {
+            // `DirEntry::metadata` does not follow a link, and looks the
+            // name up in the directory already open.
+            if manifest.get(&path) != Some(&entry.metadata().ok()?.len()) {
+                return None;
+            }
+            files += 1;
+        } else if !kind.is_dir() || !dirs.contains(path.as_str()) {
+            return None;
+        }
+    }
+    Some(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_matches_its_manifest_only_when_nothing_was_added_removed_or_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dist");
+        let files = [
+            ("index.html", "home"),
+            ("api/v1/a.json", "{}"),
+            ("api/v1/teams/t.json", "[1]"),
+        ];
+        let manifest: BTreeMap<String, u64> = files.iter().map(|(p, t)| (p.to_string(), t.len() as u64)).collect();
+        let reset = || {
+            let _ = std::fs::remove_dir_all(&out);
+            for (path, text) in files {
+                std::fs::create_dir_all(out.join(path).parent().unwrap()).unwrap();
+                std::fs::write(out.join(path), text).unwrap();
+            }
+        };
+        reset();
+        assert!(matches_output(&out, &manifest));
+        let changes: [(&str, &dyn Fn()); 6] = [
+            ("a file added beside listed ones", &|| {
+                std::fs::write(out.join("api/v1/b.json"), "{}").unwrap()
+            }),
+            ("a file removed", &|| {
+                std::fs::remove_file(out.join("api/v1/teams/t.json")).unwrap()
+            }),
+            ("a file's size changed", &|| {
+                std::fs::write(out.join("index.html"), "homepage").unwrap()
+            }),
+            ("a directory added", &|| {
+                std::fs::create_dir_all(out.join("api/v2")).unwrap()
+            }),
+            ("a file in an added directory", &|| {
+                std::fs::create_dir_all(out.join("x")).unwrap();
+                std::fs::write(out.join("x/y.json"), "{}").unwrap()
+            }),
+            ("a link in place of a file", &|| {
+                std::fs::remove_file(out.join("api/v1/a.json")).unwrap();
+                std::os::unix::fs::symlink(out.join("index.html"), out.join("api/v1/a.json")).unwrap()
+            }),
+        ];
+        for (what, change) in changes {
+            reset();
+            change();
+            assert!(!matches_output(&out, &manifest), "{what}");
+        }
+        reset();
+        assert!(matches_output(&out, &manifest), "as written again");
+        assert!(!matches_output(&dir.path().join("missing"), &manifest));
+        std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+        assert!(matches_output(&dir.path().join("empty"), &BTreeMap::new()));
+    }
 }
