@@ -16,7 +16,9 @@
 //!   once: what a full `build` writes, with nothing rendered;
 //! * `link`: hard-linking the same files into an empty directory: what an
 //!   incremental `build` does for every unchanged file, since a build
-//!   swaps in a whole new directory.
+//!   swaps in a whole new directory;
+//! * `remove`: removing such a tree of links (`std::fs::remove_dir_all`):
+//!   what every build but the first does with the output it replaced.
 //!
 //! Each is the median of `--runs` runs (default 5). `scripts/bench.py
 //! --floor` prints them beside cairn's own numbers.
@@ -49,7 +51,9 @@ fn main() {
     if let Some(dist) = dist {
         let files = output_files(&dist);
         report.push(("write", median(runs, || write(&dist, &files))));
-        report.push(("link", median(runs, || link(&dist, &files))));
+        let (link, remove): (Vec<_>, Vec<_>) = (0..runs.max(1)).map(|_| link_and_remove(&dist, &files)).unzip();
+        report.push(("link", median_of(link)));
+        report.push(("remove", median_of(remove)));
     }
     let fields: Vec<String> = report
         .iter()
@@ -64,7 +68,10 @@ fn usage(problem: &str) -> ! {
 }
 
 fn median(runs: usize, mut measure: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs.max(1)).map(|_| measure()).collect();
+    median_of((0..runs.max(1)).map(|_| measure()).collect())
+}
+
+fn median_of(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
 }
@@ -144,13 +151,16 @@ fn write(dist: &Path, files: &[(PathBuf, Vec<u8>)]) -> Duration {
     elapsed
 }
 
-fn link(dist: &Path, files: &[(PathBuf, Vec<u8>)]) -> Duration {
+/// The time to link every file of `dist` into a new tree, and to remove
+/// that tree.
+fn link_and_remove(dist: &Path, files: &[(PathBuf, Vec<u8>)]) -> (Duration, Duration) {
     let start = Instant::now();
     let dir = fresh_tree(dist, files);
     files.par_iter().for_each(|(relative, _)| {
         std::fs::hard_link(dist.join(relative), dir.path().join(relative)).expect("a file is linked");
     });
-    let elapsed = start.elapsed();
-    drop(dir);
-    elapsed
+    let linked = start.elapsed();
+    let start = Instant::now();
+    std::fs::remove_dir_all(dir.path()).expect("the tree is removed");
+    (linked, start.elapsed())
 }

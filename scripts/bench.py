@@ -27,8 +27,8 @@ rules and scorecard in its cairn.yaml (`gen_catalog --governance true`) and
 prints what they add (target, issue #24: <= 10% of `check` at 10k).
 
 `--floor` also runs examples/io_floor.rs on each catalog and its output:
-reading the catalog, the YAML event stream alone, writing the output's files
-and hard-linking them, with nothing else done — the part of each target no
+reading the catalog, the YAML event stream alone, writing the output's files,
+hard-linking them and removing such a tree, with nothing else done — the part of each target no
 change to cairn can remove on this machine.
 """
 
@@ -130,13 +130,16 @@ def main():
         print(f"| {services:,} | {shape} | {count:,} | `{command}` | {median * 1000:,.0f} ms | {best * 1000:,.0f} ms | {rss / 1024:,.0f} MB | {output} |")
     if floors:
         print("\nThe floor (examples/io_floor.rs; milliseconds, median):\n")
-        print("| services | shape | read the catalog | YAML events | `check` floor | write the output | `build --full` floor | link the output |")
-        print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| services | shape | read the catalog | YAML events | `check` floor | write the output | `build --full` floor | link the output | remove the old output | incremental `build` floor |")
+        print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for services, label, f in floors:
             check = f["read_ms"] + f["parse_ms"]
-            write = f.get("write_ms")
             cells = [f"{f['read_ms']:,.0f}", f"{f['parse_ms']:,.0f}", f"{check:,.0f}"]
-            cells += [f"{write:,.0f}", f"{check + write:,.0f}", f"{f['link_ms']:,.0f}"] if write is not None else ["—"] * 3
+            if "write_ms" in f:
+                incremental = check + f["link_ms"] + f["remove_ms"]
+                cells += [f"{f['write_ms']:,.0f}", f"{check + f['write_ms']:,.0f}", f"{f['link_ms']:,.0f}", f"{f['remove_ms']:,.0f}", f"{incremental:,.0f}"]
+            else:
+                cells += ["—"] * 5
             print(f"| {services:,} | {label} | " + " | ".join(cells) + " |")
     if opts.governance:
         plain = {(r[0], r[1], r[3]): r[4] for r in rows}
