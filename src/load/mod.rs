@@ -291,10 +291,26 @@ fn walk(root: &Path, start: &Path, skip: Option<&Path>, paths: &mut Vec<PathBuf>
         })
     });
     let (mut found_paths, found_diagnostics) = found.into_inner().expect("no walker thread panics");
-    found_paths.sort();
+    found_paths.sort_unstable_by(|a, b| path_order(a, b));
     paths.extend(found_paths);
     diagnostics.extend(found_diagnostics);
     diagnostics.extend(std::mem::take(&mut *refused.lock().expect("no walker thread panics")));
+}
+
+/// `Path`'s own order (component by component) for the walker's paths,
+/// which have no `.`, `..` or repeated separators: a byte comparison in
+/// which `/` sorts before every other byte. `Path`'s `Ord` parses the
+/// components of both paths on every comparison, which was most of the
+/// walk at 100,000 files.
+fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let (a, b) = (a.as_os_str().as_encoded_bytes(), b.as_os_str().as_encoded_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let rank = |bytes: &[u8]| {
+        bytes
+            .get(common)
+            .map(|&byte| if byte == b'/' { 0 } else { u16::from(byte) + 1 })
+    };
+    rank(a).cmp(&rank(b))
 }
 
 /// A `*.yaml`/`*.yml` entry that is neither a directory nor the root's
@@ -510,6 +526,35 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walked_paths_sort_as_paths_do() {
+        let names = [
+            "a",
+            "a-b",
+            "a.yaml",
+            "a b",
+            "ab",
+            "a/b",
+            "a/b/c.yaml",
+            "a/b-c.yaml",
+            "a/bc",
+            "b",
+            "é",
+            "A",
+            "a_",
+            "a0",
+        ];
+        let mut paths: Vec<PathBuf> = names
+            .iter()
+            .flat_map(|x| names.iter().map(move |y| PathBuf::from(format!("/root/{x}/{y}"))))
+            .chain(names.iter().map(|x| PathBuf::from(format!("/root/{x}"))))
+            .collect();
+        let mut by_components = paths.clone();
+        by_components.sort();
+        paths.sort_unstable_by(|a, b| path_order(a, b));
+        assert_eq!(paths, by_components);
+    }
 
     #[test]
     fn display_paths_are_relative_and_slash_separated() {
