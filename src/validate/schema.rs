@@ -286,3 +286,47 @@ fn help_for(kind: &ValidationErrorKind, entity_kind: Kind) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tree validators and the JSON ones agree on real files: every
+    /// document of Backstage's example catalog (read in place from
+    /// `../shared/corpus/`) and of the test fixtures (the broken ones
+    /// included), against every kind's schema — valid and invalid alike.
+    #[test]
+    fn a_document_is_valid_as_parsed_exactly_when_its_json_is() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let roots = [
+            manifest.join("../shared/corpus/backstage-examples"),
+            manifest.join("tests/fixtures"),
+        ];
+        let mut outcomes = [0usize; 2];
+        for root in &roots {
+            assert!(root.is_dir(), "{} is missing", root.display());
+            for entry in walkdir::WalkDir::new(root).into_iter().filter_map(Result::ok) {
+                let path = entry.path();
+                if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(path).unwrap();
+                for document in crate::parse::parse_yaml("x.yaml", &text).documents {
+                    let json = document.root.to_json();
+                    for kind in Kind::ALL {
+                        let valid = json_validators()[&kind].is_valid(&json);
+                        assert_eq!(
+                            tree_validators()[&kind].is_valid(&document.root),
+                            valid,
+                            "{} document {} against {kind:?}",
+                            path.display(),
+                            document.index
+                        );
+                        outcomes[usize::from(valid)] += 1;
+                    }
+                }
+            }
+        }
+        assert!(outcomes[0] > 1000 && outcomes[1] > 100, "invalid, valid: {outcomes:?}");
+    }
+}

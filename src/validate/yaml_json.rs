@@ -44,14 +44,6 @@ impl Json for YamlTree {
     }
 }
 
-/// A float `to_json` writes as a string (it has no JSON number).
-fn non_finite(node: &Node) -> Option<f64> {
-    match node.value {
-        Value::Float(f) if !f.is_finite() => Some(f),
-        _ => None,
-    }
-}
-
 impl<'a> JsonNode<'a, YamlTree> for &'a Node {
     type Object = &'a [(Node, Node)];
     type Array = &'a [Node];
@@ -103,7 +95,8 @@ impl<'a> JsonNode<'a, YamlTree> for &'a Node {
             Value::Null => JsonType::Null,
             Value::Bool(_) => JsonType::Boolean,
             Value::Int(_) => JsonType::Number,
-            Value::Float(_) if non_finite(self).is_some() => JsonType::String,
+            // `to_json` writes a non-finite float as a string.
+            Value::Float(f) if !f.is_finite() => JsonType::String,
             Value::Float(_) => JsonType::Number,
             Value::String(_) => JsonType::String,
             Value::Seq(_) => JsonType::Array,
