@@ -35,12 +35,47 @@ pub struct SourceFile {
     pub placeholder_texts: Vec<(String, String)>,
 }
 
-/// A file's size and modification time: what tells `cairn serve` that a
-/// file it parsed before is unchanged.
-pub type Stamp = (u64, std::time::SystemTime);
+/// What tells a file parsed before from a changed one without reading it
+/// (`cairn serve`'s rebuilds, `cairn check`'s cache): its size and
+/// modification time and, on Unix, its inode and status-change time, as
+/// git's index does — an edit that keeps the size and restores the
+/// modification time still changes the change time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    size: u64,
+    modified: std::time::SystemTime,
+    inode: u64,
+    /// Seconds and nanoseconds.
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    /// The stamp of the file `path` now, if it can be read.
+    pub fn of(path: &std::path::Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let (inode, changed) = (0, (0, 0));
+        Some(Stamp {
+            size: meta.len(),
+            modified: meta.modified().ok()?,
+            inode,
+            changed,
+        })
+    }
+
+    /// When the file was last modified.
+    pub fn modified(&self) -> std::time::SystemTime {
+        self.modified
+    }
+}
 
 /// Where a file from a git source came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GitOrigin {
     /// The repository URL, credentials redacted.
     pub url: String,

@@ -2,6 +2,7 @@
 //! also hold the change to the guards of `cairn.yaml` (`crate::guards`).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -10,7 +11,7 @@ use super::{status_of, Global};
 use crate::diagnostics::render::Format;
 use crate::diagnostics::Diagnostic;
 use crate::load::display_path;
-use crate::pipeline::{compile, Compilation};
+use crate::pipeline::{compile_cached, Cache, Compilation};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,6 +26,10 @@ pub struct Args {
     /// `guards.max_removed_percent` allows (`mass-removal`).
     #[arg(long)]
     allow_mass_removal: bool,
+    /// Read and parse every file, neither reading nor writing the cache of
+    /// the last check (`.cairn/cache/check.bin`).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
@@ -40,9 +45,40 @@ fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
 }
 
 pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
-    let mut compilation = compile(&global.root, None, global.base.as_deref())?;
+    let started = Instant::now();
+    let mut cache = match args.no_cache {
+        true => Cache::one_shot(),
+        false => Cache::persisted(&global.root),
+    };
+    let read_cache = started.elapsed();
+    let mut compilation = compile_cached(&global.root, None, global.base.as_deref(), &mut cache)?;
+    compilation.timings.insert(0, ("read cache", read_cache));
+    if global.verbose && !args.no_cache {
+        eprintln!(
+            "{:>14}: {} of {} files",
+            "from cache",
+            cache.reused(),
+            compilation.files.len()
+        );
+    }
     let status = report(global, &args, &mut compilation);
-    super::exit_without_freeing(compilation);
+    // Writing the cache is rare and needs memory: the compilation goes
+    // first.
+    if cache.worth_persisting() {
+        drop(compilation);
+        let started = Instant::now();
+        cache.persist();
+        if global.verbose {
+            eprintln!(
+                "{:>14}: {:.1} ms",
+                "write cache",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    } else {
+        super::exit_without_freeing(compilation);
+    }
+    super::exit_without_freeing(cache);
     status
 }
 

@@ -10,12 +10,12 @@
 pub mod codes;
 pub mod render;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use codes::Code;
 
 /// How bad a diagnostic is. `Error` fails `cairn check`; `Warning` does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -33,7 +33,7 @@ impl Severity {
 
 /// A place in a source file: 1-based line and column (columns count
 /// characters) and the JSON pointer of the node inside its YAML document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FilePosition {
     /// Path relative to the catalog root, with `/` separators.
     pub file: String,
@@ -55,14 +55,14 @@ impl FilePosition {
 
 /// Another location that explains the primary one (the first definition of a
 /// duplicate entity, the other end of a cycle).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Related {
     pub message: String,
     pub location: FilePosition,
 }
 
 /// One problem found in the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub code: Code,

@@ -52,9 +52,9 @@ pub struct Reuse<'a> {
     /// and so is stamping the files.
     pub walked: Option<&'a Walked>,
     /// Given a file's display path and stamp (`None` when not stamped),
-    /// its text when the caller holds the file's entities: such a file is
-    /// not read or parsed again.
-    pub text: &'a (dyn Fn(&str, Option<Stamp>) -> Option<String> + Sync),
+    /// whether the caller holds the file's text and entities: such a file
+    /// is not read or parsed again (and is loaded without its text).
+    pub holds: &'a (dyn Fn(&str, Option<Stamp>) -> bool + Sync),
 }
 
 /// The paths a walk found, and what it reported.
@@ -365,23 +365,18 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
 /// the walk was reused, else by its stamp), else stamped, read and parsed.
 fn read_or_reuse(root: &Path, path: &Path, reuse: Reuse) -> (SourceFile, Vec<Diagnostic>) {
     let display = display_path(root, path);
-    let reused = |text: String, stamp: Option<Stamp>| {
+    let reused = |stamp: Option<Stamp>| {
         let mut file = SourceFile::unreadable(&display);
-        file.text = text;
         file.stamp = stamp;
         file.reused = true;
         (file, Vec::new())
     };
-    if reuse.walked.is_some() {
-        if let Some(text) = (reuse.text)(&display, None) {
-            return reused(text, None);
-        }
+    if reuse.walked.is_some() && (reuse.holds)(&display, None) {
+        return reused(None);
     }
-    let stamp = std::fs::metadata(path)
-        .and_then(|meta| Ok((meta.len(), meta.modified()?)))
-        .ok();
-    if let Some(text) = stamp.and_then(|stamp| (reuse.text)(&display, Some(stamp))) {
-        return reused(text, stamp);
+    let stamp = Stamp::of(path);
+    if stamp.is_some_and(|stamp| (reuse.holds)(&display, Some(stamp))) {
+        return reused(stamp);
     }
     let (mut file, diagnostics) = read_file(root, path);
     file.stamp = stamp;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::relation::RelationKind;
@@ -15,7 +16,7 @@ use crate::source::GitOrigin;
 use crate::util::exact;
 
 /// The kinds cairn understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     Component,
     Api,
@@ -166,7 +167,7 @@ impl fmt::Display for EntityKey {
 }
 
 /// A field of `spec` that refers to other entities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RefField {
     Owner,
     System,
@@ -305,7 +306,7 @@ impl RefField {
 
 /// One reference as written, and where: its field and, in a list, its
 /// position (the pointer is built only for a diagnostic).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecRef {
     pub field: RefField,
     pub text: String,
@@ -322,7 +323,7 @@ impl SpecRef {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub url: String,
     pub title: Option<String>,
@@ -330,7 +331,7 @@ pub struct Link {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     pub name: String,
     pub namespace: CompactString,
@@ -342,7 +343,7 @@ pub struct Metadata {
     pub links: Vec<Link>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub display_name: Option<String>,
     pub email: Option<String>,
@@ -350,7 +351,7 @@ pub struct Profile {
 }
 
 /// One catalog entity: a Backstage entity or a ResourceDefinition version.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     pub kind: Kind,
     pub api_version: CompactString,
@@ -391,6 +392,7 @@ pub struct Entity {
     /// (`Entity::api_reference`): validation, the page, the JSON file
     /// and search read it once, and `cairn serve` keeps it with an entity
     /// that did not change.
+    #[serde(skip)]
     pub reference: Memo<Arc<crate::contracts::Parsed>>,
 }
 
@@ -563,7 +565,7 @@ impl Entity {
 /// sorted by key: one allocation where a `BTreeMap` allocates a node of
 /// eleven entries for the first key (64 MB of such mostly empty nodes in
 /// `check` of a 100k catalog).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StringMap(Box<[(String, String)]>);
 
 impl StringMap {

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use crate::parse::Node;
 
 /// One ResourceClaim, as written.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceClaim {
     /// `spec.resource`: the name of the ResourceDefinition claimed.
     pub resource: Option<String>,
@@ -16,6 +16,7 @@ pub struct ResourceClaim {
     /// when it is a string (anything else is the schema check's).
     pub version: Option<String>,
     /// `spec.inputs`, in source order.
+    #[serde(with = "crate::util::json_text")]
     pub inputs: Vec<(String, Json)>,
 }
 

@@ -10,12 +10,13 @@
 use std::collections::BTreeMap;
 
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::parse::Node;
 
 /// One version of a ResourceDefinition.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceDefinition {
     /// `metadata.version` when it is a string (a YAML number is reported by
     /// `validate` and leaves this empty).
@@ -28,6 +29,7 @@ pub struct ResourceDefinition {
     /// Required inputs first, then optional ones, each in source order.
     pub inputs: Vec<Input>,
     pub outputs: Vec<Output>,
+    #[serde(with = "crate::util::json_text")]
     pub engine_configs: BTreeMap<String, Json>,
     /// `metadata.yanked: true`: resolvable by exact version, never "latest".
     pub yanked: bool,
@@ -36,22 +38,24 @@ pub struct ResourceDefinition {
 }
 
 /// An input of a definition, required or optional.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Input {
     pub name: String,
     pub required: bool,
     pub value_type: Option<ValueType>,
     pub description: Option<String>,
+    #[serde(with = "crate::util::json_text")]
     pub default: Option<Json>,
     pub pattern: Option<String>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    #[serde(with = "crate::util::json_text")]
     pub allowed: Option<Vec<Json>>,
     /// JSON pointer of the input in its document.
     pub pointer: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Output {
     pub name: String,
     pub value_type: Option<ValueType>,
@@ -72,6 +76,13 @@ pub enum ValueType {
     Object,
     /// A type the schema does not know, as written.
     Other(String),
+}
+
+/// Read back as written (`check`'s cache); it serializes as written too.
+impl<'de> Deserialize<'de> for ValueType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValueType, D::Error> {
+        Ok(ValueType::parse(&String::deserialize(deserializer)?))
+    }
 }
 
 impl ValueType {

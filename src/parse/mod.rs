@@ -53,7 +53,7 @@ pub struct Document {
 }
 
 /// A subtree of a document that came from another file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Inlined {
     /// The JSON pointer of the subtree's root in the document.
     pub pointer: String,

@@ -2,10 +2,11 @@
 
 use compact_str::CompactString;
 use saphyr_parser::Marker;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// A 1-based line and column (columns count characters, as editors do).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
@@ -30,7 +31,7 @@ impl Pos {
 /// trees' memory at 100,000 services). Strings are `CompactString`s: up to
 /// 24 bytes (nearly every key, and most values) inline in the node, with no
 /// allocation — the value stays 24 bytes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -42,7 +43,7 @@ pub enum Value {
 }
 
 /// A value and the span of source text it came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub value: Value,
     pub start: Pos,

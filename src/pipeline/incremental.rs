@@ -4,7 +4,8 @@
 //! whether an edit patches that compilation ([`patch`]) or is compiled
 //! again reusing the cache ([`super::compile_cached`]). Its invariant: a
 //! patch is tried only while the cache describes the last good
-//! compilation — no compile has run since that one was served.
+//! compilation — no compile has run since that one was served. `cairn
+//! check` keeps the same cache on disk between runs ([`persisted`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ use crate::model::{self, Entity, Kind};
 use crate::resolve::Catalog;
 use crate::source::{SourceFile, Stamp};
 use crate::validate;
+
+mod persisted;
 
 /// The incremental state of one catalog compiled again and again.
 pub struct Incremental {
@@ -114,6 +117,12 @@ pub struct Cache {
     resolve_diagnostics: Vec<Diagnostic>,
     /// The APIs at the last base commit read (`load::base_apis`).
     base_apis: Option<(String, Arc<BaseApis>)>,
+    /// Where the cache is kept on disk between runs, and what it held when
+    /// read ([`Cache::persisted`]).
+    disk: Option<persisted::Disk>,
+    /// How many of the files the last compile kept were read and parsed
+    /// again (not reused).
+    read_again: usize,
 }
 
 impl Default for Cache {
@@ -128,13 +137,16 @@ impl Default for Cache {
             read_diagnostics: Vec::new(),
             resolve_diagnostics: Vec::new(),
             base_apis: None,
+            disk: None,
+            read_again: 0,
         }
     }
 }
 
 struct CachedFile {
     stamp: Stamp,
-    text: String,
+    /// Shared with the compilation's texts.
+    text: Arc<str>,
     entities: Vec<Arc<Entity>>,
     /// What reading, parsing and lowering it reported.
     diagnostics: Vec<Diagnostic>,
@@ -142,7 +154,7 @@ struct CachedFile {
 
 impl Cache {
     /// A cache for one compile: it neither stamps nor keeps files.
-    pub(super) fn one_shot() -> Cache {
+    pub fn one_shot() -> Cache {
         Cache {
             keeps: false,
             ..Cache::default()
@@ -157,18 +169,19 @@ impl Cache {
         }
         let only_changed = self.only_changed.take();
         let cache = &*self;
-        let text = |display: &str, stamp: Option<Stamp>| {
-            let cached = cache.files.get(display)?;
-            let unchanged = match (stamp, &only_changed) {
+        let holds = |display: &str, stamp: Option<Stamp>| {
+            let Some(cached) = cache.files.get(display) else {
+                return false;
+            };
+            match (stamp, &only_changed) {
                 (Some(stamp), _) => cached.stamp == stamp,
                 (None, Some(changed)) => !changed.contains(display),
                 (None, None) => false,
-            };
-            unchanged.then(|| cached.text.clone())
+            }
         };
         let reuse = Reuse {
             walked: cache.walked.as_ref().filter(|_| only_changed.is_some()),
-            text: &text,
+            holds: &holds,
         };
         load_reusing(root, config, out_dir, Some(reuse))
     }
@@ -185,7 +198,7 @@ impl Cache {
         if !self.keeps {
             return;
         }
-        self.update(&loaded.files, entities, diagnostics);
+        self.update(&mut loaded.files, entities, diagnostics);
         self.walked = Some(std::mem::take(&mut loaded.walked));
         self.read_diagnostics = diagnostics.clone();
     }
@@ -247,6 +260,18 @@ impl Cache {
                 .any(|file| file.strip_prefix(display).is_some_and(|rest| rest.starts_with('/')))
     }
 
+    /// How many files the last compile took from the cache instead of
+    /// reading and parsing them.
+    pub fn reused(&self) -> usize {
+        self.files.len() - self.read_again
+    }
+
+    /// The text of the file `display` as the last compile kept it: for a
+    /// file it reused, the only copy (loaded without its text).
+    pub(super) fn kept_text(&self, display: &str) -> Option<Arc<str>> {
+        self.files.get(display).map(|file| file.text.clone())
+    }
+
     /// Forgets the file `display` (a path relative to the root, `/`
     /// separated): the next compile reads it whatever its stamp says, for
     /// an edit that kept both its size and its modification time.
@@ -256,8 +281,9 @@ impl Cache {
 
     /// Adds the entities and diagnostics of the files `files` reused to
     /// `entities` and `diagnostics` (which hold those of the files read
-    /// this time), and remembers the files read this time.
-    fn update(&mut self, files: &[SourceFile], entities: &mut Vec<Arc<Entity>>, diagnostics: &mut Vec<Diagnostic>) {
+    /// this time), and remembers the files read this time: the text of a
+    /// file kept moves here ([`Cache::kept_text`]).
+    fn update(&mut self, files: &mut [SourceFile], entities: &mut Vec<Arc<Entity>>, diagnostics: &mut Vec<Diagnostic>) {
         let mut read: HashMap<&str, (Vec<Arc<Entity>>, Vec<Diagnostic>)> = HashMap::new();
         for entity in entities.iter() {
             read.entry(entity.file.as_str()).or_default().0.push(entity.clone());
@@ -270,7 +296,7 @@ impl Cache {
         }
         let mut kept = HashMap::with_capacity(files.len());
         let mut reused = Vec::new();
-        for file in files {
+        for file in files.iter_mut() {
             let cached = if file.reused {
                 let Some(mut cached) = self.files.remove(&file.display) else {
                     continue;
@@ -296,13 +322,14 @@ impl Cache {
                 }
                 CachedFile {
                     stamp,
-                    text: file.text.clone(),
+                    text: Arc::from(std::mem::take(&mut file.text)),
                     entities: file_entities,
                     diagnostics: file_diagnostics,
                 }
             };
             kept.insert(file.display.clone(), cached);
         }
+        self.read_again = kept.len() - reused.len();
         self.files = kept;
         let cached: Vec<&CachedFile> = reused.iter().map(|display| &self.files[*display]).collect();
         entities.extend(cached.iter().flat_map(|file| file.entities.iter().cloned()));
@@ -338,9 +365,7 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
             .ok()
             .map(|i| &previous.files[i])?;
         let path = root.join(display);
-        let stamp = std::fs::metadata(&path)
-            .and_then(|m| Ok((m.len(), m.modified()?)))
-            .ok()?;
+        let stamp = Stamp::of(&path)?;
         let (mut file, mut diagnostics) = crate::load::read_file(root, &path);
         file.registered = source.registered;
         let (entities, lower_diagnostics) = model::lower_files(std::slice::from_mut(&mut file));
@@ -380,8 +405,8 @@ pub fn patch(root: &Path, base: Option<&str>, previous: &Compilation, cache: &mu
         .cloned()
         .collect();
     for (mut file, stamp, entities, diagnostics) in read {
-        let text = std::mem::take(&mut file.text);
-        texts.insert(file.display.clone(), Arc::from(text.as_str()));
+        let text: Arc<str> = Arc::from(std::mem::take(&mut file.text));
+        texts.insert(file.display.clone(), text.clone());
         read_diagnostics.extend(diagnostics.iter().cloned());
         cache.files.insert(
             file.display,

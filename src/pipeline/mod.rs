@@ -181,7 +181,9 @@ pub fn compile_cached(
     let git_sources = std::mem::take(&mut loaded.git_sources);
     let mut files = loaded.files;
     for file in &mut files {
-        texts.insert(file.display.clone(), std::mem::take(&mut file.text).into());
+        let text = std::mem::take(&mut file.text);
+        let text = cache.kept_text(&file.display).unwrap_or_else(|| text.into());
+        texts.insert(file.display.clone(), text);
         for (display, text) in std::mem::take(&mut file.placeholder_texts) {
             texts.insert(display, text.into());
         }

@@ -4,6 +4,7 @@
 //! enums of closed sets of names.
 
 pub mod aws;
+pub mod json_text;
 pub mod markdown;
 
 use serde_json::Value as Json;

@@ -52,13 +52,27 @@ use crate::parse::Node;
 use crate::resolve::Catalog;
 
 /// The results of the per-entity rules by document, kept between the
-/// compiles of `cairn serve`: an entity lowered from the same document (the
-/// same `Arc<Node>`, still held here) is not checked again.
+/// compiles of `cairn serve` (and, read back, of `cairn check`): an entity
+/// lowered from the same document (the same `Arc<Node>`, still held here)
+/// is not checked again.
 #[derive(Default)]
 pub struct Checked {
     /// By the document's address, which the `Arc` beside it keeps from
     /// being reused.
     by_document: HashMap<usize, (Arc<Node>, Vec<Diagnostic>)>,
+}
+
+impl Checked {
+    /// What the per-entity rules said of the document `node`, if it was
+    /// checked.
+    pub fn of(&self, node: &Arc<Node>) -> Option<&[Diagnostic]> {
+        self.by_document.get(&address(node)).map(|(_, out)| &out[..])
+    }
+
+    /// Records what the per-entity rules say of the document `node`.
+    pub fn insert(&mut self, node: Arc<Node>, out: Vec<Diagnostic>) {
+        self.by_document.insert(address(&node), (node, out));
+    }
 }
 
 fn address(node: &Arc<Node>) -> usize {

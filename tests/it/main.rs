@@ -12,6 +12,7 @@ mod backstage;
 mod bad_input;
 mod build;
 mod build_cache;
+mod check_cache;
 mod claims;
 mod cli;
 mod contracts;
