@@ -187,3 +187,25 @@ fn a_catalog_that_cannot_be_written_is_still_checked() {
     assert_eq!(run.json(), uncached(&catalog).json());
     assert!(catalog.path().join(".cairn").is_file());
 }
+
+#[test]
+fn the_cache_stays_out_of_git_status_without_a_gitignore() {
+    let catalog = TestCatalog::fixture("broken");
+    let repo = git2::Repository::init(catalog.path()).unwrap();
+    settle(catalog.path());
+    check(&catalog);
+    assert!(cache_file(&catalog).exists());
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true);
+    let untracked: Vec<String> = repo
+        .statuses(Some(&mut options))
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry.path().ok().map(str::to_string))
+        .collect();
+    assert!(!untracked.is_empty(), "the catalog's own files are untracked");
+    assert!(
+        untracked.iter().all(|path| !path.starts_with(".cairn")),
+        "{untracked:?}"
+    );
+}

@@ -266,11 +266,17 @@ fn key(root: &Path) -> String {
 }
 
 /// Writes `path` with `contents` through a temporary file beside it,
-/// renamed over `path` only when everything was written.
+/// renamed over `path` only when everything was written. The directory
+/// gets a `.gitignore` of `*`, as linters' caches do: a catalog whose own
+/// `.gitignore` does not name `.cairn/` keeps a clean `git status`.
 fn write(path: &Path, contents: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>) {
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;
+    }
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        let _ = std::fs::write(ignore, "# cairn's caches: never committed.\n*\n");
     }
     let temp = path.with_extension(format!("tmp-{}", std::process::id()));
     let written = File::create(&temp).map_err(anyhow::Error::from).and_then(|file| {
