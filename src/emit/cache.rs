@@ -72,6 +72,7 @@ pub fn save_build_cache(
         head: compilation.head.clone(),
     };
     let path = build_cache::path(&compilation.root, out_dir);
+    crate::load::create_cache_dir(&crate::load::cache_dir(&compilation.root));
     crate::util::write_atomically(&path, |out| {
         serde_json::to_writer(out, &cache).map_err(std::io::Error::from)
     })

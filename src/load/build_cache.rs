@@ -104,7 +104,7 @@ pub fn path(root: &Path, out_dir: &Path) -> PathBuf {
     let absolute = std::path::absolute(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
     let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
     let hex = hex::encode(&digest[..8]);
-    root.join(".cairn/cache/build").join(format!("{hex}.json"))
+    super::cache_dir(root).join("build").join(format!("{hex}.json"))
 }
 
 /// The cache of the last build into `out_dir`, if there is one this cairn

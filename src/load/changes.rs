@@ -227,12 +227,15 @@ fn read(
 fn cache_path(root: &Path, prefix: &str, scope: &str) -> PathBuf {
     let digest = Sha256::digest(format!("{FORMAT} {prefix}\n{scope}").as_bytes());
     let key = hex::encode(&digest[..8]);
-    root.join(".cairn").join("cache").join(format!("changes-{key}.json"))
+    super::cache_dir(root).join(format!("changes-{key}.json"))
 }
 
 /// Best effort, atomically: a cache that cannot be written only costs the
 /// next run time.
 fn write_cache(path: &Path, cache: &Cache) {
+    if let Some(dir) = path.parent() {
+        super::create_cache_dir(dir);
+    }
     let _ = crate::util::write_atomically(path, |out| {
         serde_json::to_writer(out, cache).map_err(std::io::Error::from)
     });

@@ -56,7 +56,7 @@ fn cache_dir(root: &Path, url: &str) -> PathBuf {
     let name = repo_name(url);
     let hash = Sha256::digest(url.as_bytes());
     let short = hex::encode(&hash[..4]);
-    root.join(".cairn").join("cache").join(format!("{name}-{short}"))
+    super::cache_dir(root).join(format!("{name}-{short}"))
 }
 
 /// `https://host/acme/platform-resources.git` → `platform-resources`.
@@ -192,6 +192,7 @@ fn read_source(
     let redact = |message: &str| message.replace(url, &shown);
     let mut diagnostics = Vec::new();
     let dir = cache_dir(root, url);
+    super::create_cache_dir(&super::cache_dir(root));
     let repo = match open_cache(&dir) {
         Ok(repo) => repo,
         Err(e) => {

@@ -44,6 +44,23 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// Directory names never walked.
 pub const SKIPPED_DIRS: &[&str] = &[".git", ".cairn", "node_modules", "target"];
 
+/// Where cairn keeps the caches of the catalog at `root`: `.cairn/cache/`.
+pub fn cache_dir(root: &Path) -> PathBuf {
+    root.join(".cairn").join("cache")
+}
+
+/// Creates `dir` (a catalog's [`cache_dir`]) for a cache about to be
+/// written, with a `.gitignore` of `*` in it, as linters' caches have: a
+/// catalog whose own `.gitignore` does not name `.cairn/` keeps a clean
+/// `git status`. Best effort: a cache that cannot be written only costs
+/// the next run time.
+pub fn create_cache_dir(dir: &Path) {
+    let ignore = dir.join(".gitignore");
+    if std::fs::create_dir_all(dir).is_ok() && !ignore.exists() {
+        let _ = std::fs::write(ignore, "# cairn's caches: never committed.\n*\n");
+    }
+}
+
 /// What a load may take from the previous one (`cairn serve`'s rebuilds).
 #[derive(Clone, Copy)]
 pub struct Reuse<'a> {

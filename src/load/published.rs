@@ -151,15 +151,13 @@ fn cache_file(root: &Path, repo: &Repository, base: Option<Oid>, prefix: &str) -
         ));
     }
     let key = hex::encode(&key.finalize()[..12]);
-    Ok(root.join(".cairn").join("cache").join(format!("published-{key}.json")))
+    Ok(super::cache_dir(root).join(format!("published-{key}.json")))
 }
 
 /// Best effort: a cache that cannot be written only costs the next run time.
 fn write_cache(path: &Path, published: &Published) {
     let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
+    super::create_cache_dir(dir);
     let Ok(bytes) = serde_json::to_vec(published) else {
         return;
     };

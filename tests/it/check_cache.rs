@@ -189,12 +189,18 @@ fn a_catalog_that_cannot_be_written_is_still_checked() {
 }
 
 #[test]
-fn the_cache_stays_out_of_git_status_without_a_gitignore() {
-    let catalog = TestCatalog::fixture("broken");
+fn caches_stay_out_of_git_status_without_a_gitignore() {
+    let catalog = TestCatalog::demo();
     let repo = git2::Repository::init(catalog.path()).unwrap();
     settle(catalog.path());
     check(&catalog);
     assert!(cache_file(&catalog).exists());
+    // The build cache too, in the same directory.
+    std::fs::remove_dir_all(catalog.path().join(".cairn")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let build = catalog.cairn(&["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(build.status, 0, "{}", build.stderr);
+    assert!(catalog.path().join(".cairn/cache/build").is_dir());
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true);
     let untracked: Vec<String> = repo

@@ -14,9 +14,9 @@
 //!   diagnostic whose severity a policy may set per target. The whole cache
 //!   is dropped when cairn's version or binary, `cairn.yaml` or the format
 //!   changed, or when it cannot be read back whole.
-//! * Writing is best effort and atomic (a temporary file renamed over the
-//!   old one): a read-only checkout only loses the speed-up, and two checks
-//!   at once leave one of their caches, never a mix.
+//! * Writing is best effort and atomic (`util::write_atomically`): a
+//!   read-only checkout only loses the speed-up, and two checks at once
+//!   leave one of their caches, never a mix.
 //!
 //! The file is a header (format and key) and then chunks of files, each
 //! its byte length (8 bytes, little-endian) and a postcard-encoded list:
@@ -24,7 +24,7 @@
 //! encoded, a few at a time.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -104,7 +104,7 @@ impl Cache {
     /// compile reads, for [`Cache::persist`].
     pub fn persisted(root: &Path) -> Cache {
         let mut cache = Cache::default();
-        let path = root.join(".cairn").join("cache").join("check.bin");
+        let path = crate::load::cache_dir(root).join("check.bin");
         let key = key(root);
         let started = SystemTime::now();
         let files = read_file(&path, &key).unwrap_or_default();
@@ -164,8 +164,11 @@ impl Cache {
             format: FORMAT,
             key: disk.key.clone(),
         };
-        write(&disk.path, |out| {
-            out.write_all(&postcard::to_stdvec(&header)?)?;
+        if let Some(dir) = disk.path.parent() {
+            crate::load::create_cache_dir(dir);
+        }
+        let _ = crate::util::write_atomically(&disk.path, |out| {
+            out.write_all(&postcard::to_stdvec(&header).map_err(std::io::Error::other)?)?;
             for group in settled_files.chunks(FILES_PER_CHUNK * CHUNKS_AT_ONCE) {
                 let chunks: Vec<Vec<u8>> = group
                     .par_chunks(FILES_PER_CHUNK)
@@ -174,9 +177,9 @@ impl Cache {
                             .iter()
                             .filter_map(|(display, file)| record(&self.checked, display, file))
                             .collect();
-                        postcard::to_stdvec(&records)
+                        postcard::to_stdvec(&records).map_err(std::io::Error::other)
                     })
-                    .collect::<Result<_, _>>()?;
+                    .collect::<std::io::Result<_>>()?;
                 for chunk in chunks {
                     out.write_all(&(chunk.len() as u64).to_le_bytes())?;
                     out.write_all(&chunk)?;
@@ -263,29 +266,4 @@ fn key(root: &Path) -> String {
     }
     key.update(std::fs::read(root.join(CONFIG_FILE)).unwrap_or_default());
     hex::encode(&key.finalize()[..16])
-}
-
-/// Writes `path` with `contents` through a temporary file beside it,
-/// renamed over `path` only when everything was written. The directory
-/// gets a `.gitignore` of `*`, as linters' caches do: a catalog whose own
-/// `.gitignore` does not name `.cairn/` keeps a clean `git status`.
-fn write(path: &Path, contents: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>) {
-    let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        let _ = std::fs::write(ignore, "# cairn's caches: never committed.\n*\n");
-    }
-    let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let written = File::create(&temp).map_err(anyhow::Error::from).and_then(|file| {
-        let mut out = BufWriter::new(file);
-        contents(&mut out)?;
-        out.into_inner()?;
-        Ok(())
-    });
-    if written.is_err() || std::fs::rename(&temp, path).is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
 }
