@@ -27,10 +27,11 @@ pub mod published;
 pub mod revision;
 pub mod templates;
 
-use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use self::confine::{Confine, Contents, Reach};
 use crate::config::{Config, Source, CONFIG_FILE};
@@ -159,34 +160,35 @@ pub fn load_reusing(root: &Path, config: &Config, out_dir: Option<&Path>, reuse:
     }
 
     loaded.diagnostics.extend(walked.diagnostics.iter().cloned());
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    let mut registered: HashSet<PathBuf> = HashSet::new();
+    // Canonical paths as bytes: hashing a `Path` parses its components.
+    let mut seen: FxHashSet<OsString> = FxHashSet::default();
+    let mut registered: FxHashSet<OsString> = FxHashSet::default();
     let locator = locations::Locator::new(root, config);
     let mut loaded_files = Vec::new();
     let mut pending: Vec<PathBuf> = walked
         .paths
         .iter()
-        .filter(|p| seen.insert(canonical(p)))
+        .filter(|p| seen.insert(canonical(p).into_os_string()))
         .cloned()
         .collect();
     // Each round reads a batch in parallel, then queues the Location targets
     // that were not read yet.
     while !pending.is_empty() {
-        let batch: Vec<(PathBuf, SourceFile, Vec<Diagnostic>)> = pending
+        let batch: Vec<(OsString, SourceFile, Vec<Diagnostic>)> = pending
             .par_iter()
             .map(|path| {
                 let (file, diagnostics) = match reuse {
                     Some(reuse) => read_or_reuse(root, path, reuse),
                     None => read_file(root, path),
                 };
-                (canonical(path), file, diagnostics)
+                (canonical(path).into_os_string(), file, diagnostics)
             })
             .collect();
         pending = Vec::new();
         for (path, file, diagnostics) in batch {
             loaded.diagnostics.extend(diagnostics);
             for target in locator.targets(&file, &mut loaded.diagnostics) {
-                let target_id = canonical(&target);
+                let target_id = canonical(&target).into_os_string();
                 registered.insert(target_id.clone());
                 if seen.insert(target_id) {
                     pending.push(target);

@@ -7,7 +7,9 @@
 //! compilation — no compile has run since that one was served. `cairn
 //! check` keeps the same cache on disk between runs ([`persisted`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -102,7 +104,7 @@ impl Incremental {
 pub struct Cache {
     /// Whether it keeps what a compile read for the next one.
     keeps: bool,
-    files: HashMap<String, CachedFile>,
+    files: FxHashMap<String, CachedFile>,
     checked: validate::Checked,
     /// What the last walk found.
     walked: Option<Walked>,
@@ -130,7 +132,7 @@ impl Default for Cache {
     fn default() -> Cache {
         Cache {
             keeps: true,
-            files: HashMap::new(),
+            files: FxHashMap::default(),
             checked: validate::Checked::default(),
             walked: None,
             only_changed: None,
@@ -284,7 +286,7 @@ impl Cache {
     /// this time), and remembers the files read this time: the text of a
     /// file kept moves here ([`Cache::kept_text`]).
     fn update(&mut self, files: &mut [SourceFile], entities: &mut Vec<Arc<Entity>>, diagnostics: &mut Vec<Diagnostic>) {
-        let mut read: HashMap<&str, (Vec<Arc<Entity>>, Vec<Diagnostic>)> = HashMap::new();
+        let mut read: FxHashMap<&str, (Vec<Arc<Entity>>, Vec<Diagnostic>)> = FxHashMap::default();
         for entity in entities.iter() {
             read.entry(entity.file.as_str()).or_default().0.push(entity.clone());
         }
@@ -294,7 +296,7 @@ impl Cache {
                 .1
                 .push(diagnostic.clone());
         }
-        let mut kept = HashMap::with_capacity(files.len());
+        let mut kept = FxHashMap::with_capacity_and_hasher(files.len(), Default::default());
         let mut reused = Vec::new();
         for file in files.iter_mut() {
             let cached = if file.reused {

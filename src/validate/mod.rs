@@ -39,10 +39,10 @@ pub mod template;
 pub mod versions;
 mod yaml_json;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
@@ -59,7 +59,7 @@ use crate::resolve::Catalog;
 pub struct Checked {
     /// By the document's address, which the `Arc` beside it keeps from
     /// being reused.
-    by_document: HashMap<usize, (Arc<Node>, Vec<Diagnostic>)>,
+    by_document: FxHashMap<usize, (Arc<Node>, Vec<Diagnostic>)>,
 }
 
 impl Checked {
