@@ -151,12 +151,16 @@ fn a_damaged_foreign_or_outdated_cache_is_ignored_and_replaced() {
     check(&catalog);
     let good = std::fs::read(cache_file(&catalog)).unwrap();
 
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x01;
     let damaged: Vec<Vec<u8>> = vec![
         Vec::new(),
         b"not a cache".to_vec(),
         good[..good.len() / 2].to_vec(),
         good.iter().map(|b| b ^ 0x5a).collect(),
         [&good[..], b"trailing"].concat(),
+        // One bit inside the data: decoding alone might not notice.
+        flipped,
     ];
     for bytes in damaged {
         std::fs::write(cache_file(&catalog), &bytes).unwrap();
