@@ -68,13 +68,7 @@ pub fn execute(global: &Global, args: Args) -> anyhow::Result<i32> {
         drop(compilation);
         let started = Instant::now();
         cache.persist();
-        if global.verbose {
-            eprintln!(
-                "{:>14}: {:.1} ms",
-                "write cache",
-                started.elapsed().as_secs_f64() * 1000.0
-            );
-        }
+        global.lap("write cache", started.elapsed());
     } else {
         super::exit_without_freeing(compilation);
     }

@@ -176,10 +176,15 @@ impl Global {
 
     /// With `-v`, how long each stage took, on stderr.
     fn timings(&self, compilation: &Compilation) {
+        for (step, duration) in &compilation.timings {
+            self.lap(step, *duration);
+        }
+    }
+
+    /// With `-v`, how long `step` took, on stderr.
+    fn lap(&self, step: &str, duration: std::time::Duration) {
         if self.verbose {
-            for (step, duration) in &compilation.timings {
-                eprintln!("{step:>14}: {:.1} ms", duration.as_secs_f64() * 1000.0);
-            }
+            eprintln!("{step:>14}: {:.1} ms", duration.as_secs_f64() * 1000.0);
         }
     }
 

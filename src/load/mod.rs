@@ -56,9 +56,18 @@ pub fn cache_dir(root: &Path) -> PathBuf {
 /// `git status`. Best effort: a cache that cannot be written only costs
 /// the next run time.
 pub fn create_cache_dir(dir: &Path) {
-    let ignore = dir.join(".gitignore");
-    if std::fs::create_dir_all(dir).is_ok() && !ignore.exists() {
-        let _ = std::fs::write(ignore, "# cairn's caches: never committed.\n*\n");
+    use std::io::Write;
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // Only a new file: an existing one (or a link a hostile tree put
+    // there, dangling or not) is left alone, never written through.
+    let ignore = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(".gitignore"));
+    if let Ok(mut ignore) = ignore {
+        let _ = ignore.write_all(b"# cairn's caches: never committed.\n*\n");
     }
 }
 

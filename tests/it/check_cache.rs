@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::harness::{Run, TestCatalog};
+use crate::harness::{copy_dir, corpus, Run, TestCatalog};
 
 /// Sets every file's modification time an hour back: the cache keeps only
 /// files not modified just before the check that read them.
@@ -14,7 +14,8 @@ fn settle(dir: &Path) {
     for entry in walkdir::WalkDir::new(dir) {
         let entry = entry.unwrap();
         if entry.file_type().is_file() {
-            let file = std::fs::File::options().write(true).open(entry.path()).unwrap();
+            // Read-only is enough for the owner (the corpus's files are).
+            let file = std::fs::File::open(entry.path()).unwrap();
             file.set_modified(past).unwrap();
         }
     }
@@ -46,10 +47,14 @@ fn uncached(catalog: &TestCatalog) -> Run {
 #[test]
 fn a_cached_check_reports_exactly_what_a_check_without_the_cache_does() {
     let fixtures = ["broken", "claims", "contracts", "governance", "backstage-adoption"];
+    // Backstage's own example catalog, copied: real files, with Locations,
+    // duplicates and kinds cairn reports.
+    let backstage = TestCatalog::empty();
+    copy_dir(&corpus(), backstage.path());
     let catalogs = fixtures
         .map(|name| (name, TestCatalog::fixture(name)))
         .into_iter()
-        .chain([("demo", TestCatalog::demo())]);
+        .chain([("demo", TestCatalog::demo()), ("backstage-examples", backstage)]);
     for (fixture, catalog) in catalogs {
         settle(catalog.path());
         let expected = uncached(&catalog);
@@ -218,4 +223,30 @@ fn caches_stay_out_of_git_status_without_a_gitignore() {
         untracked.iter().all(|path| !path.starts_with(".cairn")),
         "{untracked:?}"
     );
+}
+
+#[test]
+fn links_a_hostile_tree_put_in_the_cache_directory_are_not_written_through() {
+    let catalog = TestCatalog::fixture("broken");
+    settle(catalog.path());
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    let dir = catalog.path().join(".cairn/cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("created"), dir.join(".gitignore")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("check.bin")).unwrap();
+
+    let (run, reused) = check(&catalog);
+    assert_eq!(reused, 0);
+    assert_eq!(run.json(), uncached(&catalog).json());
+    assert!(
+        !outside.path().join("created").exists(),
+        "wrote through a dangling link"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    // The cache replaced the link with a file of its own.
+    assert!(std::fs::symlink_metadata(dir.join("check.bin")).unwrap().is_file());
+    let (_, reused) = check(&catalog);
+    assert!(reused > 0);
 }

@@ -6,7 +6,19 @@
 use crate::harness::{cairn_in, corpus};
 
 fn check(root: &std::path::Path) -> crate::harness::Run {
-    let run = cairn_in(root, &["--root", root.to_str().unwrap(), "--format", "json", "check"]);
+    // Without the check cache: the shared corpus is read in place, never
+    // written to.
+    let run = cairn_in(
+        root,
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "--format",
+            "json",
+            "check",
+            "--no-cache",
+        ],
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     run
 }
